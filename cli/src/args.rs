@@ -1,0 +1,338 @@
+//! The command line, declared with clap. Doc comments here are the `--help` text.
+//!
+//! Parsing only validates the shape of each argument (dates, levels, rates, affiliations); turning them
+//! into requests happens in the command modules.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use samenloop_protocol::{AccreditationLevel, Affiliation, CalendarDate, PeerId};
+
+/// samenloop: the platform of a network of independent Learning Together case reviewers.
+///
+/// Each reviewer runs a node; profiles are signed and spread peer to peer, with no central server.
+#[derive(Debug, Parser)]
+#[command(name = "samenloop", version, propagate_version = true)]
+pub struct Cli {
+    /// The node's home directory [default: the platform data directory, e.g. ~/.local/share/samenloop].
+    #[arg(long, global = true, env = "SAMENLOOP_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create this node's identity (an ed25519 signing key and an X25519 encryption key), encrypted
+    /// with a passphrase from $SAMENLOOP_PASSPHRASE or the terminal.
+    Init(InitArgs),
+    /// Run or inspect the node.
+    #[command(subcommand)]
+    Node(NodeCommand),
+    /// Your profile: what the network knows about your expertise and availability.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Search the local directory of reviewers.
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
+    /// Accreditation attestations (for supervisors).
+    #[command(subcommand)]
+    Accreditation(AccreditationCommand),
+    /// List the documented expertise vocabulary.
+    Expertise {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start a small local network with sample reviewers and show the whole flow, then exit.
+    Demo,
+}
+
+/// `samenloop init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Your name as shown to other reviewers.
+    #[arg(long)]
+    pub name: String,
+    /// Print `{"peer_id": ..., "home": ...}`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `samenloop node ...`.
+#[derive(Debug, Subcommand)]
+pub enum NodeCommand {
+    /// Run the node in the foreground until Ctrl-C or SIGTERM.
+    Run(RunArgs),
+    /// Show peer id, addresses, connected peers and directory size.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Connect to a peer by address (e.g. one printed by `node status` on another machine).
+    Connect {
+        /// The peer's multiaddr, e.g. /ip4/192.0.2.7/tcp/4001/p2p/12D3KooW...
+        addr: String,
+    },
+}
+
+/// `samenloop node run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Address to listen on for peers (repeatable) [default: /ip4/0.0.0.0/tcp/0 and /ip4/0.0.0.0/udp/0/quic-v1].
+    #[arg(long, value_name = "MULTIADDR")]
+    pub listen: Vec<libp2p::Multiaddr>,
+    /// A peer to join the network through (repeatable).
+    #[arg(long, value_name = "MULTIADDR")]
+    pub bootstrap: Vec<libp2p::Multiaddr>,
+    /// Do not discover peers on the local network.
+    #[arg(long)]
+    pub no_mdns: bool,
+    /// Where the local API listens; loopback only, port 0 picks a free port.
+    #[arg(long, value_name = "ADDR")]
+    pub api: Option<SocketAddr>,
+    /// Trust this founding supervisor's accreditation attestations (repeatable; adds to config.toml).
+    #[arg(long, value_name = "PEER")]
+    pub trust_accreditor: Vec<PeerId>,
+}
+
+/// `samenloop profile ...`.
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Change your profile, then sign and publish it at once. Only the fields given change; a repeatable
+    /// field given at least once replaces its whole list.
+    Set(Box<ProfileSetArgs>),
+    /// Show your profile, or another reviewer's.
+    Show {
+        /// The reviewer's peer id (default: yours).
+        peer: Option<PeerId>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `samenloop profile set`.
+#[derive(Debug, Args)]
+pub struct ProfileSetArgs {
+    /// Display name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A short text about your background and approach.
+    #[arg(long)]
+    pub bio: Option<String>,
+    /// An expertise tag (repeatable). See `samenloop expertise` for the vocabulary; free tags are allowed.
+    #[arg(long, value_name = "TAG")]
+    pub expertise: Vec<String>,
+    /// A region you work in (repeatable), e.g. Utrecht, Noord-Holland, landelijk.
+    #[arg(long, value_name = "REGION")]
+    pub region: Vec<String>,
+    /// A language you can interview in (repeatable), e.g. nl, en, fy.
+    #[arg(long, value_name = "LANG")]
+    pub language: Vec<String>,
+    /// Hours per month you can spend on reviews.
+    #[arg(long, value_name = "N")]
+    pub hours_per_month: Option<u16>,
+    /// First day you are available (YYYY-MM-DD; "none" clears it).
+    #[arg(long, value_name = "DATE", value_parser = parse_optional_date)]
+    pub available_from: Option<OptionalDate>,
+    /// Last day you are available (YYYY-MM-DD; "none" clears it).
+    #[arg(long, value_name = "DATE", value_parser = parse_optional_date)]
+    pub available_until: Option<OptionalDate>,
+    /// Your accreditation level: trainee, accredited or supervisor.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    pub accreditation: Option<AccreditationLevel>,
+    /// A supervisor's attestation of your level: the hex they gave you, or @FILE ("none" removes it).
+    #[arg(long, value_name = "HEX|@FILE")]
+    pub attestation: Option<String>,
+    /// An organisation you work or worked for, ORG[:FROM[:TO]] with dates as YYYY[-MM[-DD]] (repeatable).
+    /// Used to keep you off reviews where you would not be independent.
+    #[arg(long, value_name = "ORG[:FROM[:TO]]", value_parser = parse_affiliation)]
+    pub affiliation: Vec<Affiliation>,
+    /// Your hourly rate in euros, e.g. 130 or 127.50.
+    #[arg(long, value_name = "EUR", value_parser = parse_rate)]
+    pub rate: Option<u32>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `samenloop directory ...`.
+#[derive(Debug, Subcommand)]
+pub enum DirectoryCommand {
+    /// Search the reviewers in the local directory; all given criteria must hold.
+    Search(SearchArgs),
+}
+
+/// `samenloop directory search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Required expertise tag (repeatable: all must match).
+    #[arg(long, value_name = "TAG")]
+    pub expertise: Vec<String>,
+    /// Region.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Language.
+    #[arg(long, value_name = "LANG")]
+    pub language: Option<String>,
+    /// Available on this day (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub available_on: Option<CalendarDate>,
+    /// At least this many hours per month.
+    #[arg(long, value_name = "N")]
+    pub min_hours: Option<u16>,
+    /// Words that must all appear in name, bio, expertise, regions or affiliations.
+    #[arg(long, value_name = "WORDS")]
+    pub text: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `samenloop accreditation ...`.
+#[derive(Debug, Subcommand)]
+pub enum AccreditationCommand {
+    /// Sign an attestation of another reviewer's level (your profile must be at supervisor level).
+    /// Prints the attestation for the reviewer to add with `profile set --attestation`.
+    Attest {
+        /// The reviewer's peer id.
+        peer: PeerId,
+        /// The level you attest.
+        #[arg(long, value_parser = parse_level)]
+        level: AccreditationLevel,
+        /// Last day the attestation is valid (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        valid_until: CalendarDate,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A date, or an explicit "none" that clears the field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionalDate {
+    /// Set to this day.
+    Date(CalendarDate),
+    /// Clear.
+    None,
+}
+
+fn parse_date(s: &str) -> Result<CalendarDate, String> {
+    s.parse::<CalendarDate>().map_err(|e| e.to_string())
+}
+
+fn parse_optional_date(s: &str) -> Result<OptionalDate, String> {
+    if s.eq_ignore_ascii_case("none") {
+        return Ok(OptionalDate::None);
+    }
+    parse_date(s).map(OptionalDate::Date)
+}
+
+fn parse_level(s: &str) -> Result<AccreditationLevel, String> {
+    s.parse::<AccreditationLevel>().map_err(|e| e.to_string())
+}
+
+/// Parses "130" or "127.50" into cents.
+pub fn parse_rate(s: &str) -> Result<u32, String> {
+    let bad = || format!("`{s}` is not an amount in euros such as 130 or 127.50");
+    let (whole, frac) = match s.trim().split_once(['.', ',']) {
+        Some((w, f)) => (w, f),
+        None => (s.trim(), ""),
+    };
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 2 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let whole: u32 = whole.parse().map_err(|_| bad())?;
+    let frac: u32 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().map_err(|_| bad())? };
+    whole.checked_mul(100).and_then(|c| c.checked_add(frac)).ok_or_else(bad)
+}
+
+/// Parses YYYY, YYYY-MM or YYYY-MM-DD; a partial date means its first day, or its last day if `end`.
+fn parse_partial_date(s: &str, end: bool) -> Result<CalendarDate, String> {
+    let err = || format!("`{s}` is not a date: expected YYYY, YYYY-MM or YYYY-MM-DD");
+    match s.len() {
+        10 => parse_date(s),
+        7 | 4 => {
+            let (year, month) = if s.len() == 4 { (s, None) } else { (&s[..4], Some(&s[5..])) };
+            if s.len() == 7 && s.as_bytes()[4] != b'-' {
+                return Err(err());
+            }
+            let y: i32 = year.parse().map_err(|_| err())?;
+            let (m_from, m_to) = match month {
+                Some(m) => {
+                    let m: u32 = m.parse().map_err(|_| err())?;
+                    (m, m)
+                }
+                None => (1, 12),
+            };
+            if !end {
+                return CalendarDate::from_ymd(y, m_from, 1).map_err(|_| err());
+            }
+            // The last day of the month: the day before the first of the next month.
+            let first_next = if m_to == 12 { CalendarDate::from_ymd(y + 1, 1, 1) } else { CalendarDate::from_ymd(y, m_to + 1, 1) };
+            CalendarDate::from_ymd(y, m_to, 1).map_err(|_| err())?;
+            first_next.map(|d| CalendarDate::from_days_since_epoch(d.days_since_epoch() - 1)).map_err(|_| err())
+        }
+        _ => Err(err()),
+    }
+}
+
+/// Parses ORG[:FROM[:TO]]. An organisation name may contain colons only when both dates are given.
+pub fn parse_affiliation(s: &str) -> Result<Affiliation, String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let (org, from, to) = match parts.as_slice() {
+        [org] => (org.to_string(), "", ""),
+        [org, from] => (org.to_string(), *from, ""),
+        [rest @ .., from, to] => (rest.join(":"), *from, *to),
+        [] => (String::new(), "", ""),
+    };
+    let org = org.trim().to_string();
+    if org.is_empty() {
+        return Err(format!("`{s}` names no organisation: expected ORG[:FROM[:TO]]"));
+    }
+    let date = |d: &str, end| if d.trim().is_empty() { Ok(None) } else { parse_partial_date(d.trim(), end).map(Some) };
+    let from = date(from, false).map_err(|e| format!("FROM of `{s}`: {e}"))?;
+    let until = date(to, true).map_err(|e| format!("TO of `{s}`: {e}"))?;
+    if let (Some(f), Some(t)) = (from, until) {
+        if f > t {
+            return Err(format!("`{s}` ends before it starts"));
+        }
+    }
+    Ok(Affiliation { organisation: org, from, until })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates() {
+        assert_eq!(parse_rate("130"), Ok(13_000));
+        assert_eq!(parse_rate("127.5"), Ok(12_750));
+        assert_eq!(parse_rate("127,55"), Ok(12_755));
+        assert!(parse_rate("12.345").is_err());
+        assert!(parse_rate("-1").is_err());
+        assert!(parse_rate("abc").is_err());
+    }
+
+    #[test]
+    fn affiliations() {
+        let a = parse_affiliation("GI Midden-Nederland:2019:2022-06").unwrap();
+        assert_eq!(a.organisation, "GI Midden-Nederland");
+        assert_eq!(a.from.unwrap().to_string(), "2019-01-01");
+        assert_eq!(a.until.unwrap().to_string(), "2022-06-30");
+        let b = parse_affiliation("Veilig Thuis Utrecht").unwrap();
+        assert_eq!((b.from, b.until), (None, None));
+        let c = parse_affiliation("Stichting A:B::2020-02").unwrap();
+        assert_eq!(c.organisation, "Stichting A:B");
+        assert_eq!(c.until.unwrap().to_string(), "2020-02-29");
+        assert!(parse_affiliation("X:2020-13").unwrap_err().contains("FROM"));
+        assert!(parse_affiliation(":2020").is_err());
+        assert!(parse_affiliation("X:2022:2020").unwrap_err().contains("before"));
+    }
+}

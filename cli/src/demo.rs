@@ -1,0 +1,217 @@
+//! `samenloop demo`: a small local network on this machine that shows the whole flow, then exits.
+//!
+//! Four reviewers each get a fresh home (in a temporary directory that is removed afterwards), an
+//! encrypted identity and a node on loopback. They publish profiles, a founding supervisor attests a
+//! colleague, every node fills its directory by gossip, and a reviewer searches it. Then one reviewer
+//! changes their availability and the others see the update.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use samenloop_node::api::types::ProfileUpdate;
+use samenloop_node::keystore::{self, KdfParams, Passphrase};
+use samenloop_node::{Client, Home, NodeConfig, NodeHandle};
+use samenloop_protocol::{AccreditationLevel, Affiliation, CalendarDate, DirectoryQuery, UnixTime};
+
+use crate::render;
+
+struct Reviewer {
+    name: &'static str,
+    level: AccreditationLevel,
+    expertise: &'static [&'static str],
+    region: &'static str,
+    languages: &'static [&'static str],
+    hours: u16,
+    affiliation: Option<(&'static str, &'static str)>,
+    bio: &'static str,
+}
+
+const REVIEWERS: [Reviewer; 4] = [
+    Reviewer {
+        name: "Anna Jansen",
+        level: AccreditationLevel::Supervisor,
+        expertise: &["learning-together", "jeugdbescherming", "ggz"],
+        region: "Utrecht",
+        languages: &["nl", "en"],
+        hours: 16,
+        affiliation: None,
+        bio: "Founding supervisor of the network; led 11 reviews since 2014.",
+    },
+    Reviewer {
+        name: "Bram de Boer",
+        level: AccreditationLevel::Accredited,
+        expertise: &["ggz", "jgz", "wijkteam"],
+        region: "Utrecht",
+        languages: &["nl"],
+        hours: 24,
+        affiliation: Some(("GGZ Centraal", "2015")),
+        bio: "Former child psychiatrist; interested in chain cooperation around parents with mental illness.",
+    },
+    Reviewer {
+        name: "Chantal Pinas",
+        level: AccreditationLevel::Trainee,
+        expertise: &["jeugdzorg", "onderwijs"],
+        region: "Utrecht",
+        languages: &["nl", "en"],
+        hours: 8,
+        affiliation: None,
+        bio: "Trainee reviewer, background in special needs education.",
+    },
+    Reviewer {
+        name: "Dirk Visser",
+        level: AccreditationLevel::Accredited,
+        expertise: &["veilig-thuis", "ggz", "huiselijk-geweld"],
+        region: "Utrecht",
+        languages: &["nl", "fy"],
+        hours: 12,
+        affiliation: Some(("Veilig Thuis Friesland", "2010")),
+        bio: "Twenty years at Veilig Thuis; now independent.",
+    },
+];
+
+fn today() -> CalendarDate {
+    UnixTime(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)).date()
+}
+
+fn days_after(d: CalendarDate, n: i64) -> CalendarDate {
+    CalendarDate::from_days_since_epoch(d.days_since_epoch() + n)
+}
+
+/// Runs the demo.
+pub async fn run() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir().context("creating a temporary directory for the demo homes")?;
+    let pass = Passphrase::new("demo passphrase".into())?;
+    println!("samenloop demo: a local network of {} reviewers on 127.0.0.1\n", REVIEWERS.len());
+
+    // 1. Identities, each in its own home, encrypted at rest.
+    let mut identities = Vec::new();
+    for (i, r) in REVIEWERS.iter().enumerate() {
+        let home = Home::new(dir.path().join(format!("reviewer-{i}")));
+        home.create()?;
+        let id = keystore::create(&home.identity_path(), &pass, KdfParams::default())?;
+        println!("  {:<14} {}  (home {})", r.name, id.peer_id(), home.root().display());
+        identities.push((home, id));
+    }
+    let founder = identities[0].1.peer_id();
+
+    // 2. Nodes: the first listens, the others join through it. No mDNS, so the demo never meets real nodes.
+    let mut nodes: Vec<NodeHandle> = Vec::new();
+    for (home, id) in identities {
+        let config = NodeConfig {
+            listen: vec!["/ip4/127.0.0.1/tcp/0".parse()?],
+            bootstrap: match nodes.first() {
+                Some(first) => first.listen_addrs().await,
+                None => Vec::new(),
+            },
+            mdns: false,
+            api: None,
+            trusted_accreditors: vec![founder],
+            ..NodeConfig::default()
+        };
+        nodes.push(samenloop_node::start(&home, id, config).await?);
+    }
+    let clients: Vec<Client> = nodes.iter().map(NodeHandle::client).collect();
+    println!("\n{} nodes running; {} trusts {} as founding supervisor.\n", nodes.len(), "every node", REVIEWERS[0].name);
+
+    // 3. Profiles.
+    let from = today();
+    let until = days_after(from, 180);
+    for (r, c) in REVIEWERS.iter().zip(&clients) {
+        let update = ProfileUpdate {
+            name: Some(r.name.into()),
+            bio: Some(r.bio.into()),
+            expertise: Some(r.expertise.iter().map(|s| s.to_string()).collect()),
+            regions: Some(vec![r.region.into()]),
+            languages: Some(r.languages.iter().map(|s| s.to_string()).collect()),
+            hours_per_month: Some(r.hours),
+            available_from: Some(from),
+            available_until: Some(until),
+            accreditation: Some(r.level),
+            affiliations: r.affiliation.map(|(org, year)| {
+                vec![Affiliation { organisation: org.into(), from: format!("{year}-01-01").parse().ok(), until: None }]
+            }),
+            rate_eur_cents: Some(13_000),
+            ..ProfileUpdate::default()
+        };
+        c.set_profile(update).await?;
+    }
+    println!("Each reviewer signed and published a profile.");
+
+    // 4. The founding supervisor attests herself (the root of trust) and Bram; Dirk's "accredited" stays
+    //    self-declared because nobody trusted attested it.
+    let anna = nodes[0].peer_id();
+    let own = clients[0].attest(anna, AccreditationLevel::Supervisor, days_after(from, 365)).await?;
+    clients[0].set_profile(ProfileUpdate { attestation: Some(own), ..ProfileUpdate::default() }).await?;
+    let bram = nodes[1].peer_id();
+    let attestation = clients[0].attest(bram, AccreditationLevel::Accredited, days_after(from, 365)).await?;
+    clients[1].set_profile(ProfileUpdate { attestation: Some(attestation), ..ProfileUpdate::default() }).await?;
+    println!("{} attested {} as accredited; {} added the attestation to his profile.", REVIEWERS[0].name, REVIEWERS[1].name, REVIEWERS[1].name);
+
+    let started = Instant::now();
+    wait_until(&clients, |n| n == REVIEWERS.len()).await?;
+    println!("Every node holds all {} profiles after {} ms.\n", REVIEWERS.len(), started.elapsed().as_millis());
+
+    // 5. A search, as Chantal sees it on her own node.
+    let query = DirectoryQuery {
+        expertise: vec!["ggz".into()],
+        region: Some("Utrecht".into()),
+        available_on: Some(days_after(from, 30)),
+        ..DirectoryQuery::default()
+    };
+    println!(
+        "$ samenloop directory search --expertise ggz --region Utrecht --available-on {}   (on {}'s node)\n",
+        days_after(from, 30),
+        REVIEWERS[2].name
+    );
+    print!("{}", render::search(&clients[2].search(query.clone()).await?));
+
+    // 6. Dirk is fully booked for the next three months: an update reaches everyone.
+    let dirk = nodes[3].peer_id();
+    let updated = clients[3]
+        .set_profile(ProfileUpdate { available_from: Some(days_after(from, 90)), ..ProfileUpdate::default() })
+        .await?;
+    let started = Instant::now();
+    loop {
+        let mut all = true;
+        for c in &clients {
+            all &= c.profile(dirk).await.map(|p| p.revision == updated.revision).unwrap_or(false);
+        }
+        if all {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(15) {
+            bail!("the availability update did not reach every node within 15 s");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "\n{} is now available only from {}; every node had the update after {} ms. The same search now:\n",
+        REVIEWERS[3].name,
+        days_after(from, 90),
+        started.elapsed().as_millis()
+    );
+    print!("{}", render::search(&clients[2].search(query).await?));
+
+    for node in nodes {
+        node.shutdown().await;
+    }
+    println!("\nDemo finished; all nodes stopped and their temporary homes removed.");
+    Ok(())
+}
+
+async fn wait_until(clients: &[Client], done: impl Fn(usize) -> bool) -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        let mut all = true;
+        for c in clients {
+            all &= done(c.status().await?.directory_size);
+        }
+        if all {
+            return Ok(());
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            bail!("the nodes did not exchange their profiles within 20 s");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -1,0 +1,20 @@
+//! The local HTTP API: how the `samenloop` command (and later a web app) talks to a running node.
+//!
+//! It listens on loopback only and every request must carry `Authorization: Bearer <token>`, where the
+//! token is in the home's `api.token` (owner-only). Routes, all JSON:
+//!
+//! | method | path                    | body / answer                                   |
+//! |--------|-------------------------|-------------------------------------------------|
+//! | GET    | `/v1/status`            | [`types::NodeStatus`]                           |
+//! | GET    | `/v1/profile`           | own [`types::ProfileView`]                      |
+//! | PUT    | `/v1/profile`           | [`types::ProfileUpdate`] -> [`types::ProfileView`] |
+//! | GET    | `/v1/profiles/{peer}`   | [`types::ProfileView`]                          |
+//! | POST   | `/v1/directory/search`  | [`types::SearchRequest`] -> [`types::SearchResponse`] |
+//! | POST   | `/v1/attestations`      | [`types::AttestRequest`] -> [`types::AttestResponse`] |
+//! | POST   | `/v1/peers`             | [`types::DialRequest`]                          |
+//!
+//! Errors are [`types::ErrorBody`] with a stable `code`.
+
+pub mod client;
+pub(crate) mod server;
+pub mod types;

@@ -1,0 +1,174 @@
+//! The API server: axum routes that translate HTTP into [`Client`] commands.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use samenloop_protocol::PeerId;
+use serde::de::DeserializeOwned;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::types::{AttestRequest, AttestResponse, DialRequest, ErrorBody, ProfileUpdate, SearchRequest};
+use crate::error::NodeError;
+use crate::home::{Home, write_private};
+use crate::keystore::random_bytes;
+use crate::network::Client;
+use crate::node::StartError;
+
+#[derive(Clone)]
+struct ApiState {
+    client: Client,
+    token: String,
+}
+
+/// An API failure: a status and a stable body. Internal details of storage errors are not echoed.
+struct ApiError(StatusCode, ErrorBody);
+
+impl From<NodeError> for ApiError {
+    fn from(e: NodeError) -> Self {
+        let status = match &e {
+            NodeError::InvalidProfile(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            NodeError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            NodeError::NotFound(_) | NodeError::NoProfile => StatusCode::NOT_FOUND,
+            NodeError::Storage(_) => StatusCode::INSUFFICIENT_STORAGE,
+            NodeError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        let problems = match &e {
+            NodeError::InvalidProfile(p) => p.clone(),
+            _ => Vec::new(),
+        };
+        ApiError(status, ErrorBody { code: e.code().into(), message: e.to_string(), problems })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(self.1)).into_response()
+    }
+}
+
+fn bad_request(message: String) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, ErrorBody { code: "bad-request".into(), message, problems: Vec::new() })
+}
+
+/// Parses a JSON body ourselves so malformed input gets the same error shape as everything else.
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| bad_request(format!("malformed request body: {e}")))
+}
+
+fn parse_peer(s: &str) -> Result<PeerId, ApiError> {
+    s.parse().map_err(|_| bad_request(format!("`{s}` is not a peer id")))
+}
+
+/// The router, factored out so tests can drive it without a socket.
+fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/v1/status", get(|State(s): State<ApiState>| async move { Ok::<_, ApiError>(Json(s.client.status().await?)) }))
+        .route(
+            "/v1/profile",
+            get(|State(s): State<ApiState>| async move { Ok::<_, ApiError>(Json(s.client.own_profile().await?)) })
+                .put(|State(s): State<ApiState>, body: Bytes| async move {
+                    let update: ProfileUpdate = parse(&body)?;
+                    Ok::<_, ApiError>(Json(s.client.set_profile(update).await?))
+                }),
+        )
+        .route(
+            "/v1/profiles/{peer}",
+            get(|State(s): State<ApiState>, Path(peer): Path<String>| async move {
+                let peer = parse_peer(&peer)?;
+                Ok::<_, ApiError>(Json(s.client.profile(peer).await?))
+            }),
+        )
+        .route(
+            "/v1/directory/search",
+            post(|State(s): State<ApiState>, body: Bytes| async move {
+                let query: SearchRequest = parse(&body)?;
+                Ok::<_, ApiError>(Json(s.client.search(query).await?))
+            }),
+        )
+        .route(
+            "/v1/attestations",
+            post(|State(s): State<ApiState>, body: Bytes| async move {
+                let req: AttestRequest = parse(&body)?;
+                let subject = parse_peer(&req.subject)?;
+                let attestation = s.client.attest(subject, req.level, req.valid_until).await?;
+                Ok::<_, ApiError>(Json(AttestResponse { attestation }))
+            }),
+        )
+        .route(
+            "/v1/peers",
+            post(|State(s): State<ApiState>, body: Bytes| async move {
+                let req: DialRequest = parse(&body)?;
+                let addr = req.addr.parse().map_err(|_| bad_request(format!("`{}` is not a multiaddr", req.addr)))?;
+                s.client.dial(addr).await?;
+                Ok::<_, ApiError>(StatusCode::NO_CONTENT)
+            }),
+        )
+        .layer(middleware::from_fn_with_state(state.clone(), require_token))
+        .with_state(state)
+}
+
+async fn require_token(State(state): State<ApiState>, headers: HeaderMap, request: Request, next: Next) -> Response {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if constant_time_eq(presented.as_bytes(), state.token.as_bytes()) {
+        next.run(request).await
+    } else {
+        ApiError(
+            StatusCode::UNAUTHORIZED,
+            ErrorBody {
+                code: "unauthorized".into(),
+                message: "missing or wrong bearer token (see api.token in the node's home)".into(),
+                problems: Vec::new(),
+            },
+        )
+        .into_response()
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Binds the API on `addr` (loopback only), writes a fresh token and the bound address into the home,
+/// and serves until the returned sender fires.
+pub(crate) async fn serve(
+    home: &Home,
+    addr: SocketAddr,
+    client: Client,
+) -> Result<(SocketAddr, oneshot::Sender<()>, JoinHandle<()>), StartError> {
+    if !addr.ip().is_loopback() {
+        return Err(StartError::ApiNotLoopback(addr));
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| StartError::ApiBind { addr, detail: e.to_string() })?;
+    let bound = listener.local_addr().map_err(|e| StartError::ApiBind { addr, detail: e.to_string() })?;
+    let token = hex::encode(random_bytes::<32>());
+    let creds = |path: std::path::PathBuf, e: std::io::Error| StartError::Credentials {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    };
+    write_private(&home.token_path(), token.as_bytes()).map_err(|e| creds(home.token_path(), e))?;
+    write_private(&home.api_addr_path(), bound.to_string().as_bytes()).map_err(|e| creds(home.api_addr_path(), e))?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let app = router(ApiState { client, token });
+    let task = tokio::spawn(async move {
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+            tracing::warn!("local API stopped: {e}");
+        }
+    });
+    Ok((bound, stop, task))
+}

@@ -1,0 +1,189 @@
+//! The JSON shapes of the local API, shared by the server, the CLI and tests.
+//!
+//! These are views for people and scripts, not wire formats between nodes: nodes exchange only signed
+//! envelopes (see `docs/protocol.md`).
+
+use std::collections::HashSet;
+
+use samenloop_protocol::{
+    AccreditationLevel, AccreditationStatus, Affiliation, CalendarDate, DirectoryQuery, FieldProblem, PeerId,
+    SignedProfile, UnixTime, accreditation_status,
+};
+use serde::{Deserialize, Serialize};
+
+/// `GET /v1/status`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct NodeStatus {
+    /// This node's reviewer id.
+    pub peer_id: String,
+    /// Addresses peers can reach this node on.
+    pub listen_addrs: Vec<String>,
+    /// Peers with an open connection.
+    pub connected_peers: Vec<String>,
+    /// Profiles in the local directory (this node's own included).
+    pub directory_size: usize,
+    /// Whether this node has published a profile.
+    pub profile_published: bool,
+}
+
+/// A claimed accreditation and this node's verdict on it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AccreditationView {
+    /// The claimed level.
+    pub level: AccreditationLevel,
+    /// The verdict.
+    #[serde(flatten)]
+    pub status: AccreditationStatus,
+}
+
+/// A profile as shown to a person: content, validity, and the accreditation verdict.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ProfileView {
+    /// Reviewer id.
+    pub peer_id: String,
+    /// Publication revision.
+    pub revision: u64,
+    /// When signed (RFC 3339, UTC).
+    pub issued_at: String,
+    /// When it lapses.
+    pub expires_at: String,
+    /// Display name.
+    pub name: String,
+    /// Bio.
+    pub bio: String,
+    /// Expertise tags.
+    pub expertise: Vec<String>,
+    /// Regions.
+    pub regions: Vec<String>,
+    /// Languages.
+    pub languages: Vec<String>,
+    /// Hours per month.
+    pub hours_per_month: u16,
+    /// First available day.
+    pub available_from: Option<CalendarDate>,
+    /// Last available day.
+    pub available_until: Option<CalendarDate>,
+    /// Accreditation claim and verdict.
+    pub accreditation: AccreditationView,
+    /// Affiliations.
+    pub affiliations: Vec<Affiliation>,
+    /// Hourly rate in euros.
+    pub rate_eur: Option<f64>,
+    /// X25519 key for sealing data to this reviewer, hex.
+    pub encryption_key: String,
+}
+
+impl ProfileView {
+    /// Builds the view, deciding the accreditation verdict with the node's trust settings.
+    pub fn of(
+        p: &SignedProfile,
+        trusted: &HashSet<PeerId>,
+        attester_level: impl Fn(&PeerId) -> Option<AccreditationLevel>,
+        now: UnixTime,
+    ) -> ProfileView {
+        let c = p.profile();
+        let status = accreditation_status(p.peer(), c.accreditation, p.attestation(), trusted, attester_level, now);
+        ProfileView {
+            peer_id: p.peer().to_string(),
+            revision: p.revision(),
+            issued_at: p.record().issued_at.to_string(),
+            expires_at: p.expires_at().to_string(),
+            name: c.name.clone(),
+            bio: c.bio.clone(),
+            expertise: c.expertise.clone(),
+            regions: c.regions.clone(),
+            languages: c.languages.clone(),
+            hours_per_month: c.hours_per_month,
+            available_from: c.available_from,
+            available_until: c.available_until,
+            accreditation: AccreditationView { level: c.accreditation, status },
+            affiliations: c.affiliations.clone(),
+            rate_eur: c.rate_eur_cents.map(|r| f64::from(r) / 100.0),
+            encryption_key: hex::encode(p.record().encryption_key),
+        }
+    }
+}
+
+/// `PUT /v1/profile`: the fields to change; absent fields keep their current value, given lists replace
+/// the current list.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProfileUpdate {
+    /// Display name.
+    pub name: Option<String>,
+    /// Bio.
+    pub bio: Option<String>,
+    /// Expertise tags (normalised by the node).
+    pub expertise: Option<Vec<String>>,
+    /// Regions.
+    pub regions: Option<Vec<String>>,
+    /// Languages.
+    pub languages: Option<Vec<String>>,
+    /// Hours per month.
+    pub hours_per_month: Option<u16>,
+    /// First available day; `clear_available_from` removes it.
+    pub available_from: Option<CalendarDate>,
+    /// Last available day.
+    pub available_until: Option<CalendarDate>,
+    /// Remove the first available day.
+    pub clear_available_from: bool,
+    /// Remove the last available day.
+    pub clear_available_until: bool,
+    /// Claimed level.
+    pub accreditation: Option<AccreditationLevel>,
+    /// A supervisor's attestation (hex of the signed envelope); an empty string removes it.
+    pub attestation: Option<String>,
+    /// Affiliations.
+    pub affiliations: Option<Vec<Affiliation>>,
+    /// Hourly rate in euro cents.
+    pub rate_eur_cents: Option<u32>,
+}
+
+/// `POST /v1/directory/search`.
+pub type SearchRequest = DirectoryQuery;
+
+/// `POST /v1/directory/search` answer.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SearchResponse {
+    /// Matching profiles, sorted by name.
+    pub results: Vec<ProfileView>,
+    /// How many profiles were searched.
+    pub directory_size: usize,
+}
+
+/// `POST /v1/attestations`: a supervisor attests another reviewer.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AttestRequest {
+    /// The reviewer being attested.
+    pub subject: String,
+    /// The level.
+    pub level: AccreditationLevel,
+    /// Last day the attestation is valid.
+    pub valid_until: CalendarDate,
+}
+
+/// The attestation, as hex of its signed envelope, to hand to the reviewer.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AttestResponse {
+    /// Hex of the envelope.
+    pub attestation: String,
+}
+
+/// `POST /v1/peers`: dial a peer.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DialRequest {
+    /// The peer's multiaddr.
+    pub addr: String,
+}
+
+/// The body of every error response: a stable code and a message for people.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ErrorBody {
+    /// Stable machine-readable code (`invalid-profile`, `not-found`, `unauthorized`, ...).
+    pub code: String,
+    /// What went wrong, for the person at the terminal.
+    pub message: String,
+    /// For invalid input: each problem by field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<FieldProblem>,
+}

@@ -1,0 +1,109 @@
+//! The cheap, cloneable handle through which everything else (the API, tests, the demo) talks to the
+//! node's event loop. It only sends commands over a channel; the loop alone owns the swarm and the state.
+
+use libp2p::Multiaddr;
+use samenloop_protocol::{AccreditationLevel, CalendarDate, DirectoryQuery, PeerId};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::api::types::{NodeStatus, ProfileUpdate, ProfileView, SearchResponse};
+use crate::error::NodeError;
+
+pub(crate) type Reply<T> = oneshot::Sender<Result<T, NodeError>>;
+
+/// A command for the event loop; each carries the channel its answer goes back on.
+pub(crate) enum Command {
+    Status(Reply<NodeStatus>),
+    SetProfile(ProfileUpdate, Reply<ProfileView>),
+    OwnProfile(Reply<ProfileView>),
+    Profile(PeerId, Reply<ProfileView>),
+    Search(DirectoryQuery, Reply<SearchResponse>),
+    Attest { subject: PeerId, level: AccreditationLevel, valid_until: CalendarDate, reply: Reply<String> },
+    Dial(Multiaddr, Reply<()>),
+    #[cfg(feature = "test-support")]
+    PublishRaw(Vec<u8>, Reply<()>),
+    #[cfg(feature = "test-support")]
+    PeerScore(PeerId, Reply<Option<f64>>),
+    #[cfg(feature = "test-support")]
+    HeldBytes(PeerId, Reply<Option<Vec<u8>>>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// Handle to a running node.
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub(crate) sender: mpsc::Sender<Command>,
+}
+
+impl Client {
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, NodeError> {
+        let (tx, rx) = oneshot::channel();
+        self.sender.send(make(tx)).await.map_err(|_| NodeError::Stopped)?;
+        rx.await.map_err(|_| NodeError::Stopped)?
+    }
+
+    /// Peer id, addresses, peers and directory size.
+    pub async fn status(&self) -> Result<NodeStatus, NodeError> {
+        self.ask(Command::Status).await
+    }
+
+    /// Changes the reviewer's profile, then signs and publishes it at once.
+    pub async fn set_profile(&self, update: ProfileUpdate) -> Result<ProfileView, NodeError> {
+        self.ask(|r| Command::SetProfile(update, r)).await
+    }
+
+    /// The reviewer's own published profile.
+    pub async fn own_profile(&self) -> Result<ProfileView, NodeError> {
+        self.ask(Command::OwnProfile).await
+    }
+
+    /// Another reviewer's profile: from the local directory, else looked up in the DHT.
+    pub async fn profile(&self, peer: PeerId) -> Result<ProfileView, NodeError> {
+        self.ask(|r| Command::Profile(peer, r)).await
+    }
+
+    /// Searches the local directory.
+    pub async fn search(&self, query: DirectoryQuery) -> Result<SearchResponse, NodeError> {
+        self.ask(|r| Command::Search(query, r)).await
+    }
+
+    /// Signs an accreditation attestation for `subject` (hex of the envelope).
+    pub async fn attest(
+        &self,
+        subject: PeerId,
+        level: AccreditationLevel,
+        valid_until: CalendarDate,
+    ) -> Result<String, NodeError> {
+        self.ask(|reply| Command::Attest { subject, level, valid_until, reply }).await
+    }
+
+    /// Dials a peer.
+    pub async fn dial(&self, addr: Multiaddr) -> Result<(), NodeError> {
+        self.ask(|r| Command::Dial(addr, r)).await
+    }
+
+    /// Publishes arbitrary bytes on the profile topic, as a misbehaving peer would.
+    #[cfg(feature = "test-support")]
+    pub async fn publish_raw(&self, bytes: Vec<u8>) -> Result<(), NodeError> {
+        self.ask(|r| Command::PublishRaw(bytes, r)).await
+    }
+
+    /// This node's gossip score for `peer`.
+    #[cfg(feature = "test-support")]
+    pub async fn peer_score(&self, peer: PeerId) -> Result<Option<f64>, NodeError> {
+        self.ask(|r| Command::PeerScore(peer, r)).await
+    }
+
+    /// The exact bytes of `peer`'s profile held in the directory.
+    #[cfg(feature = "test-support")]
+    pub async fn held_bytes(&self, peer: PeerId) -> Result<Option<Vec<u8>>, NodeError> {
+        self.ask(|r| Command::HeldBytes(peer, r)).await
+    }
+
+    /// Asks the event loop to stop and waits until it has.
+    pub async fn shutdown(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.sender.send(Command::Shutdown(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+}

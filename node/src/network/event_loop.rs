@@ -1,0 +1,591 @@
+//! The event loop: the one task that owns the swarm, the directory and the store.
+//!
+//! Data flows one way: network events -> verification (`SignedProfile::verify`) -> the directory and the
+//! store -> answers to commands. Nothing reaches the directory or the store without passing verification,
+//! and a profile is forwarded by gossip only after it was accepted.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant, SystemTime};
+
+use futures::StreamExt;
+use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance};
+use libp2p::kad::{self, GetRecordOk, QueryResult, Record, RecordKey, store::RecordStore};
+use libp2p::request_response::{self, OutboundRequestId};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, Swarm, identify, mdns};
+use samenloop_protocol::{
+    AccreditationLevel, CatchUpRequest, CatchUpResponse, Directory, Identity, Offer, PeerId, Profile,
+    ProfileRejection, SignedAttestation, SignedProfile, UnixTime, expertise,
+};
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+use super::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL, PROFILE_TOPIC};
+use super::client::{Command, Reply};
+use crate::api::types::{NodeStatus, ProfileUpdate, ProfileView, SearchResponse};
+use crate::config::NodeConfig;
+use crate::error::NodeError;
+use crate::store::Store;
+
+/// How long after a catch-up with a peer the node does not ask that peer again on reconnect.
+const CATCH_UP_QUIET: Duration = Duration::from_secs(30);
+/// Pages asked of one peer in one catch-up before giving up (a peer that always says "more" is lying).
+const MAX_CATCH_UP_PAGES: u32 = 100;
+/// The application penalty for one bad profile; gossip scoring multiplies it by `app_specific_weight`.
+const PENALTY_PER_OFFENCE: f64 = 1.0;
+
+/// Where a profile came from, for logging and penalties.
+#[derive(Clone, Copy, Debug)]
+enum Origin {
+    Gossip,
+    CatchUp,
+    Kademlia,
+}
+
+pub(crate) fn now() -> UnixTime {
+    UnixTime(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0))
+}
+
+/// The DHT key of a reviewer's profile.
+pub(crate) fn profile_key(peer: &PeerId) -> RecordKey {
+    let mut key = b"/samenloop/profile/".to_vec();
+    key.extend_from_slice(&peer.to_bytes());
+    RecordKey::new(&key)
+}
+
+pub(crate) struct EventLoop {
+    swarm: Swarm<Behaviour>,
+    commands: mpsc::Receiver<Command>,
+    identity: Identity,
+    config: NodeConfig,
+    store: Store,
+    directory: Directory,
+    trusted: HashSet<PeerId>,
+    topic: IdentTopic,
+    own: Option<SignedProfile>,
+    own_revision: u64,
+    last_published: Option<Instant>,
+    listen_addrs: Vec<Multiaddr>,
+    /// When we last completed (or started) a catch-up with each peer.
+    caught_up: HashMap<PeerId, Instant>,
+    catch_up_pages: HashMap<OutboundRequestId, (PeerId, u32)>,
+    lookups: HashMap<kad::QueryId, (PeerId, Vec<Reply<ProfileView>>)>,
+    /// Decaying count of bad profiles per peer, fed into gossip scoring as the application score.
+    offences: HashMap<PeerId, f64>,
+    bootstrapped: bool,
+}
+
+impl EventLoop {
+    pub(crate) fn new(
+        swarm: Swarm<Behaviour>,
+        commands: mpsc::Receiver<Command>,
+        identity: Identity,
+        config: NodeConfig,
+        store: Store,
+        directory: Directory,
+    ) -> Result<EventLoop, crate::store::StoreError> {
+        let own_revision = store.own_revision()?;
+        let trusted = config.trusted_accreditors.iter().copied().collect();
+        Ok(EventLoop {
+            swarm,
+            commands,
+            identity,
+            config,
+            store,
+            directory,
+            trusted,
+            topic: IdentTopic::new(PROFILE_TOPIC),
+            own: None,
+            own_revision,
+            last_published: None,
+            listen_addrs: Vec::new(),
+            caught_up: HashMap::new(),
+            catch_up_pages: HashMap::new(),
+            lookups: HashMap::new(),
+            offences: HashMap::new(),
+            bootstrapped: false,
+        })
+    }
+
+    pub(crate) async fn run(mut self) {
+        self.dial_bootstrap();
+        // Re-sign and announce the profile published before the restart, so it never lapses while we run.
+        match self.store.own_signed() {
+            Ok(Some(_)) => match self.store.own_draft() {
+                Ok(Some(draft)) => {
+                    if let Err(e) = self.publish(draft) {
+                        warn!("could not republish own profile at start: {e}");
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => warn!("{e}"),
+            },
+            Ok(None) => {}
+            Err(e) => warn!("{e}"),
+        }
+        let tick_every = (self.config.republish_every / 4).clamp(Duration::from_millis(250), Duration::from_secs(30));
+        let mut tick = tokio::time::interval(tick_every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                event = self.swarm.select_next_some() => self.on_swarm_event(event),
+                command = self.commands.recv() => match command {
+                    Some(Command::Shutdown(done)) => {
+                        info!("node stopping");
+                        let _ = done.send(());
+                        break;
+                    }
+                    Some(command) => self.on_command(command),
+                    None => break,
+                },
+                _ = tick.tick() => self.on_tick(),
+            }
+        }
+    }
+
+    // ---- periodic work ------------------------------------------------------------------------------
+
+    fn on_tick(&mut self) {
+        let now = now();
+        let expired = self.directory.remove_expired(now);
+        if !expired.is_empty() {
+            debug!(count = expired.len(), "dropping expired profiles");
+            if let Err(e) = self.store.remove_profiles(&expired) {
+                warn!("{e}");
+            }
+        }
+        if self.last_published.is_some_and(|t| t.elapsed() >= self.config.republish_every) {
+            if let Some(own) = self.own.clone() {
+                if let Err(e) = self.publish(own.profile().clone()) {
+                    warn!("could not republish own profile: {e}");
+                }
+            }
+        }
+        if self.swarm.connected_peers().next().is_none() {
+            self.dial_bootstrap();
+        }
+        // Let penalties fade so a peer that once relayed a bad profile can recover.
+        let scoring: Vec<(PeerId, f64)> = self.offences.iter().map(|(p, o)| (*p, *o)).collect();
+        for (peer, offences) in scoring {
+            let decayed = offences * 0.98;
+            if decayed < 0.01 {
+                self.offences.remove(&peer);
+            } else {
+                self.offences.insert(peer, decayed);
+            }
+            self.swarm.behaviour_mut().gossipsub.set_application_score(&peer, -decayed);
+        }
+    }
+
+    fn dial_bootstrap(&mut self) {
+        for addr in self.config.bootstrap.clone() {
+            if let Err(e) = self.swarm.dial(addr.clone()) {
+                debug!(%addr, "bootstrap dial failed: {e}");
+            }
+        }
+    }
+
+    // ---- profiles in --------------------------------------------------------------------------------
+
+    /// Verifies bytes from the network and, if they are news, stores and indexes them.
+    fn ingest(&mut self, bytes: &[u8], from: Option<PeerId>, origin: Origin) -> Result<Offer, ProfileRejection> {
+        let profile = match SignedProfile::verify(bytes, now()) {
+            Ok(p) => p,
+            Err(reason) => {
+                warn!(peer = ?from, ?origin, code = reason.code(), "rejected profile: {reason}");
+                if let Some(peer) = from {
+                    self.penalise(peer);
+                }
+                return Err(reason);
+            }
+        };
+        if !self.directory.would_accept(&profile) {
+            return Ok(self.directory.offer(profile));
+        }
+        // The directory in memory is what answers queries; a failed write (disk full) is logged and the
+        // profile still served until restart, when peers will send it again.
+        if let Err(e) = self.store.put_profile(&profile) {
+            warn!("could not store profile of {}: {e}", profile.peer());
+        }
+        self.cache_in_dht(&profile);
+        let peer = *profile.peer();
+        let offer = self.directory.offer(profile);
+        debug!(%peer, ?origin, ?offer, "profile accepted");
+        Ok(offer)
+    }
+
+    fn penalise(&mut self, peer: PeerId) {
+        let offences = self.offences.entry(peer).or_default();
+        *offences += PENALTY_PER_OFFENCE;
+        let score = -*offences;
+        self.swarm.behaviour_mut().gossipsub.set_application_score(&peer, score);
+    }
+
+    /// Keeps a verified profile in the local DHT store so this node answers lookups for it.
+    fn cache_in_dht(&mut self, profile: &SignedProfile) {
+        let record = dht_record(profile);
+        if let Err(e) = self.swarm.behaviour_mut().kad.store_mut().put(record) {
+            debug!("DHT store refused a record: {e}");
+        }
+    }
+
+    // ---- own profile out ----------------------------------------------------------------------------
+
+    /// Signs `profile` as the next revision, persists it, and announces it by gossip and DHT.
+    fn publish(&mut self, profile: Profile) -> Result<SignedProfile, NodeError> {
+        let me = self.identity.peer_id();
+        let seen = self.directory.get(&me).map(SignedProfile::revision).unwrap_or(0);
+        let revision = self.own_revision.max(seen) + 1;
+        let validity = self.config.profile_validity.as_secs().max(1);
+        let signed = SignedProfile::sign(&self.identity, profile, revision, now(), validity)?;
+        // Persist first: a revision number must never be reused after a crash.
+        self.store.set_own_published(&signed).map_err(|e| NodeError::Storage(e.to_string()))?;
+        self.own_revision = revision;
+        self.own = Some(signed.clone());
+        self.last_published = Some(Instant::now());
+        self.directory.offer(signed.clone());
+        self.cache_in_dht(&signed);
+        let behaviour = self.swarm.behaviour_mut();
+        if let Err(e) = behaviour.kad.put_record(dht_record(&signed), kad::Quorum::One) {
+            debug!("DHT put failed: {e}");
+        }
+        match behaviour.gossipsub.publish(self.topic.clone(), signed.bytes().to_vec()) {
+            Ok(_) => info!(revision, "profile published"),
+            // No peers yet: they will fetch it by catch-up when they connect.
+            Err(e) => info!(revision, "profile stored; gossip not sent ({e}), peers will catch up"),
+        }
+        Ok(signed)
+    }
+
+    fn apply_update(&self, update: ProfileUpdate) -> Result<Profile, NodeError> {
+        let mut p = match &self.own {
+            Some(own) => own.profile().clone(),
+            None => self
+                .store
+                .own_draft()
+                .map_err(|e| NodeError::Storage(e.to_string()))?
+                .unwrap_or_else(|| Profile::named("")),
+        };
+        let mut problems = Vec::new();
+        if let Some(v) = update.name {
+            p.name = v.trim().to_string();
+        }
+        if let Some(v) = update.bio {
+            p.bio = v;
+        }
+        if let Some(tags) = update.expertise {
+            p.expertise.clear();
+            for t in tags {
+                match expertise::normalise_tag(&t) {
+                    Ok(t) if !p.expertise.contains(&t) => p.expertise.push(t),
+                    Ok(_) => {}
+                    Err(e) => problems.push(samenloop_protocol::FieldProblem { field: "expertise".into(), problem: e.to_string() }),
+                }
+            }
+        }
+        if let Some(v) = update.regions {
+            p.regions = v.into_iter().map(|r| r.trim().to_string()).collect();
+        }
+        if let Some(v) = update.languages {
+            p.languages = Vec::new();
+            for l in v {
+                let l = l.trim().to_lowercase();
+                if !p.languages.contains(&l) {
+                    p.languages.push(l);
+                }
+            }
+        }
+        if let Some(v) = update.hours_per_month {
+            p.hours_per_month = v;
+        }
+        if update.clear_available_from {
+            p.available_from = None;
+        }
+        if update.clear_available_until {
+            p.available_until = None;
+        }
+        if let Some(v) = update.available_from {
+            p.available_from = Some(v);
+        }
+        if let Some(v) = update.available_until {
+            p.available_until = Some(v);
+        }
+        if let Some(v) = update.accreditation {
+            p.accreditation = v;
+        }
+        if let Some(hex_att) = update.attestation {
+            if hex_att.trim().is_empty() {
+                p.attestation = None;
+            } else {
+                match hex::decode(hex_att.trim()) {
+                    Ok(bytes) => p.attestation = Some(bytes),
+                    Err(_) => problems.push(samenloop_protocol::FieldProblem {
+                        field: "attestation".into(),
+                        problem: "is not hex".into(),
+                    }),
+                }
+            }
+        }
+        if let Some(v) = update.affiliations {
+            p.affiliations = v;
+        }
+        if let Some(v) = update.rate_eur_cents {
+            p.rate_eur_cents = Some(v);
+        }
+        if let Err(more) = p.validate() {
+            problems.extend(more);
+        }
+        if problems.is_empty() { Ok(p) } else { Err(NodeError::InvalidProfile(problems)) }
+    }
+
+    fn view(&self, p: &SignedProfile) -> ProfileView {
+        let dir = &self.directory;
+        ProfileView::of(p, &self.trusted, |peer| dir.get(peer).map(|a| a.profile().accreditation), now())
+    }
+
+    // ---- commands -----------------------------------------------------------------------------------
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Status(reply) => {
+                let me = self.identity.peer_id();
+                let status = NodeStatus {
+                    peer_id: me.to_string(),
+                    listen_addrs: self.listen_addrs.iter().map(|a| format!("{a}/p2p/{me}")).collect(),
+                    connected_peers: self.swarm.connected_peers().map(ToString::to_string).collect(),
+                    directory_size: self.directory.len(),
+                    profile_published: self.own.is_some(),
+                };
+                let _ = reply.send(Ok(status));
+            }
+            Command::SetProfile(update, reply) => {
+                let result = self.apply_update(update).and_then(|p| self.publish(p)).map(|s| self.view(&s));
+                let _ = reply.send(result);
+            }
+            Command::OwnProfile(reply) => {
+                let _ = reply.send(self.own.as_ref().map(|p| self.view(p)).ok_or(NodeError::NoProfile));
+            }
+            Command::Profile(peer, reply) => {
+                if let Some(p) = self.directory.get(&peer) {
+                    let _ = reply.send(Ok(self.view(p)));
+                } else {
+                    let id = self.swarm.behaviour_mut().kad.get_record(profile_key(&peer));
+                    self.lookups.entry(id).or_insert_with(|| (peer, Vec::new())).1.push(reply);
+                }
+            }
+            Command::Search(query, reply) => {
+                let now = now();
+                let results = self.directory.search(&query, now).into_iter().map(|p| self.view(p)).collect();
+                let _ = reply.send(Ok(SearchResponse { results, directory_size: self.directory.len() }));
+            }
+            Command::Attest { subject, level, valid_until, reply } => {
+                let _ = reply.send(self.attest(subject, level, valid_until));
+            }
+            Command::Dial(addr, reply) => {
+                let _ = reply.send(self.swarm.dial(addr).map_err(|e| NodeError::BadRequest(format!("cannot dial: {e}"))));
+            }
+            #[cfg(feature = "test-support")]
+            Command::PublishRaw(bytes, reply) => {
+                let r = self.swarm.behaviour_mut().gossipsub.publish(self.topic.clone(), bytes);
+                let _ = reply.send(r.map(|_| ()).map_err(|e| NodeError::BadRequest(e.to_string())));
+            }
+            #[cfg(feature = "test-support")]
+            Command::PeerScore(peer, reply) => {
+                let _ = reply.send(Ok(self.swarm.behaviour().gossipsub.peer_score(&peer)));
+            }
+            #[cfg(feature = "test-support")]
+            Command::HeldBytes(peer, reply) => {
+                let _ = reply.send(Ok(self.directory.get(&peer).map(|p| p.bytes().to_vec())));
+            }
+            Command::Shutdown(_) => {} // handled in `run`
+        }
+    }
+
+    fn attest(
+        &self,
+        subject: PeerId,
+        level: AccreditationLevel,
+        valid_until: samenloop_protocol::CalendarDate,
+    ) -> Result<String, NodeError> {
+        let own_level = self.own.as_ref().map(|p| p.profile().accreditation);
+        if own_level != Some(AccreditationLevel::Supervisor) {
+            return Err(NodeError::BadRequest(
+                "only a reviewer whose profile is at supervisor level can attest accreditation".into(),
+            ));
+        }
+        let now = now();
+        let until = valid_until.start().plus_secs(86_400);
+        let att = SignedAttestation::issue(self.identity.signing_key(), subject, level, now, until)
+            .map_err(|e| NodeError::BadRequest(format!("valid-until: {e}")))?;
+        Ok(hex::encode(att.bytes))
+    }
+
+    // ---- swarm events -------------------------------------------------------------------------------
+
+    fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                info!(%address, "listening");
+                self.listen_addrs.push(address);
+            }
+            SwarmEvent::ExpiredListenAddr { address, .. } => self.listen_addrs.retain(|a| a != &address),
+            SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, .. } => {
+                debug!(%peer_id, addr = %endpoint.get_remote_address(), "connected");
+                if endpoint.is_dialer() {
+                    self.swarm.behaviour_mut().kad.add_address(&peer_id, endpoint.get_remote_address().clone());
+                }
+                if num_established.get() == 1 {
+                    self.start_catch_up(peer_id);
+                }
+                if !self.bootstrapped {
+                    self.bootstrapped = self.swarm.behaviour_mut().kad.bootstrap().is_ok();
+                }
+            }
+            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => debug!(%peer_id, "disconnected"),
+            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => debug!(?peer_id, "dial failed: {error}"),
+            SwarmEvent::Behaviour(event) => self.on_behaviour_event(event),
+            _ => {}
+        }
+    }
+
+    fn on_behaviour_event(&mut self, event: BehaviourEvent) {
+        match event {
+            BehaviourEvent::Gossipsub(gossipsub::Event::Message { propagation_source, message_id, message }) => {
+                let verdict = match self.ingest(&message.data, Some(propagation_source), Origin::Gossip) {
+                    Ok(offer) if offer.changed() => MessageAcceptance::Accept,
+                    Ok(_) => MessageAcceptance::Ignore,
+                    Err(_) => MessageAcceptance::Reject,
+                };
+                self.swarm.behaviour_mut().gossipsub.report_message_validation_result(
+                    &message_id,
+                    &propagation_source,
+                    verdict,
+                );
+            }
+            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
+                if info.protocols.contains(&KAD_PROTOCOL) {
+                    for addr in info.listen_addrs {
+                        self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+                    }
+                }
+            }
+            BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
+                for (peer, addr) in found {
+                    self.swarm.behaviour_mut().kad.add_address(&peer, addr.clone());
+                    if !self.swarm.is_connected(&peer) {
+                        let _ = self.swarm.dial(addr);
+                    }
+                }
+            }
+            BehaviourEvent::Kad(event) => self.on_kad_event(event),
+            BehaviourEvent::CatchUp(event) => self.on_catch_up_event(event),
+            _ => {}
+        }
+    }
+
+    fn on_kad_event(&mut self, event: kad::Event) {
+        match event {
+            kad::Event::InboundRequest { request: kad::InboundRequest::PutRecord { source, record: Some(record), .. } } => {
+                match self.ingest(&record.value, Some(source), Origin::Kademlia) {
+                    Ok(_) => {
+                        // Only keep it under the key it belongs to.
+                        if let Ok(p) = SignedProfile::verify(&record.value, now()) {
+                            if record.key == profile_key(p.peer()) {
+                                self.cache_in_dht(&p);
+                            }
+                        }
+                    }
+                    Err(_) => {}
+                }
+            }
+            kad::Event::OutboundQueryProgressed { id, result: QueryResult::GetRecord(result), step, .. } => {
+                let found = match result {
+                    Ok(GetRecordOk::FoundRecord(peer_record)) => Some(peer_record),
+                    _ => None,
+                };
+                if let Some(rec) = found {
+                    // GetRecord results are not filtered by libp2p: verify like anything else.
+                    let _ = self.ingest(&rec.record.value, rec.peer, Origin::Kademlia);
+                }
+                let Some((peer, _)) = self.lookups.get(&id) else { return };
+                let peer = *peer;
+                if self.directory.get(&peer).is_some() || step.last {
+                    if let Some((_, replies)) = self.lookups.remove(&id) {
+                        let answer = self.directory.get(&peer).map(|p| self.view(p));
+                        for reply in replies {
+                            let _ = reply.send(answer.clone().ok_or_else(|| {
+                                NodeError::NotFound(format!("no profile for {peer} in the directory or the network"))
+                            }));
+                        }
+                    }
+                    if let Some(mut q) = self.swarm.behaviour_mut().kad.query_mut(&id) {
+                        q.finish();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ---- catch-up -----------------------------------------------------------------------------------
+
+    fn start_catch_up(&mut self, peer: PeerId) {
+        if self.caught_up.get(&peer).is_some_and(|t| t.elapsed() < CATCH_UP_QUIET) {
+            return;
+        }
+        self.caught_up.insert(peer, Instant::now());
+        self.request_page(peer, 1);
+    }
+
+    fn request_page(&mut self, peer: PeerId, page: u32) {
+        let request = self.directory.catch_up_request();
+        let id = self.swarm.behaviour_mut().catch_up.send_request(&peer, request);
+        self.catch_up_pages.insert(id, (peer, page));
+    }
+
+    fn on_catch_up_event(&mut self, event: request_response::Event<CatchUpRequest, CatchUpResponse>) {
+        use request_response::{Event, Message};
+        match event {
+            Event::Message { peer, message: Message::Request { request, channel, .. }, .. } => {
+                let response = match self.directory.answer_catch_up(&request, now()) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        warn!(%peer, "refused catch-up request: {e}");
+                        self.penalise(peer);
+                        CatchUpResponse::default()
+                    }
+                };
+                let _ = self.swarm.behaviour_mut().catch_up.send_response(channel, response);
+            }
+            Event::Message { peer, message: Message::Response { request_id, response }, .. } => {
+                let page = self.catch_up_pages.remove(&request_id).map(|(_, n)| n).unwrap_or(MAX_CATCH_UP_PAGES);
+                let mut fresh = 0;
+                for bytes in &response.profiles {
+                    if let Ok(offer) = self.ingest(bytes, Some(peer), Origin::CatchUp) {
+                        fresh += usize::from(offer.changed());
+                    }
+                }
+                debug!(%peer, received = response.profiles.len(), fresh, "catch-up page");
+                // Ask for the next page only if this one taught us something, so a peer cannot keep us busy.
+                if response.more && fresh > 0 && page < MAX_CATCH_UP_PAGES {
+                    self.request_page(peer, page + 1);
+                }
+            }
+            Event::OutboundFailure { request_id, peer, error, .. } => {
+                self.catch_up_pages.remove(&request_id);
+                // Let the next connection try again.
+                self.caught_up.remove(&peer);
+                debug!(%peer, "catch-up failed: {error}");
+            }
+            _ => {}
+        }
+    }
+}
+
+fn dht_record(profile: &SignedProfile) -> Record {
+    let mut record = Record::new(profile_key(profile.peer()), profile.bytes().to_vec());
+    record.publisher = Some(*profile.peer());
+    let remaining = profile.expires_at().0.saturating_sub(now().0);
+    record.expires = Some(Instant::now() + Duration::from_secs(remaining));
+    record
+}

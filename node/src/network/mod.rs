@@ -1,0 +1,13 @@
+//! Networking: the libp2p behaviour, the event loop that owns the swarm, and the client handle.
+//!
+//! The split follows rust-libp2p's file-sharing example: [`Client`] is a cloneable command sender;
+//! the event loop is the only owner of the swarm and the node's state, so no locks are needed.
+
+mod behaviour;
+mod client;
+mod event_loop;
+
+pub use behaviour::{CATCH_UP_PROTOCOL, IDENTIFY_VERSION, KAD_PROTOCOL, PROFILE_TOPIC};
+pub(crate) use behaviour::Behaviour;
+pub use client::Client;
+pub(crate) use event_loop::{EventLoop, now};

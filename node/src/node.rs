@@ -1,0 +1,187 @@
+//! Starting and stopping a node: open the store, rebuild the directory, build the swarm, start the event
+//! loop and (optionally) the local API.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use libp2p::{Multiaddr, SwarmBuilder, noise, tcp, yamux};
+use samenloop_protocol::{Directory, Identity, PeerId, SignedProfile};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+use crate::api;
+use crate::config::NodeConfig;
+use crate::home::Home;
+use crate::network::{Behaviour, Client, EventLoop, now};
+use crate::store::{Store, StoreError};
+
+/// Why a node could not start. Each names what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The network stack could not be set up.
+    #[error("network setup: {0}")]
+    Network(String),
+    /// A listen address was refused.
+    #[error("cannot listen on {addr}: {detail}")]
+    Listen {
+        /// The address.
+        addr: Multiaddr,
+        /// Why.
+        detail: String,
+    },
+    /// The API address is not on loopback.
+    #[error("the local API must listen on a loopback address (127.0.0.1 or ::1), not {0}")]
+    ApiNotLoopback(SocketAddr),
+    /// The API address is taken or cannot be bound.
+    #[error("cannot serve the local API on {addr}: {detail} (choose another with --api 127.0.0.1:PORT)")]
+    ApiBind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        detail: String,
+    },
+    /// The API credentials could not be written into the home.
+    #[error("cannot write {path}: {detail}")]
+    Credentials {
+        /// The file.
+        path: String,
+        /// Why.
+        detail: String,
+    },
+}
+
+/// A running node.
+pub struct NodeHandle {
+    client: Client,
+    peer_id: PeerId,
+    api_addr: Option<SocketAddr>,
+    home: Home,
+    event_loop: JoinHandle<()>,
+    api_server: Option<(tokio::sync::oneshot::Sender<()>, JoinHandle<()>)>,
+}
+
+impl NodeHandle {
+    /// The handle for sending commands.
+    pub fn client(&self) -> Client {
+        self.client.clone()
+    }
+
+    /// This node's reviewer id.
+    pub fn peer_id(&self) -> PeerId {
+        self.peer_id
+    }
+
+    /// Where the local API listens, if it was started.
+    pub fn api_addr(&self) -> Option<SocketAddr> {
+        self.api_addr
+    }
+
+    /// The node's listen addresses with its `/p2p/` id appended, ready to give to others as `--bootstrap`.
+    pub async fn listen_addrs(&self) -> Vec<Multiaddr> {
+        match self.client.status().await {
+            Ok(s) => s.listen_addrs.iter().filter_map(|a| a.parse().ok()).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Stops the API and the event loop, and removes the API address file.
+    pub async fn shutdown(self) {
+        if let Some((stop, task)) = self.api_server {
+            let _ = stop.send(());
+            let _ = task.await;
+            let _ = std::fs::remove_file(self.home.api_addr_path());
+        }
+        self.client.shutdown().await;
+        let _ = self.event_loop.await;
+    }
+
+    /// Waits until the node stops by itself (it does not, unless the API asked it to).
+    pub async fn wait(&mut self) {
+        let _ = (&mut self.event_loop).await;
+    }
+}
+
+/// Starts a node for `identity` with its state in `home`.
+pub async fn start(home: &Home, identity: Identity, config: NodeConfig) -> Result<NodeHandle, StartError> {
+    home.create().map_err(|e| StartError::Credentials { path: home.root().display().to_string(), detail: e.to_string() })?;
+    let store = Store::open(&home.db_path())?;
+    let directory = load_directory(&store)?;
+    let peer_id = identity.peer_id();
+
+    let (signing, _) = identity.secret_bytes();
+    let mut secret = *signing;
+    let keypair = libp2p::identity::Keypair::ed25519_from_bytes(&mut secret)
+        .map_err(|e| StartError::Network(format!("identity: {e}")))?;
+    let mdns = config.mdns;
+    let idle = config.idle_timeout;
+    let mut swarm = SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
+        .map_err(|e| StartError::Network(format!("tcp: {e}")))?
+        .with_quic()
+        .with_dns()
+        .map_err(|e| StartError::Network(format!("dns: {e}")))?
+        .with_behaviour(|key| Behaviour::new(key, mdns).map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>))
+        .map_err(|e| StartError::Network(e.to_string()))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(idle))
+        .build();
+    for addr in &config.listen {
+        swarm
+            .listen_on(addr.clone())
+            .map_err(|e| StartError::Listen { addr: addr.clone(), detail: e.to_string() })?;
+    }
+
+    let (sender, commands) = mpsc::channel(64);
+    let client = Client { sender };
+    let api_bind = config.api;
+    let event_loop = EventLoop::new(swarm, commands, identity, config, store, directory)?;
+    let event_loop = tokio::spawn(event_loop.run());
+
+    // Wait briefly for the first listen address so callers can hand it to other nodes.
+    for _ in 0..100 {
+        match client.status().await {
+            Ok(s) if !s.listen_addrs.is_empty() => break,
+            _ => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+
+    let mut handle = NodeHandle { client, peer_id, api_addr: None, home: home.clone(), event_loop, api_server: None };
+    if let Some(addr) = api_bind {
+        match api::server::serve(home, addr, handle.client.clone()).await {
+            Ok((bound, stop, task)) => {
+                handle.api_addr = Some(bound);
+                handle.api_server = Some((stop, task));
+                info!(%bound, "local API listening");
+            }
+            Err(e) => {
+                handle.shutdown().await;
+                return Err(e);
+            }
+        }
+    }
+    Ok(handle)
+}
+
+/// Rebuilds the directory from the store, re-verifying every profile; expired or invalid ones are skipped.
+fn load_directory(store: &Store) -> Result<Directory, StoreError> {
+    let now = now();
+    let mut directory = Directory::new();
+    let mut skipped = 0;
+    for bytes in store.profiles()? {
+        match SignedProfile::verify(&bytes, now) {
+            Ok(p) => {
+                directory.offer(p);
+            }
+            Err(_) => skipped += 1,
+        }
+    }
+    if skipped > 0 {
+        warn!(skipped, "stored profiles no longer valid (expired) were not loaded");
+    }
+    info!(profiles = directory.len(), "directory loaded");
+    Ok(directory)
+}

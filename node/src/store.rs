@@ -1,0 +1,177 @@
+//! Persistent state: the node's redb database in its home.
+//!
+//! What is stored is public or the node's own: verified profiles (exactly the signed bytes received, so they
+//! are re-verified on load and can be forwarded unchanged) and the reviewer's own profile draft and revision
+//! counter. Secrets never enter the database; they live in the key store.
+//!
+//! A database that cannot be opened or read is reported and left alone: the node refuses to start rather
+//! than replace state it could not read.
+
+use std::path::{Path, PathBuf};
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use samenloop_protocol::{PeerId, Profile, SignedProfile};
+
+/// PeerId bytes -> signed profile bytes.
+const PROFILES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("profiles");
+/// Key -> value, for the node's own settings and state.
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+const OWN_DRAFT: &str = "own.profile.draft";
+const OWN_SIGNED: &str = "own.profile.signed";
+const OWN_REVISION: &str = "own.profile.revision";
+
+/// Storage errors; `path` always names the database so the user knows which file is affected.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database file could not be opened (corrupt, locked by another node, unreadable).
+    #[error("cannot open the database {path}: {detail}")]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// What redb reported.
+        detail: String,
+    },
+    /// A read or write failed (disk full, I/O error, corruption found while reading).
+    #[error("database {path}: {detail}")]
+    Access {
+        /// The database file.
+        path: PathBuf,
+        /// What went wrong.
+        detail: String,
+    },
+    /// A stored value does not decode; it is left in place, not overwritten.
+    #[error("database {path}: stored {what} is unreadable: {detail}")]
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// Which value.
+        what: &'static str,
+        /// Why.
+        detail: String,
+    },
+}
+
+/// The node's database handle.
+pub struct Store {
+    db: Database,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if absent) the database at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let db = Database::create(path)
+            .map_err(|e| StoreError::Open { path: path.to_path_buf(), detail: e.to_string() })?;
+        let store = Store { db, path: path.to_path_buf() };
+        // Create the tables once so readers never meet a missing table.
+        store.write(|txn| {
+            txn.open_table(PROFILES)?;
+            txn.open_table(META)?;
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
+    fn access(&self, e: impl std::fmt::Display) -> StoreError {
+        StoreError::Access { path: self.path.clone(), detail: e.to_string() }
+    }
+
+    fn write(&self, f: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(|e| self.access(e))?;
+        f(&txn).map_err(|e| self.access(e))?;
+        txn.commit().map_err(|e| self.access(e))
+    }
+
+    /// Stores (or replaces) a verified profile.
+    pub fn put_profile(&self, profile: &SignedProfile) -> Result<(), StoreError> {
+        self.write(|txn| {
+            txn.open_table(PROFILES)?.insert(profile.peer().to_bytes().as_slice(), profile.bytes())?;
+            Ok(())
+        })
+    }
+
+    /// Removes profiles (expired ones).
+    pub fn remove_profiles(&self, peers: &[PeerId]) -> Result<(), StoreError> {
+        if peers.is_empty() {
+            return Ok(());
+        }
+        self.write(|txn| {
+            let mut t = txn.open_table(PROFILES)?;
+            for p in peers {
+                t.remove(p.to_bytes().as_slice())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Every stored profile's bytes, for re-verification at start-up.
+    pub fn profiles(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.access(e))?;
+        let table = txn.open_table(PROFILES).map_err(|e| self.access(e))?;
+        let mut out = Vec::new();
+        for row in table.iter().map_err(|e| self.access(e))? {
+            let (_, v) = row.map_err(|e| self.access(e))?;
+            out.push(v.value().to_vec());
+        }
+        Ok(out)
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.access(e))?;
+        let table = txn.open_table(META).map_err(|e| self.access(e))?;
+        Ok(table.get(key).map_err(|e| self.access(e))?.map(|v| v.value().to_vec()))
+    }
+
+    /// The reviewer's own profile content as last edited.
+    pub fn own_draft(&self) -> Result<Option<Profile>, StoreError> {
+        match self.meta(OWN_DRAFT)? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| StoreError::Corrupt {
+                path: self.path.clone(),
+                what: "own profile",
+                detail: e.to_string(),
+            }),
+        }
+    }
+
+    /// The reviewer's last signed profile, if one was ever published.
+    pub fn own_signed(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.meta(OWN_SIGNED)
+    }
+
+    /// The last revision number used for the reviewer's own profile.
+    pub fn own_revision(&self) -> Result<u64, StoreError> {
+        match self.meta(OWN_REVISION)? {
+            None => Ok(0),
+            Some(b) => b.as_slice().try_into().map(u64::from_le_bytes).map_err(|_| StoreError::Corrupt {
+                path: self.path.clone(),
+                what: "own profile revision",
+                detail: format!("{} bytes instead of 8", b.len()),
+            }),
+        }
+    }
+
+    /// Saves the draft alone (at `init`, before anything is published).
+    pub fn set_own_draft(&self, draft: &Profile) -> Result<(), StoreError> {
+        let json = serde_json::to_vec(draft).map_err(|e| self.access(e))?;
+        self.write(|txn| {
+            txn.open_table(META)?.insert(OWN_DRAFT, json.as_slice())?;
+            Ok(())
+        })
+    }
+
+    /// Records a publication of the reviewer's own profile: draft, signed bytes and revision in one
+    /// transaction, so a crash can never leave a revision number that was used but not recorded.
+    pub fn set_own_published(&self, signed: &SignedProfile) -> Result<(), StoreError> {
+        let json = serde_json::to_vec(signed.profile()).map_err(|e| self.access(e))?;
+        self.write(|txn| {
+            let mut t = txn.open_table(META)?;
+            t.insert(OWN_DRAFT, json.as_slice())?;
+            t.insert(OWN_SIGNED, signed.bytes())?;
+            t.insert(OWN_REVISION, signed.revision().to_le_bytes().as_slice())?;
+            txn.open_table(PROFILES)?.insert(signed.peer().to_bytes().as_slice(), signed.bytes())?;
+            Ok(())
+        })
+    }
+}

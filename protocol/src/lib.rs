@@ -1,0 +1,46 @@
+//! # samenloop-protocol
+//!
+//! The pure logic of samenloop, the platform of a network of independent "Learning Together" case
+//! reviewers: identities, the signed-record envelope, reviewer profiles and their verification rules,
+//! accreditation attestations, the local directory and its search, and the catch-up exchange.
+//!
+//! This crate does no I/O, reads no clock and draws no randomness: time comes in as [`UnixTime`], secrets
+//! as bytes. Everything here is deterministic, so it is tested without sockets and every decoder can be
+//! fuzzed. The `samenloop-node` crate drives it from the network and from storage.
+//!
+//! Data flows one way: bytes from the network -> [`SignedProfile::verify`] -> [`Directory::offer`] ->
+//! [`Directory::search`].
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod accreditation;
+mod catchup;
+mod directory;
+mod envelope;
+pub mod expertise;
+mod identity;
+mod profile;
+mod time;
+
+pub use accreditation::{
+    AccreditationLevel, AccreditationStatus, AttestationError, AttestationRecord, SignedAttestation, UnknownLevel,
+    accreditation_status,
+};
+pub use catchup::{
+    CatchUpError, CatchUpRequest, CatchUpResponse, KnownRevision, MAX_KNOWN, MAX_PAGE_BYTES, MAX_PAGE_PROFILES,
+};
+pub use directory::{Directory, DirectoryQuery, Offer};
+pub use envelope::{
+    ENVELOPE_VERSION, EnvelopeError, MAX_BODY_LEN, RecordKind, SIGNING_CONTEXT, VerifiedEnvelope, open_envelope,
+    seal_envelope,
+};
+pub use identity::{Identity, PeerId, peer_id_of, verifying_key_of};
+pub use profile::{
+    Affiliation, FieldProblem, MAX_CLOCK_SKEW_SECS, MAX_PROFILE_BYTES, MAX_VALIDITY_SECS, Profile, ProfileRecord,
+    ProfileRejection, SignError, SignedProfile, limits,
+};
+pub use time::{CalendarDate, DateError, UnixTime};
+
+/// Re-exported so dependants use the same ed25519 types as the protocol.
+pub use ed25519_dalek;
