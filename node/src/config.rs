@@ -25,6 +25,8 @@ pub struct NodeConfig {
     pub api: Option<SocketAddr>,
     /// The founding supervisors whose attestations verify accreditation.
     pub trusted_accreditors: Vec<PeerId>,
+    /// Peers this node refuses to connect to (a known-bad actor, or a topology in tests).
+    pub blocked_peers: Vec<PeerId>,
     /// How long a published profile is valid.
     pub profile_validity: Duration,
     /// How often the node re-signs and republishes its profile; must be well under the validity.
@@ -44,6 +46,7 @@ impl Default for NodeConfig {
             mdns: true,
             api: Some(DEFAULT_API_ADDR.parse().expect("literal socket address")),
             trusted_accreditors: Vec::new(),
+            blocked_peers: Vec::new(),
             profile_validity: Duration::from_secs(7 * 24 * 3600),
             republish_every: Duration::from_secs(24 * 3600),
             idle_timeout: Duration::from_secs(3600),
@@ -55,6 +58,7 @@ impl Default for NodeConfig {
 ///
 /// ```toml
 /// trusted_accreditors = ["12D3KooW..."]
+/// blocked_peers = []
 /// bootstrap = ["/ip4/192.0.2.10/tcp/4001/p2p/12D3KooW..."]
 /// listen = ["/ip4/0.0.0.0/tcp/4001"]
 /// mdns = true
@@ -66,6 +70,9 @@ pub struct ConfigFile {
     /// See [`NodeConfig::trusted_accreditors`].
     #[serde(default)]
     pub trusted_accreditors: Vec<String>,
+    /// See [`NodeConfig::blocked_peers`].
+    #[serde(default)]
+    pub blocked_peers: Vec<String>,
     /// See [`NodeConfig::bootstrap`].
     #[serde(default)]
     pub bootstrap: Vec<String>,
@@ -105,6 +112,9 @@ impl ConfigFile {
         let err = |problem: String| ConfigError { path: home.config_path().display().to_string(), problem };
         for p in &self.trusted_accreditors {
             config.trusted_accreditors.push(p.parse().map_err(|_| err(format!("trusted_accreditors: `{p}` is not a peer id")))?);
+        }
+        for p in &self.blocked_peers {
+            config.blocked_peers.push(p.parse().map_err(|_| err(format!("blocked_peers: `{p}` is not a peer id")))?);
         }
         for a in &self.bootstrap {
             config.bootstrap.push(a.parse().map_err(|_| err(format!("bootstrap: `{a}` is not a multiaddr")))?);

@@ -117,6 +117,7 @@ pub async fn start(home: &Home, identity: Identity, config: NodeConfig) -> Resul
     let keypair = libp2p::identity::Keypair::ed25519_from_bytes(&mut secret)
         .map_err(|e| StartError::Network(format!("identity: {e}")))?;
     let mdns = config.mdns;
+    let blocked = config.blocked_peers.clone();
     let idle = config.idle_timeout;
     let mut swarm = SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
@@ -125,7 +126,7 @@ pub async fn start(home: &Home, identity: Identity, config: NodeConfig) -> Resul
         .with_quic()
         .with_dns()
         .map_err(|e| StartError::Network(format!("dns: {e}")))?
-        .with_behaviour(|key| Behaviour::new(key, mdns).map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>))
+        .with_behaviour(|key| Behaviour::new(key, mdns, &blocked).map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>))
         .map_err(|e| StartError::Network(e.to_string()))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(idle))
         .build();

@@ -1,1 +1,128 @@
-//! placeholder
+//! Helpers for samenloop's multi-node tests: nodes in temporary homes on loopback, and waiting for the
+//! network to reach a state (polling with a deadline, never sleeping a fixed time and hoping).
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use libp2p::Multiaddr;
+use samenloop_node::api::types::ProfileUpdate;
+use samenloop_node::keystore::{self, KdfParams, Passphrase};
+use samenloop_node::{Client, Home, NodeConfig, NodeHandle};
+use samenloop_protocol::PeerId;
+
+/// The passphrase of every test identity.
+pub const PASSPHRASE: &str = "test passphrase";
+
+fn pass() -> Passphrase {
+    Passphrase::new(PASSPHRASE.into()).expect("non-empty")
+}
+
+/// A node in a test: its home survives restarts of the node.
+pub struct TestNode {
+    /// The home directory.
+    pub home: Home,
+    /// The running node, if started.
+    pub handle: Option<NodeHandle>,
+    /// Its reviewer id.
+    pub peer_id: PeerId,
+}
+
+impl TestNode {
+    /// Creates an identity in `dir` (cheap KDF: tests only).
+    pub fn create(dir: &Path) -> TestNode {
+        init_logging();
+        let home = Home::new(dir);
+        home.create().expect("create home");
+        let id = keystore::create(&home.identity_path(), &pass(), KdfParams::insecure_for_tests()).expect("identity");
+        TestNode { home, handle: None, peer_id: id.peer_id() }
+    }
+
+    /// Starts the node (again) from its home, listening on a fresh loopback port.
+    pub async fn start(&mut self, bootstrap: Vec<Multiaddr>, tweak: impl FnOnce(&mut NodeConfig)) {
+        let identity = keystore::open(&self.home.identity_path(), &pass()).expect("open identity");
+        let mut config = NodeConfig {
+            listen: vec!["/ip4/127.0.0.1/tcp/0".parse().expect("addr")],
+            bootstrap,
+            mdns: false,
+            api: None,
+            ..NodeConfig::default()
+        };
+        tweak(&mut config);
+        let handle = samenloop_node::start(&self.home, identity, config).await.expect("start node");
+        assert_eq!(handle.peer_id(), self.peer_id, "the node came back with another identity");
+        self.handle = Some(handle);
+    }
+
+    /// Stops the node, keeping its home.
+    pub async fn stop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            h.shutdown().await;
+        }
+    }
+
+    /// The command handle.
+    pub fn client(&self) -> Client {
+        self.handle.as_ref().expect("node is running").client()
+    }
+
+    /// Addresses to bootstrap from.
+    pub async fn addrs(&self) -> Vec<Multiaddr> {
+        self.handle.as_ref().expect("node is running").listen_addrs().await
+    }
+}
+
+/// Polls `check` every 10 ms until it returns true or `limit` passes; returns the time it took.
+pub async fn wait_for<F, Fut>(limit: Duration, what: &str, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let start = Instant::now();
+    loop {
+        if check().await {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// True when every client holds revision `revision` (or later) of `peer`'s profile.
+pub async fn all_hold(clients: &[Client], peer: PeerId, revision: u64) -> bool {
+    for c in clients {
+        match c.search(Default::default()).await {
+            Ok(r) if r.results.iter().any(|p| p.peer_id == peer.to_string() && p.revision >= revision) => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// A profile update for test reviewer `n`.
+pub fn sample_update(n: usize) -> ProfileUpdate {
+    let tags = ["ggz", "jeugdbescherming", "jgz", "veilig-thuis", "wijkteam", "onderwijs"];
+    ProfileUpdate {
+        name: Some(format!("Reviewer {n:02}")),
+        bio: Some(format!("Test reviewer number {n}")),
+        expertise: Some(vec![tags[n % tags.len()].into(), tags[(n + 1) % tags.len()].into()]),
+        regions: Some(vec![["Utrecht", "Gelderland", "Noord-Holland"][n % 3].into()]),
+        languages: Some(vec!["nl".into()]),
+        hours_per_month: Some(8 + n as u16),
+        ..ProfileUpdate::default()
+    }
+}
+
+/// A fresh temporary directory for one test's homes.
+pub fn temp_root() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().to_path_buf();
+    (dir, path)
+}
+
+/// Logs to stderr when `SAMENLOOP_TEST_LOG` is set (an env-filter such as `debug` or `samenloop_node=debug`).
+pub fn init_logging() {
+    if let Ok(filter) = std::env::var("SAMENLOOP_TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+    }
+}

@@ -209,8 +209,16 @@ impl EventLoop {
         }
         self.cache_in_dht(&profile);
         let peer = *profile.peer();
+        let bytes = profile.bytes().to_vec();
         let offer = self.directory.offer(profile);
         debug!(%peer, ?origin, ?offer, "profile accepted");
+        // News that did not come by gossip (catch-up, DHT) is passed on by gossip, so peers that caught up
+        // with someone else earlier still hear of it. Gossip forwards its own news after validation.
+        if !matches!(origin, Origin::Gossip) {
+            if let Err(e) = self.swarm.behaviour_mut().gossipsub.publish(self.topic.clone(), bytes) {
+                debug!(%peer, "not re-gossiped: {e}");
+            }
+        }
         Ok(offer)
     }
 
