@@ -244,7 +244,11 @@ pub fn parse_rate(s: &str) -> Result<u32, String> {
         Some((w, f)) => (w, f),
         None => (s.trim(), ""),
     };
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 2 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 2
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
         return Err(bad());
     }
     let whole: u32 = whole.parse().map_err(|_| bad())?;
@@ -274,7 +278,8 @@ fn parse_partial_date(s: &str, end: bool) -> Result<CalendarDate, String> {
                 return CalendarDate::from_ymd(y, m_from, 1).map_err(|_| err());
             }
             // The last day of the month: the day before the first of the next month.
-            let first_next = if m_to == 12 { CalendarDate::from_ymd(y + 1, 1, 1) } else { CalendarDate::from_ymd(y, m_to + 1, 1) };
+            let first_next =
+                if m_to == 12 { CalendarDate::from_ymd(y + 1, 1, 1) } else { CalendarDate::from_ymd(y, m_to + 1, 1) };
             CalendarDate::from_ymd(y, m_to, 1).map_err(|_| err())?;
             first_next.map(|d| CalendarDate::from_days_since_epoch(d.days_since_epoch() - 1)).map_err(|_| err())
         }
@@ -298,10 +303,10 @@ pub fn parse_affiliation(s: &str) -> Result<Affiliation, String> {
     let date = |d: &str, end| if d.trim().is_empty() { Ok(None) } else { parse_partial_date(d.trim(), end).map(Some) };
     let from = date(from, false).map_err(|e| format!("FROM of `{s}`: {e}"))?;
     let until = date(to, true).map_err(|e| format!("TO of `{s}`: {e}"))?;
-    if let (Some(f), Some(t)) = (from, until) {
-        if f > t {
-            return Err(format!("`{s}` ends before it starts"));
-        }
+    if let (Some(f), Some(t)) = (from, until)
+        && f > t
+    {
+        return Err(format!("`{s}` ends before it starts"));
     }
     Ok(Affiliation { organisation: org, from, until })
 }

@@ -26,6 +26,16 @@ pub fn home(flag: Option<PathBuf>) -> anyhow::Result<Home> {
     Ok(Home::new(dirs.data_dir()))
 }
 
+/// Prints `text` as is, or `value` as JSON.
+fn print_either<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) -> anyhow::Result<()> {
+    if json {
+        print_json(value)
+    } else {
+        print!("{}", text(value));
+        Ok(())
+    }
+}
+
 fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
@@ -35,7 +45,8 @@ fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 pub fn init(home: &Home, args: InitArgs) -> anyhow::Result<()> {
     let draft = Profile::named(&args.name);
     if let Err(problems) = draft.validate() {
-        let names: Vec<_> = problems.iter().filter(|p| p.field == "name").map(|p| format!("--name: {}", p.problem)).collect();
+        let names: Vec<_> =
+            problems.iter().filter(|p| p.field == "name").map(|p| format!("--name: {}", p.problem)).collect();
         if !names.is_empty() {
             bail!(names.join("\n"));
         }
@@ -119,7 +130,7 @@ async fn wait_for_signal() {
 /// `samenloop node status`.
 pub fn node_status(home: &Home, json: bool) -> anyhow::Result<()> {
     let status: NodeStatus = ApiClient::for_home(home)?.get("/v1/status")?;
-    if json { print_json(&status) } else { Ok(print!("{}", render::status(&status))) }
+    print_either(json, &status, render::status)
 }
 
 /// `samenloop node connect`.
@@ -189,7 +200,7 @@ pub fn profile_show(home: &Home, peer: Option<samenloop_protocol::PeerId>, json:
         None => api.get("/v1/profile")?,
         Some(p) => api.get(&format!("/v1/profiles/{p}"))?,
     };
-    if json { print_json(&view) } else { Ok(print!("{}", render::profile(&view))) }
+    print_either(json, &view, render::profile)
 }
 
 /// Builds a directory query from `directory search` flags, normalising tags as `profile set` does.
@@ -212,7 +223,7 @@ pub fn search_query(args: &SearchArgs) -> anyhow::Result<DirectoryQuery> {
 pub fn directory_search(home: &Home, args: &SearchArgs) -> anyhow::Result<()> {
     let query = search_query(args)?;
     let results: SearchResponse = ApiClient::for_home(home)?.post("/v1/directory/search", &query)?;
-    if args.json { print_json(&results) } else { Ok(print!("{}", render::search(&results))) }
+    print_either(args.json, &results, render::search)
 }
 
 /// `samenloop accreditation ...`.
@@ -235,7 +246,8 @@ pub fn accreditation(home: &Home, command: AccreditationCommand) -> anyhow::Resu
 /// `samenloop expertise`.
 pub fn expertise_list(json: bool) -> anyhow::Result<()> {
     if json {
-        let v: Vec<_> = expertise::VOCABULARY.iter().map(|k| serde_json::json!({"tag": k.tag, "meaning": k.meaning})).collect();
+        let v: Vec<_> =
+            expertise::VOCABULARY.iter().map(|k| serde_json::json!({"tag": k.tag, "meaning": k.meaning})).collect();
         return print_json(&v);
     }
     for k in expertise::VOCABULARY {

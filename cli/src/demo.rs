@@ -70,7 +70,8 @@ const REVIEWERS: [Reviewer; 4] = [
 ];
 
 fn today() -> CalendarDate {
-    UnixTime(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)).date()
+    UnixTime(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0))
+        .date()
 }
 
 fn days_after(d: CalendarDate, n: i64) -> CalendarDate {
@@ -111,7 +112,7 @@ pub async fn run() -> anyhow::Result<()> {
         nodes.push(samenloop_node::start(&home, id, config).await?);
     }
     let clients: Vec<Client> = nodes.iter().map(NodeHandle::client).collect();
-    println!("\n{} nodes running; {} trusts {} as founding supervisor.\n", nodes.len(), "every node", REVIEWERS[0].name);
+    println!("\n{} nodes running; every node trusts {} as founding supervisor.\n", nodes.len(), REVIEWERS[0].name);
 
     // 3. Profiles.
     let from = today();
@@ -145,7 +146,10 @@ pub async fn run() -> anyhow::Result<()> {
     let bram = nodes[1].peer_id();
     let attestation = clients[0].attest(bram, AccreditationLevel::Accredited, days_after(from, 365)).await?;
     clients[1].set_profile(ProfileUpdate { attestation: Some(attestation), ..ProfileUpdate::default() }).await?;
-    println!("{} attested {} as accredited; {} added the attestation to his profile.", REVIEWERS[0].name, REVIEWERS[1].name, REVIEWERS[1].name);
+    println!(
+        "{} attested {} as accredited; {} added the attestation to his profile.",
+        REVIEWERS[0].name, REVIEWERS[1].name, REVIEWERS[1].name
+    );
 
     let started = Instant::now();
     wait_until(&clients, |n| n == REVIEWERS.len()).await?;

@@ -111,7 +111,9 @@ impl ConfigFile {
     pub fn apply(&self, config: &mut NodeConfig, home: &Home) -> Result<(), ConfigError> {
         let err = |problem: String| ConfigError { path: home.config_path().display().to_string(), problem };
         for p in &self.trusted_accreditors {
-            config.trusted_accreditors.push(p.parse().map_err(|_| err(format!("trusted_accreditors: `{p}` is not a peer id")))?);
+            config
+                .trusted_accreditors
+                .push(p.parse().map_err(|_| err(format!("trusted_accreditors: `{p}` is not a peer id")))?);
         }
         for p in &self.blocked_peers {
             config.blocked_peers.push(p.parse().map_err(|_| err(format!("blocked_peers: `{p}` is not a peer id")))?);
@@ -130,7 +132,8 @@ impl ConfigFile {
             config.mdns = m;
         }
         if let Some(api) = &self.api {
-            config.api = Some(api.parse().map_err(|_| err(format!("api: `{api}` is not an address such as 127.0.0.1:7878")))?);
+            config.api =
+                Some(api.parse().map_err(|_| err(format!("api: `{api}` is not an address such as 127.0.0.1:7878")))?);
         }
         Ok(())
     }

@@ -43,8 +43,12 @@ impl From<SignError> for NodeError {
     fn from(e: SignError) -> Self {
         match e {
             SignError::Invalid(problems) => NodeError::InvalidProfile(problems),
-            SignError::TooLarge(_) => NodeError::InvalidProfile(vec![FieldProblem { field: "profile".into(), problem: e.to_string() }]),
-            SignError::Attestation(m) => NodeError::InvalidProfile(vec![FieldProblem { field: "attestation".into(), problem: m }]),
+            SignError::TooLarge(_) => {
+                NodeError::InvalidProfile(vec![FieldProblem { field: "profile".into(), problem: e.to_string() }])
+            }
+            SignError::Attestation(m) => {
+                NodeError::InvalidProfile(vec![FieldProblem { field: "attestation".into(), problem: m }])
+            }
             SignError::BadValidity => NodeError::BadRequest(e.to_string()),
         }
     }

@@ -107,7 +107,8 @@ impl NodeHandle {
 
 /// Starts a node for `identity` with its state in `home`.
 pub async fn start(home: &Home, identity: Identity, config: NodeConfig) -> Result<NodeHandle, StartError> {
-    home.create().map_err(|e| StartError::Credentials { path: home.root().display().to_string(), detail: e.to_string() })?;
+    home.create()
+        .map_err(|e| StartError::Credentials { path: home.root().display().to_string(), detail: e.to_string() })?;
     let store = Store::open(&home.db_path())?;
     let directory = load_directory(&store)?;
     let peer_id = identity.peer_id();
@@ -126,14 +127,14 @@ pub async fn start(home: &Home, identity: Identity, config: NodeConfig) -> Resul
         .with_quic()
         .with_dns()
         .map_err(|e| StartError::Network(format!("dns: {e}")))?
-        .with_behaviour(|key| Behaviour::new(key, mdns, &blocked).map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>))
+        .with_behaviour(|key| {
+            Behaviour::new(key, mdns, &blocked).map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+        })
         .map_err(|e| StartError::Network(e.to_string()))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(idle))
         .build();
     for addr in &config.listen {
-        swarm
-            .listen_on(addr.clone())
-            .map_err(|e| StartError::Listen { addr: addr.clone(), detail: e.to_string() })?;
+        swarm.listen_on(addr.clone()).map_err(|e| StartError::Listen { addr: addr.clone(), detail: e.to_string() })?;
     }
 
     let (sender, commands) = mpsc::channel(64);

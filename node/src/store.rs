@@ -61,8 +61,8 @@ pub struct Store {
 impl Store {
     /// Opens (creating if absent) the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let db = Database::create(path)
-            .map_err(|e| StoreError::Open { path: path.to_path_buf(), detail: e.to_string() })?;
+        let db =
+            Database::create(path).map_err(|e| StoreError::Open { path: path.to_path_buf(), detail: e.to_string() })?;
         let store = Store { db, path: path.to_path_buf() };
         // Create the tables once so readers never meet a missing table.
         store.write(|txn| {

@@ -239,11 +239,15 @@ mod tests {
         assert!(!status(AccreditationLevel::Supervisor, &trusted, &is_sup, now).is_verified());
         assert!(!status(AccreditationLevel::Accredited, &HashSet::new(), &is_sup, now).is_verified());
         assert!(!status(AccreditationLevel::Accredited, &trusted, &|_| None, now).is_verified());
-        assert!(!status(AccreditationLevel::Accredited, &trusted, &|_| Some(AccreditationLevel::Accredited), now)
-            .is_verified());
+        assert!(
+            !status(AccreditationLevel::Accredited, &trusted, &|_| Some(AccreditationLevel::Accredited), now)
+                .is_verified()
+        );
         assert!(!status(AccreditationLevel::Accredited, &trusted, &is_sup, now.plus_secs(1000)).is_verified());
         let other = peer_id_of(&SigningKey::from_bytes(&[3; 32]).verifying_key());
-        assert!(!accreditation_status(&other, AccreditationLevel::Accredited, Some(&att), &trusted, is_sup, now)
-            .is_verified());
+        assert!(
+            !accreditation_status(&other, AccreditationLevel::Accredited, Some(&att), &trusted, is_sup, now)
+                .is_verified()
+        );
     }
 }

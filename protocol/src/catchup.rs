@@ -75,11 +75,8 @@ impl Directory {
         if request.known.len() > MAX_KNOWN {
             return Err(CatchUpError::TooManyKnown(request.known.len()));
         }
-        let known: HashMap<PeerId, u64> = request
-            .known
-            .iter()
-            .filter_map(|k| PeerId::from_bytes(&k.peer).ok().map(|p| (p, k.revision)))
-            .collect();
+        let known: HashMap<PeerId, u64> =
+            request.known.iter().filter_map(|k| PeerId::from_bytes(&k.peer).ok().map(|p| (p, k.revision))).collect();
         let mut lacking: Vec<_> = self
             .profiles()
             .filter(|p| p.expires_at() > now)

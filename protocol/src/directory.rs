@@ -112,28 +112,28 @@ impl PreparedQuery<'_> {
         if e.profile.expires_at() <= now {
             return false;
         }
-        if let Some(min) = self.query.min_hours {
-            if p.hours_per_month < min {
-                return false;
-            }
+        if let Some(min) = self.query.min_hours
+            && p.hours_per_month < min
+        {
+            return false;
         }
         if !self.query.expertise.iter().all(|t| p.expertise.iter().any(|x| x == t)) {
             return false;
         }
-        if let Some(lang) = &self.language {
-            if !p.languages.iter().any(|l| l == lang) {
-                return false;
-            }
+        if let Some(lang) = &self.language
+            && !p.languages.iter().any(|l| l == lang)
+        {
+            return false;
         }
-        if let Some(region) = &self.region {
-            if !e.index.regions.iter().any(|r| r == region) {
-                return false;
-            }
+        if let Some(region) = &self.region
+            && !e.index.regions.iter().any(|r| r == region)
+        {
+            return false;
         }
-        if let Some(day) = self.day {
-            if e.index.from.is_some_and(|f| day < f) || e.index.until.is_some_and(|u| day > u) {
-                return false;
-            }
+        if let Some(day) = self.day
+            && (e.index.from.is_some_and(|f| day < f) || e.index.until.is_some_and(|u| day > u))
+        {
+            return false;
         }
         self.words.iter().all(|w| e.index.haystack.contains(w.as_str()))
     }
@@ -215,13 +215,7 @@ impl Directory {
             query,
             region: query.region.as_ref().map(|r| r.trim().to_lowercase()),
             language: query.language.as_ref().map(|l| l.trim().to_lowercase()),
-            words: query
-                .text
-                .as_deref()
-                .unwrap_or("")
-                .split_whitespace()
-                .map(str::to_lowercase)
-                .collect(),
+            words: query.text.as_deref().unwrap_or("").split_whitespace().map(str::to_lowercase).collect(),
             day: query.available_on.map(CalendarDate::days_since_epoch),
         };
         let mut hits: Vec<&SignedProfile> =

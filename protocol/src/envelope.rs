@@ -131,10 +131,8 @@ pub fn open_envelope(bytes: &[u8], expected: RecordKind) -> Result<VerifiedEnvel
     if kind != expected {
         return Err(EnvelopeError::WrongKind { expected, found: kind });
     }
-    let signer_bytes: [u8; 32] = bytes
-        .get(2..HEADER_LEN)
-        .and_then(|s| s.try_into().ok())
-        .ok_or(EnvelopeError::Truncated("no signer key"))?;
+    let signer_bytes: [u8; 32] =
+        bytes.get(2..HEADER_LEN).and_then(|s| s.try_into().ok()).ok_or(EnvelopeError::Truncated("no signer key"))?;
     let signer = VerifyingKey::from_bytes(&signer_bytes).map_err(|_| EnvelopeError::BadSignerKey)?;
     let (body_len, len_bytes) = read_leb128(&bytes[HEADER_LEN..])?;
     let body_start = HEADER_LEN + len_bytes;
@@ -149,9 +147,7 @@ pub fn open_envelope(bytes: &[u8], expected: RecordKind) -> Result<VerifiedEnvel
         return Err(EnvelopeError::TrailingBytes(trailing));
     }
     let signature = Signature::from_bytes(&sig_bytes);
-    signer
-        .verify_strict(&signed_message(&bytes[..body_end]), &signature)
-        .map_err(|_| EnvelopeError::BadSignature)?;
+    signer.verify_strict(&signed_message(&bytes[..body_end]), &signature).map_err(|_| EnvelopeError::BadSignature)?;
     Ok(VerifiedEnvelope { kind, signer, body })
 }
 

@@ -15,11 +15,17 @@ pub struct KnownTag {
 
 /// The documented vocabulary. Free tags remain allowed.
 pub const VOCABULARY: &[KnownTag] = &[
-    KnownTag { tag: "jeugdbescherming", meaning: "child protection: certified institutions, guardianship, supervision orders" },
+    KnownTag {
+        tag: "jeugdbescherming",
+        meaning: "child protection: certified institutions, guardianship, supervision orders",
+    },
     KnownTag { tag: "jeugdreclassering", meaning: "youth probation" },
     KnownTag { tag: "ggz", meaning: "mental health care (youth and adult)" },
     KnownTag { tag: "jgz", meaning: "preventive youth health care (consultatiebureau, school doctor)" },
-    KnownTag { tag: "veilig-thuis", meaning: "Veilig Thuis: the advice and reporting centre for domestic violence and child abuse" },
+    KnownTag {
+        tag: "veilig-thuis",
+        meaning: "Veilig Thuis: the advice and reporting centre for domestic violence and child abuse",
+    },
     KnownTag { tag: "wijkteam", meaning: "municipal neighbourhood or youth teams" },
     KnownTag { tag: "onderwijs", meaning: "education: schools, attendance officers, special needs education" },
     KnownTag { tag: "jeugdzorg", meaning: "youth care providers: ambulatory, residential, foster care" },
@@ -30,7 +36,10 @@ pub const VOCABULARY: &[KnownTag] = &[
     KnownTag { tag: "huiselijk-geweld", meaning: "domestic violence" },
     KnownTag { tag: "kinderopvang", meaning: "childcare" },
     KnownTag { tag: "politie", meaning: "police" },
-    KnownTag { tag: "justitie", meaning: "public prosecution, courts, child protection board (Raad voor de Kinderbescherming)" },
+    KnownTag {
+        tag: "justitie",
+        meaning: "public prosecution, courts, child protection board (Raad voor de Kinderbescherming)",
+    },
     KnownTag { tag: "huisarts", meaning: "general practice" },
     KnownTag { tag: "ziekenhuis", meaning: "hospital and paediatric care" },
     KnownTag { tag: "gemeente", meaning: "municipal policy and commissioning of youth care" },
@@ -58,11 +67,8 @@ pub enum TagError {
 
 /// Normalises a tag as typed by a person: trims, lowercases, turns spaces and underscores into hyphens.
 pub fn normalise_tag(raw: &str) -> Result<String, TagError> {
-    let tag: String = raw
-        .trim()
-        .chars()
-        .map(|c| if c == ' ' || c == '_' { '-' } else { c.to_ascii_lowercase() })
-        .collect();
+    let tag: String =
+        raw.trim().chars().map(|c| if c == ' ' || c == '_' { '-' } else { c.to_ascii_lowercase() }).collect();
     check_tag(&tag)?;
     Ok(tag)
 }

@@ -116,7 +116,8 @@ impl Profile {
         let mut problems = Vec::new();
         let mut bad = |field: &str, problem: String| problems.push(FieldProblem { field: field.to_string(), problem });
         let chars = |s: &str| s.chars().count();
-        let has_control = |s: &str, allow_newline: bool| s.chars().any(|c| c.is_control() && !(allow_newline && c == '\n'));
+        let has_control =
+            |s: &str, allow_newline: bool| s.chars().any(|c| c.is_control() && !(allow_newline && c == '\n'));
 
         if self.name.trim().is_empty() {
             bad("name", "must not be empty".into());
@@ -166,10 +167,10 @@ impl Profile {
         if self.hours_per_month > limits::HOURS_PER_MONTH {
             bad("hours-per-month", format!("more than {} hours in a month", limits::HOURS_PER_MONTH));
         }
-        if let (Some(from), Some(until)) = (self.available_from, self.available_until) {
-            if from > until {
-                bad("available-until", format!("{until} is before available-from {from}"));
-            }
+        if let (Some(from), Some(until)) = (self.available_from, self.available_until)
+            && from > until
+        {
+            bad("available-until", format!("{until} is before available-from {from}"));
         }
         if self.affiliations.len() > limits::AFFILIATIONS {
             bad("affiliation", format!("more than {} affiliations", limits::AFFILIATIONS));
@@ -177,12 +178,19 @@ impl Profile {
         for a in &self.affiliations {
             let o = &a.organisation;
             if o.trim().is_empty() || chars(o) > limits::ORGANISATION_LEN || has_control(o, false) {
-                bad("affiliation", format!("organisation `{}` must be 1-{} printable characters", truncate(o), limits::ORGANISATION_LEN));
+                bad(
+                    "affiliation",
+                    format!(
+                        "organisation `{}` must be 1-{} printable characters",
+                        truncate(o),
+                        limits::ORGANISATION_LEN
+                    ),
+                );
             }
-            if let (Some(from), Some(until)) = (a.from, a.until) {
-                if from > until {
-                    bad("affiliation", format!("`{}` ends ({until}) before it starts ({from})", truncate(o)));
-                }
+            if let (Some(from), Some(until)) = (a.from, a.until)
+                && from > until
+            {
+                bad("affiliation", format!("`{}` ends ({until}) before it starts ({from})", truncate(o)));
             }
         }
         if self.rate_eur_cents.is_some_and(|r| r > limits::RATE_CENTS) {
@@ -266,9 +274,9 @@ pub enum ProfileRejection {
     #[error("profile for {claimed} is signed by {signer}")]
     SignerMismatch {
         /// The PeerId the profile claims to describe.
-        claimed: PeerId,
+        claimed: Box<PeerId>,
         /// The PeerId of the key that signed it.
-        signer: PeerId,
+        signer: Box<PeerId>,
     },
     /// Its validity ended.
     #[error("profile expired at {expired_at} (now {now})")]
@@ -414,7 +422,7 @@ impl SignedProfile {
         let claimed = PeerId::from_bytes(&record.peer_id).map_err(|_| ProfileRejection::BadPeerId)?;
         let signer = peer_id_of(&env.signer);
         if claimed != signer {
-            return Err(ProfileRejection::SignerMismatch { claimed, signer });
+            return Err(ProfileRejection::SignerMismatch { claimed: Box::new(claimed), signer: Box::new(signer) });
         }
         if record.expires_at <= record.issued_at {
             return Err(ProfileRejection::BadValidity("expires before it is issued"));

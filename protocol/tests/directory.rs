@@ -144,8 +144,7 @@ fn catch_up_sends_only_what_is_missing_in_pages() {
     let empty = full.answer_catch_up(&behind.catch_up_request(), T0).unwrap();
     assert!(empty.profiles.is_empty() && !empty.more);
 
-    let flood = CatchUpRequest {
-        known: (0..=MAX_KNOWN).map(|_| KnownRevision { peer: vec![0], revision: 0 }).collect(),
-    };
+    let flood =
+        CatchUpRequest { known: (0..=MAX_KNOWN).map(|_| KnownRevision { peer: vec![0], revision: 0 }).collect() };
     assert!(matches!(full.answer_catch_up(&flood, T0), Err(CatchUpError::TooManyKnown(_))));
 }

@@ -45,6 +45,7 @@ fn test_vector_is_stable_and_documented() {
     let hex = hex::encode(signed.bytes());
     if std::env::var_os("SAMENLOOP_PRINT_VECTOR").is_some() {
         println!("{hex}");
+        println!("peer {}", signed.peer());
     }
     assert_eq!(hex, VECTOR_HEX.trim(), "the signed profile encoding changed: update docs/protocol.md deliberately");
     let bytes = hex::decode(VECTOR_HEX.trim()).unwrap();
@@ -54,6 +55,7 @@ fn test_vector_is_stable_and_documented() {
     // The documentation carries the same hex, wrapped at 64 characters per line.
     let doc = include_str!("../../docs/protocol.md").replace(['\n', ' '], "");
     assert!(doc.contains(VECTOR_HEX.trim()), "docs/protocol.md does not contain the current test vector");
+    assert!(doc.contains(&format!("`{}`", signed.peer())), "docs/protocol.md names another peer id");
 }
 
 fn key(n: u8) -> SigningKey {
@@ -160,8 +162,9 @@ fn undecodable_profiles_are_rejected() {
     let bytes = seal_envelope(&key(1), RecordKind::Profile, b"\xff\xff\xff not postcard").unwrap();
     assert_eq!(SignedProfile::verify(&bytes, T0).unwrap_err().code(), "malformed");
     // An attestation is not a profile.
-    let att = SignedAttestation::issue(&key(1), identity(2).peer_id(), AccreditationLevel::Accredited, T0, T0.plus_secs(10))
-        .unwrap();
+    let att =
+        SignedAttestation::issue(&key(1), identity(2).peer_id(), AccreditationLevel::Accredited, T0, T0.plus_secs(10))
+            .unwrap();
     assert_eq!(SignedProfile::verify(&att.bytes, T0).unwrap_err().code(), "malformed");
 }
 
@@ -183,7 +186,8 @@ fn validity_and_content_rules_apply_to_received_profiles() {
 fn forged_or_misdirected_attestations_are_rejected() {
     let sup = key(9);
     let me = identity(1);
-    let att = SignedAttestation::issue(&sup, me.peer_id(), AccreditationLevel::Accredited, T0, T0.plus_secs(WEEK)).unwrap();
+    let att =
+        SignedAttestation::issue(&sup, me.peer_id(), AccreditationLevel::Accredited, T0, T0.plus_secs(WEEK)).unwrap();
     let mut p = Profile::named("Attested");
     p.accreditation = AccreditationLevel::Accredited;
     p.attestation = Some(att.bytes.clone());
@@ -197,8 +201,9 @@ fn forged_or_misdirected_attestations_are_rejected() {
     record.profile.attestation = Some(forged);
     assert_eq!(SignedProfile::verify(&forge(&key(1), &record), T0).unwrap_err().code(), "bad-attestation");
 
-    let other = SignedAttestation::issue(&sup, identity(2).peer_id(), AccreditationLevel::Supervisor, T0, T0.plus_secs(WEEK))
-        .unwrap();
+    let other =
+        SignedAttestation::issue(&sup, identity(2).peer_id(), AccreditationLevel::Supervisor, T0, T0.plus_secs(WEEK))
+            .unwrap();
     let mut record = ok.record().clone();
     record.profile.attestation = Some(other.bytes);
     assert_eq!(SignedProfile::verify(&forge(&key(1), &record), T0).unwrap_err().code(), "bad-attestation");

@@ -38,7 +38,11 @@ fn bad_profiles() -> Vec<(&'static str, Identity, Vec<u8>)> {
     let mut record = SignedProfile::sign(&v, Profile::named("Huge"), 1, t, 3600).unwrap().record().clone();
     record.profile.bio = "x".repeat(2000);
     record.profile.affiliations = (0..32)
-        .map(|i| samenloop_protocol::Affiliation { organisation: format!("{i}{}", "o".repeat(190)), from: None, until: None })
+        .map(|i| samenloop_protocol::Affiliation {
+            organisation: format!("{i}{}", "o".repeat(190)),
+            from: None,
+            until: None,
+        })
         .collect();
     let bytes = forge(&v, &record);
     assert!(bytes.len() > MAX_PROFILE_BYTES);

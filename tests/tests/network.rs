@@ -44,10 +44,7 @@ async fn ten_nodes_find_each_other_update_restart_and_catch_up() {
     // Node 5 goes down; node 7 updates while it is away.
     let before = clients[5].status().await.unwrap();
     nodes[5].stop().await;
-    let away = clients[7]
-        .set_profile(ProfileUpdate { hours_per_month: Some(40), ..Default::default() })
-        .await
-        .unwrap();
+    let away = clients[7].set_profile(ProfileUpdate { hours_per_month: Some(40), ..Default::default() }).await.unwrap();
     let others: Vec<_> = clients.iter().enumerate().filter(|(i, _)| *i != 5).map(|(_, c)| c.clone()).collect();
     wait_for(LIMIT, "update among the nodes still up", || all_hold(&others, nodes[7].peer_id, away.revision)).await;
 
@@ -58,7 +55,10 @@ async fn ten_nodes_find_each_other_update_restart_and_catch_up() {
     let after = c5.status().await.unwrap();
     assert_eq!(after.peer_id, before.peer_id);
     assert_eq!(after.directory_size, NODES, "the directory did not survive the restart");
-    let took = wait_for(LIMIT, "restarted node catches up", || all_hold(std::slice::from_ref(&c5), nodes[7].peer_id, away.revision)).await;
+    let took = wait_for(LIMIT, "restarted node catches up", || {
+        all_hold(std::slice::from_ref(&c5), nodes[7].peer_id, away.revision)
+    })
+    .await;
     println!("restarted node caught up in {took:?}");
     assert_eq!(c5.profile(nodes[7].peer_id).await.unwrap().hours_per_month, 40);
 
@@ -102,7 +102,8 @@ async fn unknown_profiles_are_looked_up_in_the_dht() {
     let found = match found {
         Ok(p) => p,
         Err(_) => {
-            wait_for(LIMIT, "profile via DHT or catch-up", || async { b.client().profile(a.peer_id).await.is_ok() }).await;
+            wait_for(LIMIT, "profile via DHT or catch-up", || async { b.client().profile(a.peer_id).await.is_ok() })
+                .await;
             b.client().profile(a.peer_id).await.unwrap()
         }
     };

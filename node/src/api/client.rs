@@ -18,7 +18,7 @@ pub enum ApiClientError {
         home: String,
     },
     /// The node answered with an error.
-    #[error("{}{}", .body.message, problems(&.body))]
+    #[error("{}{}", .body.message, problems(.body))]
     Api {
         /// HTTP status.
         status: u16,
@@ -68,7 +68,10 @@ impl ApiClient {
         }
     }
 
-    fn finish<T: DeserializeOwned>(&self, response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<T, ApiClientError> {
+    fn finish<T: DeserializeOwned>(
+        &self,
+        response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<T, ApiClientError> {
         let mut response = response.map_err(|e| self.not_running(e))?;
         let status = response.status().as_u16();
         let text = response.body_mut().read_to_string().map_err(|e| ApiClientError::Protocol(e.to_string()))?;

@@ -69,14 +69,18 @@ fn parse_peer(s: &str) -> Result<PeerId, ApiError> {
 /// The router, factored out so tests can drive it without a socket.
 fn router(state: ApiState) -> Router {
     Router::new()
-        .route("/v1/status", get(|State(s): State<ApiState>| async move { Ok::<_, ApiError>(Json(s.client.status().await?)) }))
+        .route(
+            "/v1/status",
+            get(|State(s): State<ApiState>| async move { Ok::<_, ApiError>(Json(s.client.status().await?)) }),
+        )
         .route(
             "/v1/profile",
-            get(|State(s): State<ApiState>| async move { Ok::<_, ApiError>(Json(s.client.own_profile().await?)) })
-                .put(|State(s): State<ApiState>, body: Bytes| async move {
+            get(|State(s): State<ApiState>| async move { Ok::<_, ApiError>(Json(s.client.own_profile().await?)) }).put(
+                |State(s): State<ApiState>, body: Bytes| async move {
                     let update: ProfileUpdate = parse(&body)?;
                     Ok::<_, ApiError>(Json(s.client.set_profile(update).await?))
-                }),
+                },
+            ),
         )
         .route(
             "/v1/profiles/{peer}",
@@ -149,9 +153,8 @@ pub(crate) async fn serve(
     if !addr.ip().is_loopback() {
         return Err(StartError::ApiNotLoopback(addr));
     }
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| StartError::ApiBind { addr, detail: e.to_string() })?;
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.map_err(|e| StartError::ApiBind { addr, detail: e.to_string() })?;
     let bound = listener.local_addr().map_err(|e| StartError::ApiBind { addr, detail: e.to_string() })?;
     let token = hex::encode(random_bytes::<32>());
     let creds = |path: std::path::PathBuf, e: std::io::Error| StartError::Credentials {

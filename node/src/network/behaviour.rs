@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use libp2p::gossipsub::{self, IdentTopic, MessageAuthenticity, PeerScoreParams, PeerScoreThresholds, TopicScoreParams};
+use libp2p::gossipsub::{
+    self, IdentTopic, MessageAuthenticity, PeerScoreParams, PeerScoreThresholds, TopicScoreParams,
+};
 use libp2p::identity::Keypair;
 use libp2p::kad::{self, store::MemoryStore};
 use libp2p::request_response::{self, ProtocolSupport};
@@ -39,7 +41,11 @@ pub(crate) struct Behaviour {
 pub struct BehaviourError(pub String);
 
 impl Behaviour {
-    pub(crate) fn new(key: &Keypair, mdns_on: bool, blocked_peers: &[libp2p::PeerId]) -> Result<Behaviour, BehaviourError> {
+    pub(crate) fn new(
+        key: &Keypair,
+        mdns_on: bool,
+        blocked_peers: &[libp2p::PeerId],
+    ) -> Result<Behaviour, BehaviourError> {
         let peer_id = key.public().to_peer_id();
 
         let mut kad_config = kad::Config::new(KAD_PROTOCOL);

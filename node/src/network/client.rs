@@ -17,7 +17,12 @@ pub(crate) enum Command {
     OwnProfile(Reply<ProfileView>),
     Profile(PeerId, Reply<ProfileView>),
     Search(DirectoryQuery, Reply<SearchResponse>),
-    Attest { subject: PeerId, level: AccreditationLevel, valid_until: CalendarDate, reply: Reply<String> },
+    Attest {
+        subject: PeerId,
+        level: AccreditationLevel,
+        valid_until: CalendarDate,
+        reply: Reply<String>,
+    },
     Dial(Multiaddr, Reply<()>),
     #[cfg(feature = "test-support")]
     PublishRaw(Vec<u8>, Reply<()>),

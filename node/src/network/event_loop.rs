@@ -14,8 +14,8 @@ use libp2p::request_response::{self, OutboundRequestId};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, Swarm, identify, mdns};
 use samenloop_protocol::{
-    AccreditationLevel, CatchUpRequest, CatchUpResponse, Directory, Identity, Offer, PeerId, Profile,
-    ProfileRejection, SignedAttestation, SignedProfile, UnixTime, expertise,
+    AccreditationLevel, CatchUpRequest, CatchUpResponse, Directory, Identity, Offer, PeerId, Profile, ProfileRejection,
+    SignedAttestation, SignedProfile, UnixTime, expertise,
 };
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
@@ -154,12 +154,11 @@ impl EventLoop {
                 warn!("{e}");
             }
         }
-        if self.last_published.is_some_and(|t| t.elapsed() >= self.config.republish_every) {
-            if let Some(own) = self.own.clone() {
-                if let Err(e) = self.publish(own.profile().clone()) {
-                    warn!("could not republish own profile: {e}");
-                }
-            }
+        if self.last_published.is_some_and(|t| t.elapsed() >= self.config.republish_every)
+            && let Some(own) = self.own.clone()
+            && let Err(e) = self.publish(own.profile().clone())
+        {
+            warn!("could not republish own profile: {e}");
         }
         if self.swarm.connected_peers().next().is_none() {
             self.dial_bootstrap();
@@ -214,10 +213,10 @@ impl EventLoop {
         debug!(%peer, ?origin, ?offer, "profile accepted");
         // News that did not come by gossip (catch-up, DHT) is passed on by gossip, so peers that caught up
         // with someone else earlier still hear of it. Gossip forwards its own news after validation.
-        if !matches!(origin, Origin::Gossip) {
-            if let Err(e) = self.swarm.behaviour_mut().gossipsub.publish(self.topic.clone(), bytes) {
-                debug!(%peer, "not re-gossiped: {e}");
-            }
+        if !matches!(origin, Origin::Gossip)
+            && let Err(e) = self.swarm.behaviour_mut().gossipsub.publish(self.topic.clone(), bytes)
+        {
+            debug!(%peer, "not re-gossiped: {e}");
         }
         Ok(offer)
     }
@@ -287,7 +286,8 @@ impl EventLoop {
                 match expertise::normalise_tag(&t) {
                     Ok(t) if !p.expertise.contains(&t) => p.expertise.push(t),
                     Ok(_) => {}
-                    Err(e) => problems.push(samenloop_protocol::FieldProblem { field: "expertise".into(), problem: e.to_string() }),
+                    Err(e) => problems
+                        .push(samenloop_protocol::FieldProblem { field: "expertise".into(), problem: e.to_string() }),
                 }
             }
         }
@@ -390,7 +390,8 @@ impl EventLoop {
                 let _ = reply.send(self.attest(subject, level, valid_until));
             }
             Command::Dial(addr, reply) => {
-                let _ = reply.send(self.swarm.dial(addr).map_err(|e| NodeError::BadRequest(format!("cannot dial: {e}"))));
+                let _ =
+                    reply.send(self.swarm.dial(addr).map_err(|e| NodeError::BadRequest(format!("cannot dial: {e}"))));
             }
             #[cfg(feature = "test-support")]
             Command::PublishRaw(bytes, reply) => {
@@ -470,11 +471,11 @@ impl EventLoop {
                     verdict,
                 );
             }
-            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
-                if info.protocols.contains(&KAD_PROTOCOL) {
-                    for addr in info.listen_addrs {
-                        self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
-                    }
+            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })
+                if info.protocols.contains(&KAD_PROTOCOL) =>
+            {
+                for addr in info.listen_addrs {
+                    self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
                 }
             }
             BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
@@ -493,18 +494,12 @@ impl EventLoop {
 
     fn on_kad_event(&mut self, event: kad::Event) {
         match event {
-            kad::Event::InboundRequest { request: kad::InboundRequest::PutRecord { source, record: Some(record), .. } } => {
-                match self.ingest(&record.value, Some(source), Origin::Kademlia) {
-                    Ok(_) => {
-                        // Only keep it under the key it belongs to.
-                        if let Ok(p) = SignedProfile::verify(&record.value, now()) {
-                            if record.key == profile_key(p.peer()) {
-                                self.cache_in_dht(&p);
-                            }
-                        }
-                    }
-                    Err(_) => {}
-                }
+            kad::Event::InboundRequest {
+                request: kad::InboundRequest::PutRecord { source, record: Some(record), .. },
+            } => {
+                // `ingest` verifies the profile and files it under its own reviewer's key, whatever key
+                // the sender used, so a valid profile can never be stored under someone else's id.
+                let _ = self.ingest(&record.value, Some(source), Origin::Kademlia);
             }
             kad::Event::OutboundQueryProgressed { id, result: QueryResult::GetRecord(result), step, .. } => {
                 let found = match result {

@@ -7,7 +7,7 @@ mod behaviour;
 mod client;
 mod event_loop;
 
-pub use behaviour::{CATCH_UP_PROTOCOL, IDENTIFY_VERSION, KAD_PROTOCOL, PROFILE_TOPIC};
 pub(crate) use behaviour::Behaviour;
+pub use behaviour::{CATCH_UP_PROTOCOL, IDENTIFY_VERSION, KAD_PROTOCOL, PROFILE_TOPIC};
 pub use client::Client;
 pub(crate) use event_loop::{EventLoop, now};

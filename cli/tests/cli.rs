@@ -1,0 +1,249 @@
+//! End to end: real `samenloop` processes, driven as a reviewer would from a shell.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_samenloop");
+const PASS: &str = "e2e passphrase";
+
+fn samenloop(home: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .env("SAMENLOOP_PASSPHRASE", PASS)
+        .env_remove("SAMENLOOP_HOME")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run samenloop")
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+fn fails(out: Output) -> String {
+    assert!(!out.status.success(), "unexpectedly succeeded: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn json(out: Output) -> Value {
+    serde_json::from_str(&ok(out)).expect("JSON output")
+}
+
+struct RunningNode {
+    child: Child,
+}
+
+impl RunningNode {
+    fn start(home: &Path, extra: &[&str]) -> RunningNode {
+        let _ = std::fs::remove_file(home.join("api.addr"));
+        let child = Command::new(BIN)
+            .arg("--home")
+            .arg(home)
+            .args(["node", "run", "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns", "--api", "127.0.0.1:0"])
+            .args(extra)
+            .env("SAMENLOOP_PASSPHRASE", PASS)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn node");
+        let started = Instant::now();
+        while !home.join("api.addr").exists() {
+            assert!(started.elapsed() < Duration::from_secs(30), "node did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        RunningNode { child }
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    fn stop(mut self) {
+        Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().expect("kill");
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                assert!(status.success(), "node exited with {status} after SIGTERM");
+                return;
+            }
+            assert!(started.elapsed() < Duration::from_secs(10), "node did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for RunningNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn two_nodes_init_run_publish_and_search() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("anna"), tmp.path().join("bram"));
+
+    let init = json(samenloop(&a, &["init", "--name", "Anna Jansen", "--json"]));
+    let anna_id = init["peer_id"].as_str().unwrap().to_string();
+    assert!(anna_id.starts_with("12D3KooW"));
+    assert_eq!(init["home"].as_str().unwrap(), a.to_str().unwrap());
+    json(samenloop(&b, &["init", "--name", "Bram de Boer", "--json"]));
+
+    let err = fails(samenloop(&a, &["node", "status"]));
+    assert!(err.contains("no samenloop node is running") && err.contains("node run"), "{err}");
+
+    let node_a = RunningNode::start(&a, &[]);
+    let status = json(samenloop(&a, &["node", "status", "--json"]));
+    assert_eq!(status["peer_id"], anna_id.as_str());
+    let addr = status["listen_addrs"][0].as_str().unwrap().to_string();
+    let node_b = RunningNode::start(&b, &["--bootstrap", &addr]);
+
+    let set = json(samenloop(
+        &a,
+        &[
+            "profile",
+            "set",
+            "--expertise",
+            "GGZ",
+            "--expertise",
+            "jeugdbescherming",
+            "--region",
+            "Utrecht",
+            "--language",
+            "nl",
+            "--hours-per-month",
+            "16",
+            "--available-from",
+            "2026-01-01",
+            "--available-until",
+            "2030-12-31",
+            "--accreditation",
+            "accredited",
+            "--affiliation",
+            "GGZ Centraal:2015:2021",
+            "--rate",
+            "130",
+            "--json",
+        ],
+    ));
+    assert_eq!(set["name"], "Anna Jansen", "init's name is kept");
+    assert_eq!(set["expertise"][0], "ggz", "tags are normalised");
+    assert_eq!(set["accreditation"]["status"], "self-declared");
+    ok(samenloop(&b, &["profile", "set", "--expertise", "jgz", "--language", "nl", "--hours-per-month", "8"]));
+
+    // Bad arguments name the argument, and publish nothing.
+    let err = fails(samenloop(&a, &["profile", "set", "--available-from", "2026-13-01"]));
+    assert!(err.contains("--available-from") && err.contains("YYYY-MM-DD"), "{err}");
+    let err = fails(samenloop(&a, &["profile", "set", "--accreditation", "expert"]));
+    assert!(err.contains("--accreditation") && err.contains("expert"), "{err}");
+    let err = fails(samenloop(&a, &["profile", "set", "--hours-per-month", "1000", "--language", "Dutch!"]));
+    assert!(err.contains("hours-per-month") && err.contains("language"), "every problem is listed: {err}");
+
+    // Bram finds Anna through his own node's directory.
+    let started = Instant::now();
+    let found = loop {
+        let r = json(samenloop(&b, &["directory", "search", "--expertise", "ggz", "--region", "utrecht", "--json"]));
+        if r["results"].as_array().is_some_and(|a| !a.is_empty()) {
+            break r;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "Anna's profile did not reach Bram: {r}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(found["results"][0]["peer_id"], anna_id.as_str());
+    assert_eq!(found["results"][0]["rate_eur"], 130.0);
+    let none =
+        json(samenloop(&b, &["directory", "search", "--expertise", "ggz", "--available-on", "2031-01-01", "--json"]));
+    assert_eq!(none["results"].as_array().unwrap().len(), 0);
+    let shown = json(samenloop(&b, &["profile", "show", &anna_id, "--json"]));
+    assert_eq!(shown["affiliations"][0]["organisation"], "GGZ Centraal");
+    let text = ok(samenloop(&b, &["directory", "search", "--text", "anna"]));
+    assert!(text.contains("1 reviewer found") && text.contains("Anna Jansen"), "{text}");
+
+    // The API wants the token.
+    let api = std::fs::read_to_string(a.join("api.addr")).unwrap();
+    let mut s = TcpStream::connect(api.trim()).unwrap();
+    write!(s, "GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(a.join("api.token")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    node_b.stop();
+    node_a.stop();
+    assert!(!a.join("api.addr").exists(), "clean shutdown removes the API address");
+
+    // A restarted node still has its directory.
+    let node_b = RunningNode::start(&b, &[]);
+    let r = json(samenloop(&b, &["directory", "search", "--json"]));
+    assert_eq!(r["directory_size"], 2);
+    node_b.stop();
+}
+
+#[test]
+fn identity_is_never_overwritten_and_bad_key_files_are_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("h");
+    ok(samenloop(&home, &["init", "--name", "Carla"]));
+    let key = home.join("identity.key");
+    let original = std::fs::read(&key).unwrap();
+
+    let err = fails(samenloop(&home, &["init", "--name", "Someone else"]));
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(std::fs::read(&key).unwrap(), original);
+
+    let wrong = Command::new(BIN)
+        .arg("--home")
+        .arg(&home)
+        .args(["node", "run", "--no-mdns", "--api", "127.0.0.1:0"])
+        .env("SAMENLOOP_PASSPHRASE", "not the passphrase")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = fails(wrong);
+    assert!(err.contains("wrong passphrase"), "{err}");
+    assert_eq!(std::fs::read(&key).unwrap(), original);
+
+    std::fs::write(&key, &original[..90]).unwrap();
+    let err = fails(samenloop(&home, &["node", "run", "--no-mdns", "--api", "127.0.0.1:0"]));
+    assert!(err.contains("truncated"), "{err}");
+    assert_eq!(std::fs::read(&key).unwrap(), &original[..90], "a bad key file is left untouched");
+
+    let mut corrupt = original.clone();
+    corrupt[64] ^= 0xff;
+    std::fs::write(&key, &corrupt).unwrap();
+    let err = fails(samenloop(&home, &["node", "run", "--no-mdns", "--api", "127.0.0.1:0"]));
+    assert!(err.contains("corrupted"), "{err}");
+    assert_eq!(std::fs::read(&key).unwrap(), corrupt);
+
+    std::fs::write(&key, &original).unwrap();
+    let err = fails(samenloop(&home, &["node", "run", "--no-mdns", "--api", "0.0.0.0:0"]));
+    assert!(err.contains("loopback"), "{err}");
+
+    let no_pass = Command::new(BIN)
+        .arg("--home")
+        .arg(tmp.path().join("fresh"))
+        .args(["init", "--name", "X"])
+        .env_remove("SAMENLOOP_PASSPHRASE")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = fails(no_pass);
+    assert!(err.contains("SAMENLOOP_PASSPHRASE"), "{err}");
+}
