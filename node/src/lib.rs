@@ -26,5 +26,5 @@ pub mod store;
 pub use config::{ConfigFile, NodeConfig};
 pub use error::NodeError;
 pub use home::Home;
-pub use network::{CATCH_UP_PROTOCOL, Client, IDENTIFY_VERSION, KAD_PROTOCOL, PROFILE_TOPIC};
+pub use network::{CATCH_UP_PROTOCOL, Client, DirectoryEvent, IDENTIFY_VERSION, KAD_PROTOCOL, PROFILE_TOPIC};
 pub use node::{NodeHandle, StartError, start};

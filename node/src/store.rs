@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 use samenloop_protocol::{PeerId, Profile, SignedProfile};
 
 /// PeerId bytes -> signed profile bytes.
@@ -78,17 +78,35 @@ impl Store {
     }
 
     fn write(&self, f: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(|e| self.access(e))?;
+        self.write_with(Durability::Immediate, f)
+    }
+
+    fn write_with(
+        &self,
+        durability: Durability,
+        f: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>,
+    ) -> Result<(), StoreError> {
+        let mut txn = self.db.begin_write().map_err(|e| self.access(e))?;
+        txn.set_durability(durability).map_err(|e| self.access(e))?;
         f(&txn).map_err(|e| self.access(e))?;
         txn.commit().map_err(|e| self.access(e))
     }
 
-    /// Stores (or replaces) a verified profile.
+    /// Stores (or replaces) a verified profile received from the network.
+    ///
+    /// Written without waiting for the disk: an fsync per received profile would stall the event loop, and a
+    /// profile lost in a crash is fetched again from peers on the next start. [`Store::flush`] makes these
+    /// writes durable; the node calls it periodically and at shutdown.
     pub fn put_profile(&self, profile: &SignedProfile) -> Result<(), StoreError> {
-        self.write(|txn| {
+        self.write_with(Durability::None, |txn| {
             txn.open_table(PROFILES)?.insert(profile.peer().to_bytes().as_slice(), profile.bytes())?;
             Ok(())
         })
+    }
+
+    /// Makes every earlier write durable.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.write(|_| Ok(()))
     }
 
     /// Removes profiles (expired ones).

@@ -60,17 +60,61 @@ pub struct DirectoryQuery {
     pub text: Option<String>,
 }
 
-/// The search fields of one profile, lowercased once at insertion so queries never allocate per entry.
+/// Interned search terms (tags, regions, languages): each distinct lowercase term gets a small number, so
+/// a profile's terms become a bit set and matching a query is a few integer operations per profile.
+#[derive(Clone, Debug, Default)]
+struct Terms {
+    ids: HashMap<String, u32>,
+}
+
+impl Terms {
+    fn intern(&mut self, term: &str) -> u32 {
+        let next = self.ids.len() as u32;
+        *self.ids.entry(term.trim().to_lowercase()).or_insert(next)
+    }
+
+    fn lookup(&self, term: &str) -> Option<u32> {
+        self.ids.get(&term.trim().to_lowercase()).copied()
+    }
+}
+
+/// A set of term ids: ids below 128 in a bit mask (the common case), the rest in a short list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct TermSet {
+    mask: u128,
+    extra: Vec<u32>,
+}
+
+impl TermSet {
+    fn insert(&mut self, id: u32) {
+        if id < 128 {
+            self.mask |= 1 << id;
+        } else if !self.extra.contains(&id) {
+            self.extra.push(id);
+        }
+    }
+
+    fn contains_all(&self, wanted: &TermSet) -> bool {
+        self.mask & wanted.mask == wanted.mask && wanted.extra.iter().all(|id| self.extra.contains(id))
+    }
+}
+
+/// The search fields of one profile, precomputed at insertion so a query touches only this compact struct
+/// for profiles that do not match, and never allocates per profile.
 #[derive(Clone, Debug)]
 struct SearchIndex {
-    regions: Vec<String>,
-    from: Option<i64>,
-    until: Option<i64>,
+    expires: UnixTime,
+    hours: u16,
+    from: i64,
+    until: i64,
+    expertise: TermSet,
+    regions: TermSet,
+    languages: TermSet,
     haystack: String,
 }
 
 impl SearchIndex {
-    fn of(profile: &SignedProfile) -> SearchIndex {
+    fn of(profile: &SignedProfile, terms: &mut Terms) -> SearchIndex {
         let p = profile.profile();
         let mut haystack = String::with_capacity(p.name.len() + p.bio.len() + 64);
         for part in std::iter::once(&p.name)
@@ -82,10 +126,21 @@ impl SearchIndex {
             haystack.push_str(&part.to_lowercase());
             haystack.push('\n');
         }
+        let mut set = |items: &[String]| {
+            let mut s = TermSet::default();
+            for i in items {
+                s.insert(terms.intern(i));
+            }
+            s
+        };
         SearchIndex {
-            regions: p.regions.iter().map(|r| r.trim().to_lowercase()).collect(),
-            from: p.available_from.map(CalendarDate::days_since_epoch),
-            until: p.available_until.map(CalendarDate::days_since_epoch),
+            expires: profile.expires_at(),
+            hours: p.hours_per_month,
+            from: p.available_from.map_or(i64::MIN, CalendarDate::days_since_epoch),
+            until: p.available_until.map_or(i64::MAX, CalendarDate::days_since_epoch),
+            expertise: set(&p.expertise),
+            regions: set(&p.regions),
+            languages: set(&p.languages),
             haystack,
         }
     }
@@ -97,52 +152,61 @@ struct Entry {
     index: SearchIndex,
 }
 
-/// A query with its text normalised once.
-struct PreparedQuery<'q> {
-    query: &'q DirectoryQuery,
-    region: Option<String>,
-    language: Option<String>,
-    words: Vec<String>,
+/// A query translated into the index's terms once. `None` means a wanted term no profile has.
+struct PreparedQuery {
+    min_hours: u16,
     day: Option<i64>,
+    expertise: TermSet,
+    region: Option<TermSet>,
+    language: Option<TermSet>,
+    words: Vec<String>,
 }
 
-impl PreparedQuery<'_> {
-    fn matches(&self, e: &Entry, now: UnixTime) -> bool {
-        let p = e.profile.profile();
-        if e.profile.expires_at() <= now {
-            return false;
+impl PreparedQuery {
+    fn new(query: &DirectoryQuery, terms: &Terms) -> Option<PreparedQuery> {
+        let mut expertise = TermSet::default();
+        for tag in &query.expertise {
+            expertise.insert(terms.lookup(tag)?);
         }
-        if let Some(min) = self.query.min_hours
-            && p.hours_per_month < min
-        {
-            return false;
-        }
-        if !self.query.expertise.iter().all(|t| p.expertise.iter().any(|x| x == t)) {
-            return false;
-        }
-        if let Some(lang) = &self.language
-            && !p.languages.iter().any(|l| l == lang)
-        {
-            return false;
-        }
-        if let Some(region) = &self.region
-            && !e.index.regions.iter().any(|r| r == region)
-        {
-            return false;
-        }
-        if let Some(day) = self.day
-            && (e.index.from.is_some_and(|f| day < f) || e.index.until.is_some_and(|u| day > u))
-        {
-            return false;
-        }
-        self.words.iter().all(|w| e.index.haystack.contains(w.as_str()))
+        let single = |term: &Option<String>| -> Option<Option<TermSet>> {
+            match term {
+                None => Some(None),
+                Some(t) => {
+                    let mut s = TermSet::default();
+                    s.insert(terms.lookup(t)?);
+                    Some(Some(s))
+                }
+            }
+        };
+        Some(PreparedQuery {
+            min_hours: query.min_hours.unwrap_or(0),
+            day: query.available_on.map(CalendarDate::days_since_epoch),
+            expertise,
+            region: single(&query.region)?,
+            language: single(&query.language)?,
+            words: query.text.as_deref().unwrap_or("").split_whitespace().map(str::to_lowercase).collect(),
+        })
+    }
+
+    fn matches(&self, i: &SearchIndex, now: UnixTime) -> bool {
+        i.expires > now
+            && i.hours >= self.min_hours
+            && self.day.is_none_or(|d| i.from <= d && d <= i.until)
+            && i.expertise.contains_all(&self.expertise)
+            && self.region.as_ref().is_none_or(|r| i.regions.contains_all(r))
+            && self.language.as_ref().is_none_or(|l| i.languages.contains_all(l))
+            && self.words.iter().all(|w| i.haystack.contains(w.as_str()))
     }
 }
 
 /// A node's directory of verified, unexpired profiles, keyed by reviewer.
+///
+/// Entries live in a dense vector (cache-friendly scans) with a map from reviewer to position.
 #[derive(Clone, Debug, Default)]
 pub struct Directory {
-    entries: HashMap<PeerId, Entry>,
+    positions: HashMap<PeerId, usize>,
+    entries: Vec<Entry>,
+    terms: Terms,
 }
 
 impl Directory {
@@ -154,34 +218,40 @@ impl Directory {
     /// Offers a verified profile; it is kept only if it is news.
     pub fn offer(&mut self, profile: SignedProfile) -> Offer {
         let peer = *profile.peer();
-        match self.entries.get_mut(&peer) {
+        match self.positions.get(&peer) {
             None => {
-                let index = SearchIndex::of(&profile);
-                self.entries.insert(peer, Entry { profile, index });
+                let index = SearchIndex::of(&profile, &mut self.terms);
+                self.positions.insert(peer, self.entries.len());
+                self.entries.push(Entry { profile, index });
                 Offer::Inserted
             }
-            Some(held) if held.profile.bytes() == profile.bytes() => Offer::Duplicate,
-            Some(held) if profile.supersedes(&held.profile) => {
-                let previous = held.profile.revision();
-                held.index = SearchIndex::of(&profile);
-                held.profile = profile;
-                Offer::Replaced { previous }
+            Some(&at) => {
+                let held = &self.entries[at].profile;
+                if held.bytes() == profile.bytes() {
+                    Offer::Duplicate
+                } else if profile.supersedes(held) {
+                    let previous = held.revision();
+                    let index = SearchIndex::of(&profile, &mut self.terms);
+                    self.entries[at] = Entry { profile, index };
+                    Offer::Replaced { previous }
+                } else {
+                    Offer::Stale { held: held.revision() }
+                }
             }
-            Some(held) => Offer::Stale { held: held.profile.revision() },
         }
     }
 
     /// Would `profile` be news? Lets callers skip work (storing, forwarding) for stale copies.
     pub fn would_accept(&self, profile: &SignedProfile) -> bool {
-        match self.entries.get(profile.peer()) {
+        match self.get(profile.peer()) {
             None => true,
-            Some(held) => held.profile.bytes() != profile.bytes() && profile.supersedes(&held.profile),
+            Some(held) => held.bytes() != profile.bytes() && profile.supersedes(held),
         }
     }
 
     /// The profile held for `peer`.
     pub fn get(&self, peer: &PeerId) -> Option<&SignedProfile> {
-        self.entries.get(peer).map(|e| &e.profile)
+        self.positions.get(peer).map(|&at| &self.entries[at].profile)
     }
 
     /// Number of reviewers in the directory.
@@ -196,31 +266,37 @@ impl Directory {
 
     /// All held profiles, in no particular order.
     pub fn profiles(&self) -> impl Iterator<Item = &SignedProfile> {
-        self.entries.values().map(|e| &e.profile)
+        self.entries.iter().map(|e| &e.profile)
     }
 
     /// Drops profiles whose validity has ended and returns whose they were.
     pub fn remove_expired(&mut self, now: UnixTime) -> Vec<PeerId> {
-        let expired: Vec<PeerId> =
-            self.entries.iter().filter(|(_, e)| e.profile.expires_at() <= now).map(|(p, _)| *p).collect();
-        for p in &expired {
-            self.entries.remove(p);
+        let mut removed = Vec::new();
+        let mut at = 0;
+        while at < self.entries.len() {
+            if self.entries[at].index.expires <= now {
+                let gone = self.entries.swap_remove(at);
+                let peer = *gone.profile.peer();
+                self.positions.remove(&peer);
+                if let Some(moved) = self.entries.get(at) {
+                    self.positions.insert(*moved.profile.peer(), at);
+                }
+                removed.push(peer);
+            } else {
+                at += 1;
+            }
         }
-        expired
+        removed
     }
 
     /// The unexpired profiles matching `query`, sorted by name and then id so output is stable.
     pub fn search(&self, query: &DirectoryQuery, now: UnixTime) -> Vec<&SignedProfile> {
-        let prepared = PreparedQuery {
-            query,
-            region: query.region.as_ref().map(|r| r.trim().to_lowercase()),
-            language: query.language.as_ref().map(|l| l.trim().to_lowercase()),
-            words: query.text.as_deref().unwrap_or("").split_whitespace().map(str::to_lowercase).collect(),
-            day: query.available_on.map(CalendarDate::days_since_epoch),
+        let Some(prepared) = PreparedQuery::new(query, &self.terms) else {
+            return Vec::new(); // a wanted tag, region or language that no profile has
         };
         let mut hits: Vec<&SignedProfile> =
-            self.entries.values().filter(|e| prepared.matches(e, now)).map(|e| &e.profile).collect();
-        hits.sort_by(|a, b| a.profile().name.cmp(&b.profile().name).then_with(|| a.peer().cmp(b.peer())));
+            self.entries.iter().filter(|e| prepared.matches(&e.index, now)).map(|e| &e.profile).collect();
+        hits.sort_unstable_by(|a, b| a.profile().name.cmp(&b.profile().name).then_with(|| a.peer().cmp(b.peer())));
         hits
     }
 }

@@ -35,7 +35,7 @@ pub use envelope::{
     ENVELOPE_VERSION, EnvelopeError, MAX_BODY_LEN, RecordKind, SIGNING_CONTEXT, VerifiedEnvelope, open_envelope,
     seal_envelope,
 };
-pub use identity::{Identity, PeerId, peer_id_of, verifying_key_of};
+pub use identity::{Identity, PeerId, peer_id_bytes_of, peer_id_of, verifying_key_of};
 pub use profile::{
     Affiliation, FieldProblem, MAX_CLOCK_SKEW_SECS, MAX_PROFILE_BYTES, MAX_VALIDITY_SECS, Profile, ProfileRecord,
     ProfileRejection, SignError, SignedProfile, limits,

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::accreditation::{AccreditationLevel, AttestationError, SignedAttestation};
 use crate::envelope::{EnvelopeError, RecordKind, open_envelope, seal_envelope};
 use crate::expertise::check_tag;
-use crate::identity::{Identity, PeerId, peer_id_of};
+use crate::identity::{Identity, PeerId, peer_id_bytes_of, peer_id_of};
 use crate::time::{CalendarDate, UnixTime};
 
 /// The largest encoded signed profile accepted, envelope included.
@@ -420,8 +420,8 @@ impl SignedProfile {
             return Err(ProfileRejection::Malformed(format!("{} trailing bytes in body", rest.len())));
         }
         let claimed = PeerId::from_bytes(&record.peer_id).map_err(|_| ProfileRejection::BadPeerId)?;
-        let signer = peer_id_of(&env.signer);
-        if claimed != signer {
+        if record.peer_id != peer_id_bytes_of(&env.signer) {
+            let signer = peer_id_of(&env.signer);
             return Err(ProfileRejection::SignerMismatch { claimed: Box::new(claimed), signer: Box::new(signer) });
         }
         if record.expires_at <= record.issued_at {

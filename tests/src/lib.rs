@@ -38,6 +38,16 @@ impl TestNode {
         TestNode { home, handle: None, peer_id: id.peer_id() }
     }
 
+    /// Opens the identity already in `dir` (created by another process), or creates one.
+    pub fn create_or_open(dir: &Path) -> TestNode {
+        let home = Home::new(dir);
+        if home.identity_path().exists() {
+            let id = keystore::open(&home.identity_path(), &pass()).expect("open identity");
+            return TestNode { home, handle: None, peer_id: id.peer_id() };
+        }
+        TestNode::create(dir)
+    }
+
     /// Starts the node (again) from its home, listening on a fresh loopback port.
     pub async fn start(&mut self, bootstrap: Vec<Multiaddr>, tweak: impl FnOnce(&mut NodeConfig)) {
         let identity = keystore::open(&self.home.identity_path(), &pass()).expect("open identity");

@@ -3,7 +3,7 @@
 
 use libp2p::Multiaddr;
 use samenloop_protocol::{AccreditationLevel, CalendarDate, DirectoryQuery, PeerId};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::api::types::{NodeStatus, ProfileUpdate, ProfileView, SearchResponse};
 use crate::error::NodeError;
@@ -30,7 +30,17 @@ pub(crate) enum Command {
     PeerScore(PeerId, Reply<Option<f64>>),
     #[cfg(feature = "test-support")]
     HeldBytes(PeerId, Reply<Option<Vec<u8>>>),
+    Subscribe(oneshot::Sender<broadcast::Receiver<DirectoryEvent>>),
     Shutdown(oneshot::Sender<()>),
+}
+
+/// A change to the local directory, for anyone who wants to react at once (a UI, a benchmark).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectoryEvent {
+    /// Whose profile changed.
+    pub peer: PeerId,
+    /// The revision now held.
+    pub revision: u64,
 }
 
 /// Handle to a running node.
@@ -102,6 +112,13 @@ impl Client {
     #[cfg(feature = "test-support")]
     pub async fn held_bytes(&self, peer: PeerId) -> Result<Option<Vec<u8>>, NodeError> {
         self.ask(|r| Command::HeldBytes(peer, r)).await
+    }
+
+    /// Directory changes from now on. A receiver that falls behind skips events (and is told so).
+    pub async fn subscribe(&self) -> Result<broadcast::Receiver<DirectoryEvent>, NodeError> {
+        let (tx, rx) = oneshot::channel();
+        self.sender.send(Command::Subscribe(tx)).await.map_err(|_| NodeError::Stopped)?;
+        rx.await.map_err(|_| NodeError::Stopped)
     }
 
     /// Asks the event loop to stop and waits until it has.

@@ -17,11 +17,11 @@ use samenloop_protocol::{
     AccreditationLevel, CatchUpRequest, CatchUpResponse, Directory, Identity, Offer, PeerId, Profile, ProfileRejection,
     SignedAttestation, SignedProfile, UnixTime, expertise,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tracing::{debug, info, warn};
 
 use super::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL, PROFILE_TOPIC};
-use super::client::{Command, Reply};
+use super::client::{Command, DirectoryEvent, Reply};
 use crate::api::types::{NodeStatus, ProfileUpdate, ProfileView, SearchResponse};
 use crate::config::NodeConfig;
 use crate::error::NodeError;
@@ -73,6 +73,7 @@ pub(crate) struct EventLoop {
     /// Decaying count of bad profiles per peer, fed into gossip scoring as the application score.
     offences: HashMap<PeerId, f64>,
     bootstrapped: bool,
+    events: broadcast::Sender<DirectoryEvent>,
 }
 
 impl EventLoop {
@@ -104,6 +105,7 @@ impl EventLoop {
             lookups: HashMap::new(),
             offences: HashMap::new(),
             bootstrapped: false,
+            events: broadcast::channel(1024).0,
         })
     }
 
@@ -132,11 +134,17 @@ impl EventLoop {
                 command = self.commands.recv() => match command {
                     Some(Command::Shutdown(done)) => {
                         info!("node stopping");
+                        if let Err(e) = self.store.flush() {
+                            warn!("could not flush the database at shutdown: {e}");
+                        }
                         let _ = done.send(());
                         break;
                     }
                     Some(command) => self.on_command(command),
-                    None => break,
+                    None => {
+                        let _ = self.store.flush();
+                        break;
+                    }
                 },
                 _ = tick.tick() => self.on_tick(),
             }
@@ -147,6 +155,9 @@ impl EventLoop {
 
     fn on_tick(&mut self) {
         let now = now();
+        if let Err(e) = self.store.flush() {
+            warn!("{e}");
+        }
         let expired = self.directory.remove_expired(now);
         if !expired.is_empty() {
             debug!(count = expired.len(), "dropping expired profiles");
@@ -209,8 +220,12 @@ impl EventLoop {
         self.cache_in_dht(&profile);
         let peer = *profile.peer();
         let bytes = profile.bytes().to_vec();
+        let revision = profile.revision();
         let offer = self.directory.offer(profile);
         debug!(%peer, ?origin, ?offer, "profile accepted");
+        if offer.changed() {
+            let _ = self.events.send(DirectoryEvent { peer, revision });
+        }
         // News that did not come by gossip (catch-up, DHT) is passed on by gossip, so peers that caught up
         // with someone else earlier still hear of it. Gossip forwards its own news after validation.
         if !matches!(origin, Origin::Gossip)
@@ -250,7 +265,9 @@ impl EventLoop {
         self.own_revision = revision;
         self.own = Some(signed.clone());
         self.last_published = Some(Instant::now());
-        self.directory.offer(signed.clone());
+        if self.directory.offer(signed.clone()).changed() {
+            let _ = self.events.send(DirectoryEvent { peer: me, revision });
+        }
         self.cache_in_dht(&signed);
         let behaviour = self.swarm.behaviour_mut();
         if let Err(e) = behaviour.kad.put_record(dht_record(&signed), kad::Quorum::One) {
@@ -405,6 +422,9 @@ impl EventLoop {
             #[cfg(feature = "test-support")]
             Command::HeldBytes(peer, reply) => {
                 let _ = reply.send(Ok(self.directory.get(&peer).map(|p| p.bytes().to_vec())));
+            }
+            Command::Subscribe(reply) => {
+                let _ = reply.send(self.events.subscribe());
             }
             Command::Shutdown(_) => {} // handled in `run`
         }

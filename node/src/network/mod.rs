@@ -9,5 +9,5 @@ mod event_loop;
 
 pub(crate) use behaviour::Behaviour;
 pub use behaviour::{CATCH_UP_PROTOCOL, IDENTIFY_VERSION, KAD_PROTOCOL, PROFILE_TOPIC};
-pub use client::Client;
+pub use client::{Client, DirectoryEvent};
 pub(crate) use event_loop::{EventLoop, now};
