@@ -94,7 +94,8 @@ pub struct RunArgs {
     /// Where the local API listens; loopback only, port 0 picks a free port.
     #[arg(long, value_name = "ADDR")]
     pub api: Option<SocketAddr>,
-    /// Trust this founding supervisor's accreditation attestations (repeatable; adds to config.toml).
+    /// Trust this founding supervisor's accreditation attestations (repeatable; for this run only: put
+    /// permanent ones in config.toml as `trusted_accreditors`).
     #[arg(long, value_name = "PEER")]
     pub trust_accreditor: Vec<PeerId>,
 }
@@ -155,6 +156,10 @@ pub struct ProfileSetArgs {
     /// Your hourly rate in euros, e.g. 130 or 127.50.
     #[arg(long, value_name = "EUR", value_parser = parse_rate)]
     pub rate: Option<u32>,
+    /// Empty a field before applying the other flags (repeatable): bio, expertise, region, language,
+    /// available-from, available-until, attestation, affiliation, rate.
+    #[arg(long, value_name = "FIELD")]
+    pub clear: Vec<samenloop_node::api::types::ProfileField>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use samenloop_node::api::client::ApiClient;
 use samenloop_node::api::types::{
-    AttestRequest, AttestResponse, DialRequest, NodeStatus, ProfileUpdate, ProfileView, SearchResponse,
+    AttestRequest, AttestResponse, DialRequest, NodeStatus, ProfileField, ProfileUpdate, ProfileView, SearchResponse,
 };
 use samenloop_node::keystore::{self, KdfParams};
 use samenloop_node::store::Store;
@@ -136,7 +136,7 @@ pub fn node_status(home: &Home, json: bool) -> anyhow::Result<()> {
 /// `samenloop node connect`.
 pub fn node_connect(home: &Home, addr: String) -> anyhow::Result<()> {
     let _: () = ApiClient::for_home(home)?.post("/v1/peers", &DialRequest { addr: addr.clone() })?;
-    println!("dialing {addr}");
+    println!("dialing {addr}; `samenloop node status` shows whether the connection succeeded");
     Ok(())
 }
 
@@ -171,8 +171,16 @@ pub fn profile_update(args: &ProfileSetArgs) -> anyhow::Result<ProfileUpdate> {
             Some(OptionalDate::Date(d)) => Some(d),
             _ => None,
         },
-        clear_available_from: args.available_from == Some(OptionalDate::None),
-        clear_available_until: args.available_until == Some(OptionalDate::None),
+        clear: {
+            let mut clear = args.clear.clone();
+            if args.available_from == Some(OptionalDate::None) {
+                clear.push(ProfileField::AvailableFrom);
+            }
+            if args.available_until == Some(OptionalDate::None) {
+                clear.push(ProfileField::AvailableUntil);
+            }
+            clear
+        },
         accreditation: args.accreditation,
         attestation,
         affiliations: if args.affiliation.is_empty() { None } else { Some(args.affiliation.clone()) },

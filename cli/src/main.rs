@@ -18,7 +18,8 @@ fn main() -> ExitCode {
     let default_filter = if verbose { "info,libp2p_mdns=warn,libp2p_gossipsub=warn" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SAMENLOOP_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colour).with_writer(std::io::stderr).init();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

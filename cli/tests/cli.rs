@@ -142,6 +142,13 @@ fn two_nodes_init_run_publish_and_search() {
     assert_eq!(set["expertise"][0], "ggz", "tags are normalised");
     assert_eq!(set["accreditation"]["status"], "self-declared");
     ok(samenloop(&b, &["profile", "set", "--expertise", "jgz", "--language", "nl", "--hours-per-month", "8"]));
+    let cleared = json(samenloop(&b, &["profile", "set", "--affiliation", "X:2020", "--json"]));
+    assert_eq!(cleared["affiliations"].as_array().unwrap().len(), 1);
+    let cleared = json(samenloop(&b, &["profile", "set", "--clear", "affiliation", "--json"]));
+    assert_eq!(cleared["affiliations"].as_array().unwrap().len(), 0);
+    assert_eq!(cleared["expertise"][0], "jgz", "other fields are kept");
+    let err = fails(samenloop(&b, &["profile", "set", "--clear", "name"]));
+    assert!(err.contains("--clear") && err.contains("name"), "{err}");
 
     // Bad arguments name the argument, and publish nothing.
     let err = fails(samenloop(&a, &["profile", "set", "--available-from", "2026-13-01"]));

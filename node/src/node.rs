@@ -8,7 +8,7 @@ use libp2p::{Multiaddr, SwarmBuilder, noise, tcp, yamux};
 use samenloop_protocol::{Directory, Identity, PeerId, SignedProfile};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::api;
 use crate::config::NodeConfig;
@@ -134,7 +134,9 @@ pub async fn start(home: &Home, identity: Identity, config: NodeConfig) -> Resul
         .with_swarm_config(|c| c.with_idle_connection_timeout(idle))
         .build();
     for addr in &config.listen {
-        swarm.listen_on(addr.clone()).map_err(|e| StartError::Listen { addr: addr.clone(), detail: e.to_string() })?;
+        swarm
+            .listen_on(addr.clone())
+            .map_err(|e| StartError::Listen { addr: addr.clone(), detail: error_chain(&e) })?;
     }
 
     let (sender, commands) = mpsc::channel(64);
@@ -168,21 +170,36 @@ pub async fn start(home: &Home, identity: Identity, config: NodeConfig) -> Resul
     Ok(handle)
 }
 
+/// An error and its sources, joined: libp2p's transport errors print nothing themselves.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.retain(|p| !p.is_empty());
+    parts.dedup();
+    parts.join(": ")
+}
+
 /// Rebuilds the directory from the store, re-verifying every profile; expired or invalid ones are skipped.
 fn load_directory(store: &Store) -> Result<Directory, StoreError> {
     let now = now();
     let mut directory = Directory::new();
-    let mut skipped = 0;
-    for bytes in store.profiles()? {
+    let mut lapsed = Vec::new();
+    for (key, bytes) in store.profiles()? {
         match SignedProfile::verify(&bytes, now) {
             Ok(p) => {
                 directory.offer(p);
             }
-            Err(_) => skipped += 1,
+            // Expired while the node was down (or unreadable): nobody should find it any more.
+            Err(_) => lapsed.push(key),
         }
     }
-    if skipped > 0 {
-        warn!(skipped, "stored profiles no longer valid (expired) were not loaded");
+    if !lapsed.is_empty() {
+        info!(count = lapsed.len(), "removing stored profiles that expired while the node was down");
+        store.remove_profile_keys(&lapsed)?;
     }
     info!(profiles = directory.len(), "directory loaded");
     Ok(directory)

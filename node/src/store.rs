@@ -52,6 +52,9 @@ pub enum StoreError {
     },
 }
 
+/// A profile as stored: its key (the PeerId bytes) and the envelope exactly as received.
+pub type StoredProfile = (Vec<u8>, Vec<u8>);
+
 /// The node's database handle.
 pub struct Store {
     db: Database,
@@ -123,16 +126,27 @@ impl Store {
         })
     }
 
-    /// Every stored profile's bytes, for re-verification at start-up.
-    pub fn profiles(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+    /// Every stored profile, for re-verification at start-up.
+    pub fn profiles(&self) -> Result<Vec<StoredProfile>, StoreError> {
         let txn = self.db.begin_read().map_err(|e| self.access(e))?;
         let table = txn.open_table(PROFILES).map_err(|e| self.access(e))?;
         let mut out = Vec::new();
         for row in table.iter().map_err(|e| self.access(e))? {
-            let (_, v) = row.map_err(|e| self.access(e))?;
-            out.push(v.value().to_vec());
+            let (k, v) = row.map_err(|e| self.access(e))?;
+            out.push((k.value().to_vec(), v.value().to_vec()));
         }
         Ok(out)
+    }
+
+    /// Removes profiles by their stored keys (ones that no longer verify).
+    pub fn remove_profile_keys(&self, keys: &[Vec<u8>]) -> Result<(), StoreError> {
+        self.write(|txn| {
+            let mut t = txn.open_table(PROFILES)?;
+            for k in keys {
+                t.remove(k.as_slice())?;
+            }
+            Ok(())
+        })
     }
 
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {

@@ -24,7 +24,7 @@ fn profile(i: usize) -> SignedProfile {
     p.expertise = (0..3).map(|k| tags[(i + k * 3) % tags.len()].to_string()).collect();
     p.expertise.dedup();
     p.regions = vec![regions[i % regions.len()].into()];
-    p.languages = if i % 4 == 0 { vec!["nl".into(), "en".into()] } else { vec!["nl".into()] };
+    p.languages = if i.is_multiple_of(4) { vec!["nl".into(), "en".into()] } else { vec!["nl".into()] };
     p.hours_per_month = (i % 40) as u16;
     let start = CalendarDate::from_days_since_epoch(20_400 + (i % 300) as i64);
     p.available_from = Some(start);
@@ -95,7 +95,7 @@ fn main() {
     let t = Instant::now();
     for _ in 0..rounds {
         for (key, msg, sig) in &parts {
-            black_box(key.verify_strict(black_box(msg), sig).expect("valid"));
+            black_box(key.verify_strict(black_box(msg), sig).is_ok());
         }
     }
     let bare = (rounds * parts.len()) as f64 / t.elapsed().as_secs_f64();

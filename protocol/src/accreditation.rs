@@ -17,6 +17,9 @@ use crate::envelope::{EnvelopeError, RecordKind, open_envelope, seal_envelope};
 use crate::identity::{PeerId, peer_id_of};
 use crate::time::UnixTime;
 
+/// The longest an attestation may run: accreditation is reviewed at least every three years.
+pub const MAX_ATTESTATION_VALIDITY_SECS: u64 = 3 * 366 * 24 * 3600;
+
 /// A reviewer's accreditation level, in increasing order of seniority.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -108,6 +111,9 @@ pub enum AttestationError {
     /// It lapses before it was issued.
     #[error("attestation expires before it was issued")]
     InvertedValidity,
+    /// It runs longer than [`MAX_ATTESTATION_VALIDITY_SECS`].
+    #[error("attestation is valid for more than three years")]
+    TooLong,
 }
 
 impl SignedAttestation {
@@ -122,6 +128,9 @@ impl SignedAttestation {
         let record = AttestationRecord { subject: subject.to_bytes(), level, issued_at: now, expires_at };
         if expires_at <= now {
             return Err(AttestationError::InvertedValidity);
+        }
+        if expires_at.0 - now.0 > MAX_ATTESTATION_VALIDITY_SECS {
+            return Err(AttestationError::TooLong);
         }
         let body = postcard::to_allocvec(&record).map_err(|e| AttestationError::Malformed(e.to_string()))?;
         let bytes = seal_envelope(attester, RecordKind::Attestation, &body)?;
@@ -140,6 +149,9 @@ impl SignedAttestation {
         let subject = PeerId::from_bytes(&record.subject).map_err(|_| AttestationError::BadSubject)?;
         if record.expires_at <= record.issued_at {
             return Err(AttestationError::InvertedValidity);
+        }
+        if record.expires_at.0 - record.issued_at.0 > MAX_ATTESTATION_VALIDITY_SECS {
+            return Err(AttestationError::TooLong);
         }
         Ok(SignedAttestation { attester: env.signer_peer(), subject, record, bytes: bytes.to_vec() })
     }
@@ -205,6 +217,9 @@ pub fn accreditation_status(
     }
     if att.record.expires_at <= now {
         return declared(format!("the attestation expired at {}", att.record.expires_at));
+    }
+    if att.record.issued_at > now.plus_secs(crate::profile::MAX_CLOCK_SKEW_SECS) {
+        return declared(format!("the attestation is dated in the future ({})", att.record.issued_at));
     }
     AccreditationStatus::Verified { attested_by: att.attester.to_string() }
 }

@@ -33,7 +33,13 @@ pub enum Offer {
         /// The revision held.
         held: u64,
     },
+    /// A new reviewer, but the directory is at [`MAX_DIRECTORY_PROFILES`]; dropped.
+    Full,
 }
+
+/// The most reviewers a directory holds: far above the network's size, low enough that a flood of valid
+/// profiles from fabricated identities cannot exhaust a node's memory (about 100 MB at the 8 KiB maximum).
+pub const MAX_DIRECTORY_PROFILES: usize = 12_000;
 
 impl Offer {
     /// True when the directory changed, i.e. the profile is news worth passing on.
@@ -219,6 +225,7 @@ impl Directory {
     pub fn offer(&mut self, profile: SignedProfile) -> Offer {
         let peer = *profile.peer();
         match self.positions.get(&peer) {
+            None if self.entries.len() >= MAX_DIRECTORY_PROFILES => Offer::Full,
             None => {
                 let index = SearchIndex::of(&profile, &mut self.terms);
                 self.positions.insert(peer, self.entries.len());
@@ -244,7 +251,7 @@ impl Directory {
     /// Would `profile` be news? Lets callers skip work (storing, forwarding) for stale copies.
     pub fn would_accept(&self, profile: &SignedProfile) -> bool {
         match self.get(profile.peer()) {
-            None => true,
+            None => self.entries.len() < MAX_DIRECTORY_PROFILES,
             Some(held) => held.bytes() != profile.bytes() && profile.supersedes(held),
         }
     }

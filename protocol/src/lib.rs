@@ -24,13 +24,13 @@ mod profile;
 mod time;
 
 pub use accreditation::{
-    AccreditationLevel, AccreditationStatus, AttestationError, AttestationRecord, SignedAttestation, UnknownLevel,
-    accreditation_status,
+    AccreditationLevel, AccreditationStatus, AttestationError, AttestationRecord, MAX_ATTESTATION_VALIDITY_SECS,
+    SignedAttestation, UnknownLevel, accreditation_status,
 };
 pub use catchup::{
     CatchUpError, CatchUpRequest, CatchUpResponse, KnownRevision, MAX_KNOWN, MAX_PAGE_BYTES, MAX_PAGE_PROFILES,
 };
-pub use directory::{Directory, DirectoryQuery, Offer};
+pub use directory::{Directory, DirectoryQuery, MAX_DIRECTORY_PROFILES, Offer};
 pub use envelope::{
     ENVELOPE_VERSION, EnvelopeError, MAX_BODY_LEN, RecordKind, SIGNING_CONTEXT, VerifiedEnvelope, open_envelope,
     seal_envelope,

@@ -148,3 +148,24 @@ fn catch_up_sends_only_what_is_missing_in_pages() {
         CatchUpRequest { known: (0..=MAX_KNOWN).map(|_| KnownRevision { peer: vec![0], revision: 0 }).collect() };
     assert!(matches!(full.answer_catch_up(&flood, T0), Err(CatchUpError::TooManyKnown(_))));
 }
+
+#[test]
+fn a_full_directory_refuses_new_reviewers_but_accepts_updates() {
+    let mut dir = Directory::new();
+    let mut n = 0u32;
+    while dir.len() < MAX_DIRECTORY_PROFILES {
+        let mut secret = [0u8; 32];
+        secret[..4].copy_from_slice(&n.to_le_bytes());
+        let id = Identity::from_secrets(secret, [1; 32]);
+        assert_eq!(dir.offer(SignedProfile::sign(&id, Profile::named("x"), 1, T0, WEEK).unwrap()), Offer::Inserted);
+        n += 1;
+    }
+    let newcomer = signed(200, 1, |_| {});
+    assert!(!dir.would_accept(&newcomer));
+    assert_eq!(dir.offer(newcomer), Offer::Full);
+    let mut secret = [0u8; 32];
+    secret[..4].copy_from_slice(&0u32.to_le_bytes());
+    let update =
+        SignedProfile::sign(&Identity::from_secrets(secret, [1; 32]), Profile::named("y"), 2, T0, WEEK).unwrap();
+    assert_eq!(dir.offer(update), Offer::Replaced { previous: 1 });
+}

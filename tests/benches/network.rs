@@ -68,7 +68,10 @@ async fn propagation(n: usize, rounds: usize) {
             let peer = nodes[i].peer_id;
             let t0 = Instant::now();
             let view = c
-                .set_profile(ProfileUpdate { hours_per_month: Some((round * n + i) as u16 % 700), ..Default::default() })
+                .set_profile(ProfileUpdate {
+                    hours_per_month: Some((round * n + i) as u16 % 700),
+                    ..Default::default()
+                })
                 .await
                 .expect("update");
             let mut last = Duration::ZERO;
@@ -134,7 +137,8 @@ async fn idle_memory(n: usize) {
     let seed = nodes[0].addrs().await;
     let child_home = root.join("measured");
     let child_peer = TestNode::create(&child_home).peer_id;
-    let spec = format!("{}|{}", child_home.display(), seed.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
+    let spec =
+        format!("{}|{}", child_home.display(), seed.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
     let mut child = std::process::Command::new(std::env::current_exe().expect("own path"))
         .env(CHILD_ENV, spec)
         .stdin(std::process::Stdio::null())

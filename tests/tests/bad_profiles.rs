@@ -117,3 +117,31 @@ async fn bad_profiles_are_rejected_not_stored_not_forwarded_and_penalised() {
     relay.stop().await;
     downstream.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_profiles_put_into_the_dht_are_not_stored_and_penalised() {
+    let (_tmp, root) = temp_root();
+    let mut honest = TestNode::create(&root.join("honest"));
+    let mut attacker = TestNode::create(&root.join("attacker"));
+    honest.start(vec![], |_| {}).await;
+    attacker.start(honest.addrs().await, |_| {}).await;
+    let victim = Identity::from_secrets(random_bytes(), random_bytes());
+    let record = SignedProfile::sign(&victim, Profile::named("Victim"), 1, now(), 3600).unwrap().record().clone();
+    let forged = forge(&Identity::from_secrets(random_bytes(), random_bytes()), &record);
+    let mut key = b"/samenloop/profile/".to_vec();
+    key.extend_from_slice(&victim.peer_id().to_bytes());
+    let a = attacker.client();
+    wait_for(Duration::from_secs(10), "DHT put is sent", || {
+        let (a, key, forged) = (a.clone(), key.clone(), forged.clone());
+        async move { a.put_raw_record(key, forged).await.is_ok() }
+    })
+    .await;
+    wait_for(Duration::from_secs(10), "the honest node penalises the forger", || async {
+        honest.client().peer_score(attacker.peer_id).await.unwrap().unwrap_or(0.0) < 0.0
+    })
+    .await;
+    assert_eq!(honest.client().held_bytes(victim.peer_id()).await.unwrap(), None);
+    assert_eq!(honest.client().profile(victim.peer_id()).await.unwrap_err().code(), "not-found");
+    attacker.stop().await;
+    honest.stop().await;
+}

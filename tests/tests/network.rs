@@ -114,3 +114,74 @@ async fn unknown_profiles_are_looked_up_in_the_dht() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_that_expire_while_a_node_is_down_are_dropped_from_its_store() {
+    let (_tmp, root) = temp_root();
+    let mut a = TestNode::create(&root.join("a"));
+    let mut b = TestNode::create(&root.join("b"));
+    a.start(vec![], |c| c.profile_validity = Duration::from_secs(2)).await;
+    b.start(a.addrs().await, |_| {}).await;
+    a.client().set_profile(sample_update(1)).await.unwrap();
+    let bc = [b.client()];
+    wait_for(LIMIT, "b holds a's profile", || all_hold(&bc, a.peer_id, 1)).await;
+    b.stop().await;
+    a.stop().await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    b.start(vec![], |_| {}).await;
+    assert!(b.client().profile(a.peer_id).await.is_err(), "an expired profile was loaded");
+    b.stop().await;
+    let store = samenloop_node::store::Store::open(&b.home.db_path()).unwrap();
+    let keys: Vec<_> = store.profiles().unwrap().into_iter().map(|(k, _)| k).collect();
+    assert!(!keys.contains(&a.peer_id.to_bytes()), "the expired profile is still on disk");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_home_restored_from_an_old_backup_adopts_its_newer_profile_from_the_network() {
+    let (_tmp, root) = temp_root();
+    let mut a = TestNode::create(&root.join("a"));
+    let mut b = TestNode::create(&root.join("b"));
+    a.start(vec![], |_| {}).await;
+    b.start(a.addrs().await, |_| {}).await;
+    a.client().set_profile(sample_update(1)).await.unwrap();
+    a.stop().await;
+    let backup = root.join("backup");
+    copy_dir(a.home.root(), &backup);
+    a.start(b.addrs().await, |_| {}).await;
+    let mut latest = 0;
+    for hours in [30, 31, 32] {
+        latest = a
+            .client()
+            .set_profile(ProfileUpdate { hours_per_month: Some(hours), ..Default::default() })
+            .await
+            .unwrap()
+            .revision;
+    }
+    let bc = [b.client()];
+    wait_for(LIMIT, "b holds the latest", || all_hold(&bc, a.peer_id, latest)).await;
+    a.stop().await;
+
+    // Restore the old home and start: the node learns the newer revision of its own profile from b.
+    std::fs::remove_dir_all(a.home.root()).unwrap();
+    copy_dir(&backup, a.home.root());
+    a.start(b.addrs().await, |_| {}).await;
+    let ac = a.client();
+    wait_for(LIMIT, "restored node adopts its newer profile", || async {
+        ac.own_profile().await.is_ok_and(|p| p.revision >= latest && p.hours_per_month == 32)
+    })
+    .await;
+    let next = ac.set_profile(ProfileUpdate { bio: Some("after restore".into()), ..Default::default() }).await.unwrap();
+    assert!(next.revision > latest);
+    assert_eq!(next.hours_per_month, 32, "the edit applies to the adopted profile");
+    wait_for(LIMIT, "the new edit outranks the network's copy", || all_hold(&bc, a.peer_id, next.revision)).await;
+    a.stop().await;
+    b.stop().await;
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}

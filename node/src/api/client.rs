@@ -40,6 +40,7 @@ fn problems(body: &ErrorBody) -> String {
 
 /// A connection to the node of one home.
 pub struct ApiClient {
+    home: String,
     base: String,
     token: String,
     agent: ureq::Agent,
@@ -56,13 +57,19 @@ impl ApiClient {
             .timeout_global(Some(Duration::from_secs(30)))
             .build()
             .into();
-        Ok(ApiClient { base: format!("http://{}", addr.trim()), token: token.trim().to_string(), agent })
+        Ok(ApiClient {
+            home: home.root().display().to_string(),
+            base: format!("http://{}", addr.trim()),
+            token: token.trim().to_string(),
+            agent,
+        })
     }
 
     fn not_running(&self, e: ureq::Error) -> ApiClientError {
         match e {
             ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
-                ApiClientError::NotRunning { home: self.base.clone() }
+                // A stale api.addr left by a node that crashed: the node is not running.
+                ApiClientError::NotRunning { home: self.home.clone() }
             }
             other => ApiClientError::Protocol(other.to_string()),
         }

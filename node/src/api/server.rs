@@ -39,11 +39,12 @@ impl From<NodeError> for ApiError {
             NodeError::Storage(_) => StatusCode::INSUFFICIENT_STORAGE,
             NodeError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
         };
-        let problems = match &e {
-            NodeError::InvalidProfile(p) => p.clone(),
-            _ => Vec::new(),
+        // Invalid input: a short message, and each problem once, by field.
+        let (message, problems) = match &e {
+            NodeError::InvalidProfile(p) => ("invalid profile:".to_string(), p.clone()),
+            _ => (e.to_string(), Vec::new()),
         };
-        ApiError(status, ErrorBody { code: e.code().into(), message: e.to_string(), problems })
+        ApiError(status, ErrorBody { code: e.code().into(), message, problems })
     }
 }
 

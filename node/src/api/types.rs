@@ -121,14 +121,12 @@ pub struct ProfileUpdate {
     pub languages: Option<Vec<String>>,
     /// Hours per month.
     pub hours_per_month: Option<u16>,
-    /// First available day; `clear_available_from` removes it.
+    /// First available day.
     pub available_from: Option<CalendarDate>,
     /// Last available day.
     pub available_until: Option<CalendarDate>,
-    /// Remove the first available day.
-    pub clear_available_from: bool,
-    /// Remove the last available day.
-    pub clear_available_until: bool,
+    /// Fields to empty before applying the rest of the update.
+    pub clear: Vec<ProfileField>,
     /// Claimed level.
     pub accreditation: Option<AccreditationLevel>,
     /// A supervisor's attestation (hex of the signed envelope); an empty string removes it.
@@ -137,6 +135,56 @@ pub struct ProfileUpdate {
     pub affiliations: Option<Vec<Affiliation>>,
     /// Hourly rate in euro cents.
     pub rate_eur_cents: Option<u32>,
+}
+
+/// A profile field that can be emptied with `profile set --clear FIELD`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProfileField {
+    /// The bio.
+    Bio,
+    /// All expertise tags.
+    Expertise,
+    /// All regions.
+    Region,
+    /// All languages.
+    Language,
+    /// The first available day.
+    AvailableFrom,
+    /// The last available day.
+    AvailableUntil,
+    /// The attestation.
+    Attestation,
+    /// All affiliations.
+    Affiliation,
+    /// The hourly rate.
+    Rate,
+}
+
+impl ProfileField {
+    /// Every field, as named on the command line.
+    pub const ALL: [(&'static str, ProfileField); 9] = [
+        ("bio", ProfileField::Bio),
+        ("expertise", ProfileField::Expertise),
+        ("region", ProfileField::Region),
+        ("language", ProfileField::Language),
+        ("available-from", ProfileField::AvailableFrom),
+        ("available-until", ProfileField::AvailableUntil),
+        ("attestation", ProfileField::Attestation),
+        ("affiliation", ProfileField::Affiliation),
+        ("rate", ProfileField::Rate),
+    ];
+}
+
+impl std::str::FromStr for ProfileField {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ProfileField::ALL.iter().find(|(name, _)| *name == s).map(|(_, f)| *f).ok_or_else(|| {
+            let names: Vec<_> = ProfileField::ALL.iter().map(|(n, _)| *n).collect();
+            format!("`{s}` is not a field that can be cleared: expected one of {}", names.join(", "))
+        })
+    }
 }
 
 /// `POST /v1/directory/search`.

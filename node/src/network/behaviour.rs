@@ -54,7 +54,14 @@ impl Behaviour {
         // The publisher republishes on its own schedule (with a fresh signature).
         kad_config.set_publication_interval(None);
         kad_config.set_query_timeout(Duration::from_secs(10));
-        let mut kad = kad::Behaviour::with_config(peer_id, MemoryStore::new(peer_id), kad_config);
+        // Room for every profile a directory may hold (the default store keeps only 1024 records).
+        let store_config = kad::store::MemoryStoreConfig {
+            max_records: samenloop_protocol::MAX_DIRECTORY_PROFILES + 1024,
+            max_value_bytes: MAX_PROFILE_BYTES,
+            ..Default::default()
+        };
+        let store = MemoryStore::with_config(peer_id, store_config);
+        let mut kad = kad::Behaviour::with_config(peer_id, store, kad_config);
         // Serve the DHT even before an external address is confirmed (always the case on a LAN or loopback).
         kad.set_mode(Some(kad::Mode::Server));
 

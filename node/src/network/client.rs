@@ -30,6 +30,12 @@ pub(crate) enum Command {
     PeerScore(PeerId, Reply<Option<f64>>),
     #[cfg(feature = "test-support")]
     HeldBytes(PeerId, Reply<Option<Vec<u8>>>),
+    #[cfg(feature = "test-support")]
+    PutRawRecord {
+        key: Vec<u8>,
+        value: Vec<u8>,
+        reply: Reply<()>,
+    },
     Subscribe(oneshot::Sender<broadcast::Receiver<DirectoryEvent>>),
     Shutdown(oneshot::Sender<()>),
 }
@@ -119,6 +125,12 @@ impl Client {
         let (tx, rx) = oneshot::channel();
         self.sender.send(Command::Subscribe(tx)).await.map_err(|_| NodeError::Stopped)?;
         rx.await.map_err(|_| NodeError::Stopped)
+    }
+
+    /// Stores an arbitrary record in the DHT (at the peers closest to `key`), as a misbehaving peer would.
+    #[cfg(feature = "test-support")]
+    pub async fn put_raw_record(&self, key: Vec<u8>, value: Vec<u8>) -> Result<(), NodeError> {
+        self.ask(|reply| Command::PutRawRecord { key, value, reply }).await
     }
 
     /// Asks the event loop to stop and waits until it has.

@@ -22,7 +22,7 @@ use tracing::{debug, info, warn};
 
 use super::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL, PROFILE_TOPIC};
 use super::client::{Command, DirectoryEvent, Reply};
-use crate::api::types::{NodeStatus, ProfileUpdate, ProfileView, SearchResponse};
+use crate::api::types::{NodeStatus, ProfileField, ProfileUpdate, ProfileView, SearchResponse};
 use crate::config::NodeConfig;
 use crate::error::NodeError;
 use crate::store::Store;
@@ -112,15 +112,18 @@ impl EventLoop {
     pub(crate) async fn run(mut self) {
         self.dial_bootstrap();
         // Re-sign and announce the profile published before the restart, so it never lapses while we run.
+        // The content is taken from our last *signed* envelope, not from the unsigned draft: a signature
+        // check proves it is what this reviewer published, so tampering with the database cannot get
+        // anything else signed.
         match self.store.own_signed() {
-            Ok(Some(_)) => match self.store.own_draft() {
-                Ok(Some(draft)) => {
-                    if let Err(e) = self.publish(draft) {
+            Ok(Some(bytes)) => match SignedProfile::verify_untimed(&bytes) {
+                Ok(last) if *last.peer() == self.identity.peer_id() => {
+                    if let Err(e) = self.publish(last.profile().clone()) {
                         warn!("could not republish own profile at start: {e}");
                     }
                 }
-                Ok(None) => {}
-                Err(e) => warn!("{e}"),
+                Ok(_) => warn!("the stored own profile belongs to another identity; not republished"),
+                Err(e) => warn!("the stored own profile does not verify ({e}); not republished"),
             },
             Ok(None) => {}
             Err(e) => warn!("{e}"),
@@ -221,6 +224,9 @@ impl EventLoop {
         let peer = *profile.peer();
         let bytes = profile.bytes().to_vec();
         let revision = profile.revision();
+        if peer == self.identity.peer_id() {
+            self.adopt_own(&profile);
+        }
         let offer = self.directory.offer(profile);
         debug!(%peer, ?origin, ?offer, "profile accepted");
         if offer.changed() {
@@ -234,6 +240,21 @@ impl EventLoop {
             debug!(%peer, "not re-gossiped: {e}");
         }
         Ok(offer)
+    }
+
+    /// The network holds a newer profile signed with our own key than we do: the home was restored from
+    /// an old backup, or the same identity runs elsewhere. Take it as our own, so that what this node shows
+    /// as "your profile" is what everyone else sees, and the next publication outranks it.
+    fn adopt_own(&mut self, newer: &SignedProfile) {
+        if self.own.as_ref().is_some_and(|own| !newer.supersedes(own)) {
+            return;
+        }
+        warn!(revision = newer.revision(), "the network holds a newer profile of ours; adopting it");
+        if let Err(e) = self.store.set_own_published(newer) {
+            warn!("could not record the adopted profile: {e}");
+        }
+        self.own_revision = self.own_revision.max(newer.revision());
+        self.own = Some(newer.clone());
     }
 
     fn penalise(&mut self, peer: PeerId) {
@@ -257,7 +278,11 @@ impl EventLoop {
     fn publish(&mut self, profile: Profile) -> Result<SignedProfile, NodeError> {
         let me = self.identity.peer_id();
         let seen = self.directory.get(&me).map(SignedProfile::revision).unwrap_or(0);
-        let revision = self.own_revision.max(seen) + 1;
+        let revision = self
+            .own_revision
+            .max(seen)
+            .checked_add(1)
+            .ok_or_else(|| NodeError::Storage("the profile revision counter is exhausted".into()))?;
         let validity = self.config.profile_validity.as_secs().max(1);
         let signed = SignedProfile::sign(&self.identity, profile, revision, now(), validity)?;
         // Persist first: a revision number must never be reused after a crash.
@@ -291,6 +316,19 @@ impl EventLoop {
                 .unwrap_or_else(|| Profile::named("")),
         };
         let mut problems = Vec::new();
+        for field in &update.clear {
+            match field {
+                ProfileField::Bio => p.bio.clear(),
+                ProfileField::Expertise => p.expertise.clear(),
+                ProfileField::Region => p.regions.clear(),
+                ProfileField::Language => p.languages.clear(),
+                ProfileField::AvailableFrom => p.available_from = None,
+                ProfileField::AvailableUntil => p.available_until = None,
+                ProfileField::Attestation => p.attestation = None,
+                ProfileField::Affiliation => p.affiliations.clear(),
+                ProfileField::Rate => p.rate_eur_cents = None,
+            }
+        }
         if let Some(v) = update.name {
             p.name = v.trim().to_string();
         }
@@ -322,12 +360,6 @@ impl EventLoop {
         }
         if let Some(v) = update.hours_per_month {
             p.hours_per_month = v;
-        }
-        if update.clear_available_from {
-            p.available_from = None;
-        }
-        if update.clear_available_until {
-            p.available_until = None;
         }
         if let Some(v) = update.available_from {
             p.available_from = Some(v);
@@ -422,6 +454,12 @@ impl EventLoop {
             #[cfg(feature = "test-support")]
             Command::HeldBytes(peer, reply) => {
                 let _ = reply.send(Ok(self.directory.get(&peer).map(|p| p.bytes().to_vec())));
+            }
+            #[cfg(feature = "test-support")]
+            Command::PutRawRecord { key, value, reply } => {
+                let record = Record::new(RecordKey::new(&key), value);
+                let r = self.swarm.behaviour_mut().kad.put_record(record, kad::Quorum::One);
+                let _ = reply.send(r.map(|_| ()).map_err(|e| NodeError::BadRequest(e.to_string())));
             }
             Command::Subscribe(reply) => {
                 let _ = reply.send(self.events.subscribe());
