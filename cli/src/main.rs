@@ -18,7 +18,9 @@ fn main() -> ExitCode {
     let default_filter = if verbose { "info,libp2p_mdns=warn,libp2p_gossipsub=warn" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SAMENLOOP_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
-    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // Colour only for a person at a terminal, and never when NO_COLOR is set (https://no-color.org).
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colour).with_writer(std::io::stderr).init();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

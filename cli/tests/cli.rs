@@ -188,8 +188,10 @@ fn two_nodes_init_run_publish_and_search() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(a.join("api.token")).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&a.join("api.token")), 0o600);
+        assert_eq!(mode(&a.join("identity.key")), 0o600);
+        assert_eq!(mode(&a), 0o700, "the home is private to its owner");
     }
 
     node_b.stop();

@@ -332,6 +332,21 @@ mod tests {
     }
 
     #[test]
+    fn implausible_kdf_parameters_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("identity.key");
+        create(&path, &pass("p"), KdfParams::insecure_for_tests()).unwrap();
+        let mut bytes = fs::read(&path).unwrap();
+        // 64 GiB of memory: an attacker-supplied file must not make the node allocate that.
+        bytes[8..12].copy_from_slice(&(64u32 * 1024 * 1024).to_le_bytes());
+        let sum = Sha256::digest(&bytes[..CHECKSUM_AT]);
+        bytes[CHECKSUM_AT..].copy_from_slice(&sum);
+        fs::write(&path, &bytes).unwrap();
+        let e = open(&path, &pass("p")).unwrap_err();
+        assert!(matches!(e, KeyStoreError::Corrupted { what: "implausible key-derivation parameters", .. }), "{e}");
+    }
+
+    #[test]
     fn secrets_are_not_in_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("identity.key");

@@ -248,6 +248,18 @@ impl Directory {
         }
     }
 
+    /// Offers the node's own profile, which is always kept even when the directory is full: a reviewer
+    /// must always find themselves.
+    pub fn offer_own(&mut self, profile: SignedProfile) -> Offer {
+        if self.entries.len() >= MAX_DIRECTORY_PROFILES && !self.positions.contains_key(profile.peer()) {
+            let index = SearchIndex::of(&profile, &mut self.terms);
+            self.positions.insert(*profile.peer(), self.entries.len());
+            self.entries.push(Entry { profile, index });
+            return Offer::Inserted;
+        }
+        self.offer(profile)
+    }
+
     /// Would `profile` be news? Lets callers skip work (storing, forwarding) for stale copies.
     pub fn would_accept(&self, profile: &SignedProfile) -> bool {
         match self.get(profile.peer()) {

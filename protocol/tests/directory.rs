@@ -162,7 +162,8 @@ fn a_full_directory_refuses_new_reviewers_but_accepts_updates() {
     }
     let newcomer = signed(200, 1, |_| {});
     assert!(!dir.would_accept(&newcomer));
-    assert_eq!(dir.offer(newcomer), Offer::Full);
+    assert_eq!(dir.offer(newcomer.clone()), Offer::Full);
+    assert_eq!(dir.offer_own(newcomer), Offer::Inserted, "a node always holds its own profile");
     let mut secret = [0u8; 32];
     secret[..4].copy_from_slice(&0u32.to_le_bytes());
     let update =

@@ -130,14 +130,16 @@ async fn forged_profiles_put_into_the_dht_are_not_stored_and_penalised() {
     let forged = forge(&Identity::from_secrets(random_bytes(), random_bytes()), &record);
     let mut key = b"/samenloop/profile/".to_vec();
     key.extend_from_slice(&victim.peer_id().to_bytes());
+    // The put goes out once the attacker's DHT knows the honest node; repeat it until it has landed.
     let a = attacker.client();
-    wait_for(Duration::from_secs(10), "DHT put is sent", || {
-        let (a, key, forged) = (a.clone(), key.clone(), forged.clone());
-        async move { a.put_raw_record(key, forged).await.is_ok() }
-    })
-    .await;
-    wait_for(Duration::from_secs(10), "the honest node penalises the forger", || async {
-        honest.client().peer_score(attacker.peer_id).await.unwrap().unwrap_or(0.0) < 0.0
+    wait_for(Duration::from_secs(20), "the honest node penalises the forger", || {
+        let (a, h, key, forged) = (a.clone(), honest.client(), key.clone(), forged.clone());
+        let attacker_id = attacker.peer_id;
+        async move {
+            let _ = a.put_raw_record(key, forged).await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            h.peer_score(attacker_id).await.unwrap().unwrap_or(0.0) < 0.0
+        }
     })
     .await;
     assert_eq!(honest.client().held_bytes(victim.peer_id()).await.unwrap(), None);

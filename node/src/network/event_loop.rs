@@ -64,7 +64,10 @@ pub(crate) struct EventLoop {
     topic: IdentTopic,
     own: Option<SignedProfile>,
     own_revision: u64,
-    last_published: Option<Instant>,
+    /// When the own profile is next re-signed and republished.
+    republish_due: Option<Instant>,
+    /// The last own publication reached no gossip peer; announce it when one joins the topic.
+    own_unannounced: bool,
     listen_addrs: Vec<Multiaddr>,
     /// When we last completed (or started) a catch-up with each peer.
     caught_up: HashMap<PeerId, Instant>,
@@ -98,7 +101,8 @@ impl EventLoop {
             topic: IdentTopic::new(PROFILE_TOPIC),
             own: None,
             own_revision,
-            last_published: None,
+            republish_due: None,
+            own_unannounced: false,
             listen_addrs: Vec::new(),
             caught_up: HashMap::new(),
             catch_up_pages: HashMap::new(),
@@ -111,23 +115,7 @@ impl EventLoop {
 
     pub(crate) async fn run(mut self) {
         self.dial_bootstrap();
-        // Re-sign and announce the profile published before the restart, so it never lapses while we run.
-        // The content is taken from our last *signed* envelope, not from the unsigned draft: a signature
-        // check proves it is what this reviewer published, so tampering with the database cannot get
-        // anything else signed.
-        match self.store.own_signed() {
-            Ok(Some(bytes)) => match SignedProfile::verify_untimed(&bytes) {
-                Ok(last) if *last.peer() == self.identity.peer_id() => {
-                    if let Err(e) = self.publish(last.profile().clone()) {
-                        warn!("could not republish own profile at start: {e}");
-                    }
-                }
-                Ok(_) => warn!("the stored own profile belongs to another identity; not republished"),
-                Err(e) => warn!("the stored own profile does not verify ({e}); not republished"),
-            },
-            Ok(None) => {}
-            Err(e) => warn!("{e}"),
-        }
+        self.resume_own_profile();
         let tick_every = (self.config.republish_every / 4).clamp(Duration::from_millis(250), Duration::from_secs(30));
         let mut tick = tokio::time::interval(tick_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -168,7 +156,7 @@ impl EventLoop {
                 warn!("{e}");
             }
         }
-        if self.last_published.is_some_and(|t| t.elapsed() >= self.config.republish_every)
+        if self.republish_due.is_some_and(|due| Instant::now() >= due)
             && let Some(own) = self.own.clone()
             && let Err(e) = self.publish(own.profile().clone())
         {
@@ -242,6 +230,58 @@ impl EventLoop {
         Ok(offer)
     }
 
+    /// Picks up the profile published before a restart. Its content comes from our last *signed* envelope,
+    /// not the unsigned draft: the signature check proves it is what this reviewer published, so tampering
+    /// with the database cannot get anything else signed. The same envelope is announced again as it is;
+    /// re-signing waits until it is due, and at least a few seconds, so that a node restored from an old
+    /// backup first hears of any newer revision from its peers (and adopts it) instead of overriding it.
+    fn resume_own_profile(&mut self) {
+        let bytes = match self.store.own_signed() {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return,
+            Err(e) => return warn!("{e}"),
+        };
+        let last = match SignedProfile::verify_untimed(&bytes) {
+            Ok(last) if *last.peer() == self.identity.peer_id() => last,
+            Ok(_) => return warn!("the stored own profile belongs to another identity; not republished"),
+            Err(e) => return warn!("the stored own profile does not verify ({e}); not republished"),
+        };
+        let now = now();
+        let age = Duration::from_secs(now.0.saturating_sub(last.record().issued_at.0));
+        let grace = Duration::from_secs(3).min(self.config.republish_every);
+        let wait = self.config.republish_every.saturating_sub(age).max(grace);
+        self.republish_due = Some(Instant::now() + wait);
+        if last.expires_at() > now {
+            self.directory.offer_own(last.clone());
+            self.announce(&last);
+        }
+        self.own = Some(last);
+    }
+
+    /// Sends our own profile out: DHT put and gossip. Failures are normal when alone.
+    fn announce(&mut self, signed: &SignedProfile) {
+        let behaviour = self.swarm.behaviour_mut();
+        if let Err(e) = behaviour.kad.put_record(dht_record(signed), kad::Quorum::One) {
+            debug!("DHT put failed: {e}");
+        }
+        let revision = signed.revision();
+        match behaviour.gossipsub.publish(self.topic.clone(), signed.bytes().to_vec()) {
+            Ok(_) => {
+                self.own_unannounced = false;
+                info!(revision, "profile published");
+            }
+            // No peers on the topic yet: announce again when one joins (and it will catch up as well).
+            Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => {
+                self.own_unannounced = true;
+                info!(revision, "profile stored; no gossip peers yet, will announce when one joins");
+            }
+            Err(e) => {
+                self.own_unannounced = false;
+                debug!(revision, "profile not gossiped: {e}");
+            }
+        }
+    }
+
     /// The network holds a newer profile signed with our own key than we do: the home was restored from
     /// an old backup, or the same identity runs elsewhere. Take it as our own, so that what this node shows
     /// as "your profile" is what everyone else sees, and the next publication outranks it.
@@ -289,20 +329,12 @@ impl EventLoop {
         self.store.set_own_published(&signed).map_err(|e| NodeError::Storage(e.to_string()))?;
         self.own_revision = revision;
         self.own = Some(signed.clone());
-        self.last_published = Some(Instant::now());
-        if self.directory.offer(signed.clone()).changed() {
+        self.republish_due = Some(Instant::now() + self.config.republish_every);
+        if self.directory.offer_own(signed.clone()).changed() {
             let _ = self.events.send(DirectoryEvent { peer: me, revision });
         }
         self.cache_in_dht(&signed);
-        let behaviour = self.swarm.behaviour_mut();
-        if let Err(e) = behaviour.kad.put_record(dht_record(&signed), kad::Quorum::One) {
-            debug!("DHT put failed: {e}");
-        }
-        match behaviour.gossipsub.publish(self.topic.clone(), signed.bytes().to_vec()) {
-            Ok(_) => info!(revision, "profile published"),
-            // No peers yet: they will fetch it by catch-up when they connect.
-            Err(e) => info!(revision, "profile stored; gossip not sent ({e}), peers will catch up"),
-        }
+        self.announce(&signed);
         Ok(signed)
     }
 
@@ -496,13 +528,10 @@ impl EventLoop {
                 self.listen_addrs.push(address);
             }
             SwarmEvent::ExpiredListenAddr { address, .. } => self.listen_addrs.retain(|a| a != &address),
-            SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, .. } => {
+            SwarmEvent::ConnectionEstablished { peer_id, endpoint, .. } => {
                 debug!(%peer_id, addr = %endpoint.get_remote_address(), "connected");
                 if endpoint.is_dialer() {
                     self.swarm.behaviour_mut().kad.add_address(&peer_id, endpoint.get_remote_address().clone());
-                }
-                if num_established.get() == 1 {
-                    self.start_catch_up(peer_id);
                 }
                 if !self.bootstrapped {
                     self.bootstrapped = self.swarm.behaviour_mut().kad.bootstrap().is_ok();
@@ -528,6 +557,19 @@ impl EventLoop {
                     &propagation_source,
                     verdict,
                 );
+            }
+            // Catch up once the peer has joined the profile topic, not merely connected: from this moment on
+            // its news reaches us by gossip, so what it held before is all that catch-up must fetch. (On
+            // connection alone there is a window where news is neither gossiped to us nor in the answer.)
+            BehaviourEvent::Gossipsub(gossipsub::Event::Subscribed { peer_id, topic, .. })
+                if topic == self.topic.hash() =>
+            {
+                self.start_catch_up(peer_id);
+                if self.own_unannounced
+                    && let Some(own) = self.own.clone()
+                {
+                    self.announce(&own);
+                }
             }
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })
                 if info.protocols.contains(&KAD_PROTOCOL) =>
