@@ -99,6 +99,26 @@ pub fn verifying_key_of(peer: &PeerId) -> Option<VerifyingKey> {
     VerifyingKey::from_bytes(&ed.to_bytes()).ok()
 }
 
+/// Serde helpers that write a `PeerId` as its base58 text, for JSON views.
+pub mod peer_id_text {
+    use std::str::FromStr;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::PeerId;
+
+    /// Writes the base58 form.
+    pub fn serialize<S: Serializer>(peer: &PeerId, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(peer)
+    }
+
+    /// Parses the base58 form.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PeerId, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        PeerId::from_str(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

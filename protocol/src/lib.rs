@@ -4,6 +4,9 @@
 //! reviewers: identities, the signed-record envelope, reviewer profiles and their verification rules,
 //! accreditation attestations, the local directory and its search, and the catch-up exchange.
 //!
+//! For review requests it adds the request schema and its validation, the explainable matching of a
+//! request against the directory, and sealed boxes for confidential bytes sent to one reviewer.
+//!
 //! This crate does no I/O, reads no clock and draws no randomness: time comes in as [`UnixTime`], secrets
 //! as bytes. Everything here is deterministic, so it is tested without sockets and every decoder can be
 //! fuzzed. The `samenloop-node` crate drives it from the network and from storage.
@@ -20,7 +23,10 @@ mod directory;
 mod envelope;
 pub mod expertise;
 mod identity;
+mod matching;
 mod profile;
+mod request;
+pub mod sealed;
 mod time;
 
 pub use accreditation::{
@@ -35,10 +41,17 @@ pub use envelope::{
     ENVELOPE_VERSION, EnvelopeError, MAX_BODY_LEN, RecordKind, SIGNING_CONTEXT, VerifiedEnvelope, open_envelope,
     seal_envelope,
 };
-pub use identity::{Identity, PeerId, peer_id_bytes_of, peer_id_of, verifying_key_of};
+pub use identity::{Identity, PeerId, peer_id_bytes_of, peer_id_of, peer_id_text, verifying_key_of};
+pub use matching::{
+    CONFLICT_YEARS, Candidate, Excluded, Exclusion, MatchContext, MatchResult, PriorOutcome, ProposedPair, ScoreReason,
+    match_reviewers,
+};
 pub use profile::{
     Affiliation, FieldProblem, MAX_CLOCK_SKEW_SECS, MAX_PROFILE_BYTES, MAX_VALIDITY_SECS, Profile, ProfileRecord,
     ProfileRejection, SignError, SignedProfile, limits,
+};
+pub use request::{
+    InvolvedOrganisation, MAX_ANSWER_CHARS, MAX_ORGANISATIONS, OrganisationKind, ReviewRequest, ReviewVariant,
 };
 pub use time::{CalendarDate, DateError, UnixTime};
 
