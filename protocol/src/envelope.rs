@@ -3,7 +3,7 @@
 //! ```text
 //! offset  size  field
 //! 0       1     format version (1)
-//! 1       1     record kind (1 = profile, 2 = accreditation attestation)
+//! 1       1     record kind (1 = profile, 2 = accreditation attestation, 3 = referral)
 //! 2       32    signer: ed25519 public key
 //! 34      1-3   body length, unsigned LEB128, at most MAX_BODY_LEN
 //! ..      n     body: the kind's postcard-encoded record
@@ -38,6 +38,8 @@ pub enum RecordKind {
     Profile = 1,
     /// A supervisor's statement of another reviewer's accreditation ([`crate::SignedAttestation`]).
     Attestation = 2,
+    /// A review request referred to one reviewer ([`crate::referral`]).
+    Referral = 3,
 }
 
 impl RecordKind {
@@ -45,6 +47,7 @@ impl RecordKind {
         match b {
             1 => Some(RecordKind::Profile),
             2 => Some(RecordKind::Attestation),
+            3 => Some(RecordKind::Referral),
             _ => None,
         }
     }

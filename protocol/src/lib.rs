@@ -25,6 +25,7 @@ pub mod expertise;
 mod identity;
 mod matching;
 mod profile;
+pub mod referral;
 mod request;
 pub mod sealed;
 mod time;
