@@ -40,6 +40,10 @@ pub enum RecordKind {
     Attestation = 2,
     /// A review request referred to one reviewer ([`crate::referral`]).
     Referral = 3,
+    /// A reviewer's answer to a referral.
+    Answer = 4,
+    /// A requester's withdrawal of a referral.
+    Withdrawal = 5,
 }
 
 impl RecordKind {
@@ -48,6 +52,8 @@ impl RecordKind {
             1 => Some(RecordKind::Profile),
             2 => Some(RecordKind::Attestation),
             3 => Some(RecordKind::Referral),
+            4 => Some(RecordKind::Answer),
+            5 => Some(RecordKind::Withdrawal),
             _ => None,
         }
     }

@@ -33,6 +33,8 @@ pub struct ReferralRecord {
     /// Who refers (PeerId bytes); must be the signer.
     #[serde(with = "serde_bytes")]
     pub requester: Vec<u8>,
+    /// The requester's X25519 key, for sealing the answer (requesters need not publish a profile).
+    pub requester_key: [u8; 32],
     /// To whom (PeerId bytes).
     #[serde(with = "serde_bytes")]
     pub reviewer: Vec<u8>,
@@ -136,6 +138,7 @@ pub fn refer(
         referral_id,
         request_id,
         requester: requester_bytes,
+        requester_key: requester.encryption_public(),
         reviewer: reviewer_bytes,
         issued_at: now,
         respond_by,
@@ -183,6 +186,153 @@ pub fn receive(bytes: &[u8], me: &PeerId, my_secret: &StaticSecret) -> Result<Op
         return Err(ReferralError::BadRequest(text.join("; ")));
     }
     Ok(OpenedReferral { record, requester, request, bytes: bytes.to_vec() })
+}
+
+/// The signed body of a reviewer's answer. The answer itself (which may name a conflict) is sealed to the
+/// requester.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerRecord {
+    /// The referral answered.
+    pub referral_id: Id16,
+    /// Its request.
+    pub request_id: Id16,
+    /// The reviewer (signer).
+    #[serde(with = "serde_bytes")]
+    pub reviewer: Vec<u8>,
+    /// The requester.
+    #[serde(with = "serde_bytes")]
+    pub requester: Vec<u8>,
+    /// When answered.
+    pub answered_at: UnixTime,
+    /// postcard([`Answer`]) sealed to the requester's key from the referral.
+    #[serde(with = "serde_bytes")]
+    pub sealed_answer: Vec<u8>,
+}
+
+/// The signed body of a withdrawal by the requester.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WithdrawalRecord {
+    /// The referral withdrawn.
+    pub referral_id: Id16,
+    /// Its request.
+    pub request_id: Id16,
+    /// The requester (signer).
+    #[serde(with = "serde_bytes")]
+    pub requester: Vec<u8>,
+    /// The reviewer.
+    #[serde(with = "serde_bytes")]
+    pub reviewer: Vec<u8>,
+    /// When withdrawn.
+    pub at: UnixTime,
+}
+
+fn answer_aad(r: &AnswerRecord) -> Vec<u8> {
+    let mut a = b"samenloop answer v1".to_vec();
+    a.extend_from_slice(&r.referral_id);
+    a.extend_from_slice(&r.request_id);
+    a.extend_from_slice(&r.requester);
+    a.extend_from_slice(&r.reviewer);
+    a.extend_from_slice(&r.answered_at.0.to_le_bytes());
+    a
+}
+
+/// The reviewer signs an answer to `referral` (as received), sealing it to the requester.
+/// `randomness`: 32 + 24 fresh random bytes.
+pub fn make_answer(
+    reviewer: &Identity,
+    referral: &ReferralRecord,
+    answer: &Answer,
+    now: UnixTime,
+    randomness: [u8; 56],
+) -> Result<Vec<u8>, ReferralError> {
+    let mut record = AnswerRecord {
+        referral_id: referral.referral_id,
+        request_id: referral.request_id,
+        reviewer: reviewer.peer_id().to_bytes(),
+        requester: referral.requester.clone(),
+        answered_at: now,
+        sealed_answer: Vec::new(),
+    };
+    let mut eph = [0u8; 32];
+    eph.copy_from_slice(&randomness[..32]);
+    let mut nonce = [0u8; 24];
+    nonce.copy_from_slice(&randomness[32..]);
+    let plain = postcard::to_allocvec(answer).map_err(|e| ReferralError::Malformed(e.to_string()))?;
+    record.sealed_answer = sealed::seal(&referral.requester_key, &plain, &answer_aad(&record), eph, nonce);
+    let body = postcard::to_allocvec(&record).map_err(|e| ReferralError::Malformed(e.to_string()))?;
+    Ok(seal_envelope(reviewer.signing_key(), RecordKind::Answer, &body)?)
+}
+
+/// The requester checks and opens an answer: signed by the reviewer it names, addressed to `me`.
+pub fn receive_answer(
+    bytes: &[u8],
+    me: &PeerId,
+    my_secret: &StaticSecret,
+) -> Result<(AnswerRecord, PeerId, Answer), ReferralError> {
+    if bytes.len() > MAX_REFERRAL_BYTES {
+        return Err(ReferralError::TooLarge(bytes.len()));
+    }
+    let env = open_envelope(bytes, RecordKind::Answer)?;
+    let (record, rest): (AnswerRecord, _) =
+        postcard::take_from_bytes(env.body).map_err(|e| ReferralError::Malformed(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(ReferralError::Malformed(format!("{} trailing bytes", rest.len())));
+    }
+    if record.reviewer != peer_id_bytes_of(&env.signer) {
+        return Err(ReferralError::NotSignedByRequester);
+    }
+    if record.requester != me.to_bytes() {
+        return Err(ReferralError::NotForUs);
+    }
+    let reviewer = PeerId::from_bytes(&record.reviewer).map_err(|e| ReferralError::Malformed(e.to_string()))?;
+    let plain = sealed::open(my_secret, &record.sealed_answer, &answer_aad(&record))?;
+    let answer: Answer = postcard::from_bytes(&plain).map_err(|e| ReferralError::Malformed(e.to_string()))?;
+    Ok((record, reviewer, answer))
+}
+
+/// The requester signs a withdrawal of a referral.
+pub fn make_withdrawal(
+    requester: &Identity,
+    referral: &ReferralRecord,
+    now: UnixTime,
+) -> Result<Vec<u8>, ReferralError> {
+    let record = WithdrawalRecord {
+        referral_id: referral.referral_id,
+        request_id: referral.request_id,
+        requester: requester.peer_id().to_bytes(),
+        reviewer: referral.reviewer.clone(),
+        at: now,
+    };
+    let body = postcard::to_allocvec(&record).map_err(|e| ReferralError::Malformed(e.to_string()))?;
+    Ok(seal_envelope(requester.signing_key(), RecordKind::Withdrawal, &body)?)
+}
+
+/// The reviewer checks a withdrawal: signed by the requester it names, addressed to `me`. The caller must
+/// also check that this requester is the one of the stored referral.
+pub fn receive_withdrawal(bytes: &[u8], me: &PeerId) -> Result<WithdrawalRecord, ReferralError> {
+    if bytes.len() > MAX_REFERRAL_BYTES {
+        return Err(ReferralError::TooLarge(bytes.len()));
+    }
+    let env = open_envelope(bytes, RecordKind::Withdrawal)?;
+    let (record, rest): (WithdrawalRecord, _) =
+        postcard::take_from_bytes(env.body).map_err(|e| ReferralError::Malformed(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(ReferralError::Malformed(format!("{} trailing bytes", rest.len())));
+    }
+    if record.requester != peer_id_bytes_of(&env.signer) {
+        return Err(ReferralError::NotSignedByRequester);
+    }
+    if record.reviewer != me.to_bytes() {
+        return Err(ReferralError::NotForUs);
+    }
+    Ok(record)
+}
+
+/// Decodes a stored referral envelope without the checks of [`receive`] (for records this node already
+/// verified and stored).
+pub fn decode_stored(bytes: &[u8]) -> Result<ReferralRecord, ReferralError> {
+    let env = open_envelope(bytes, RecordKind::Referral)?;
+    postcard::from_bytes(env.body).map_err(|e| ReferralError::Malformed(e.to_string()))
 }
 
 /// A reviewer's answer to a referral.
@@ -430,5 +580,42 @@ mod tests {
         let withdrawn = offered.withdraw(T).unwrap();
         assert_eq!(withdrawn.answer(&no, due, T), Err(TransitionError::Withdrawn));
         assert_eq!(accepted.withdraw(T), Err(TransitionError::NotOpen));
+    }
+
+    #[test]
+    fn answers_and_withdrawals_round_trip_and_are_bound() {
+        let requester = Identity::from_secrets([1; 32], [2; 32]);
+        let reviewer = Identity::from_secrets([3; 32], [4; 32]);
+        let mallory = Identity::from_secrets([5; 32], [6; 32]);
+        let bytes = refer(
+            &requester,
+            [9; 16],
+            &request("q"),
+            &reviewer.peer_id(),
+            &reviewer.encryption_public(),
+            T,
+            T.plus_secs(60),
+            rnd(1),
+        )
+        .unwrap();
+        let opened = receive(&bytes, &reviewer.peer_id(), reviewer.encryption_secret()).unwrap();
+        let conflict = Answer::Accept { conflict: Some("I trained staff of GI in 2023".into()) };
+        let answer = make_answer(&reviewer, &opened.record, &conflict, T, [3; 56]).unwrap();
+        assert!(!answer.windows(10).any(|w| w == b"trained st"), "the declaration travels sealed");
+        let (record, who, got) = receive_answer(&answer, &requester.peer_id(), requester.encryption_secret()).unwrap();
+        assert_eq!((record.referral_id, who, got), ([1; 16], reviewer.peer_id(), conflict));
+        assert_eq!(
+            receive_answer(&answer, &mallory.peer_id(), mallory.encryption_secret()).unwrap_err(),
+            ReferralError::NotForUs
+        );
+        let w = make_withdrawal(&requester, &opened.record, T).unwrap();
+        assert_eq!(receive_withdrawal(&w, &reviewer.peer_id()).unwrap().referral_id, [1; 16]);
+        assert_eq!(receive_withdrawal(&w, &mallory.peer_id()).unwrap_err(), ReferralError::NotForUs);
+        // Naming the real requester but signed by someone else.
+        let record = receive_withdrawal(&w, &reviewer.peer_id()).unwrap();
+        let forged =
+            seal_envelope(mallory.signing_key(), RecordKind::Withdrawal, &postcard::to_allocvec(&record).unwrap())
+                .unwrap();
+        assert_eq!(receive_withdrawal(&forged, &reviewer.peer_id()).unwrap_err(), ReferralError::NotSignedByRequester);
     }
 }
