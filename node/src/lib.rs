@@ -21,7 +21,9 @@ pub mod home;
 pub mod keystore;
 mod network;
 mod node;
+pub mod reviews;
 pub mod store;
+pub mod vault;
 
 pub use config::{ConfigFile, NodeConfig};
 pub use error::NodeError;

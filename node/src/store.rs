@@ -17,6 +17,37 @@ const PROFILES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("profiles")
 /// Key -> value, for the node's own settings and state.
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
+/// Review requests this node made: request id -> sealed JSON of its state (see `vault`).
+const REQUESTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("requests");
+/// Referrals this node received: referral id -> sealed JSON of its state.
+const REFERRALS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("referrals");
+
+/// A table of confidential records, sealed with the node's vault before they reach the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Confidential {
+    /// Review requests made by this node.
+    Requests,
+    /// Referrals received by this node.
+    Referrals,
+}
+
+impl Confidential {
+    fn table(self) -> TableDefinition<'static, &'static [u8], &'static [u8]> {
+        match self {
+            Confidential::Requests => REQUESTS,
+            Confidential::Referrals => REFERRALS,
+        }
+    }
+
+    /// The table's name, also bound into each sealed value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Confidential::Requests => "requests",
+            Confidential::Referrals => "referrals",
+        }
+    }
+}
+
 const OWN_DRAFT: &str = "own.profile.draft";
 const OWN_SIGNED: &str = "own.profile.signed";
 const OWN_REVISION: &str = "own.profile.revision";
@@ -71,6 +102,8 @@ impl Store {
         store.write(|txn| {
             txn.open_table(PROFILES)?;
             txn.open_table(META)?;
+            txn.open_table(REQUESTS)?;
+            txn.open_table(REFERRALS)?;
             Ok(())
         })?;
         Ok(store)
@@ -105,6 +138,41 @@ impl Store {
             txn.open_table(PROFILES)?.insert(profile.peer().to_bytes().as_slice(), profile.bytes())?;
             Ok(())
         })
+    }
+
+    /// Stores a confidential record, sealed with `vault`; written durably (it cannot be fetched again).
+    pub fn put_confidential<T: serde::Serialize>(
+        &self,
+        vault: &crate::vault::Vault,
+        table: Confidential,
+        key: &[u8],
+        value: &T,
+    ) -> Result<(), StoreError> {
+        let plain = zeroize::Zeroizing::new(serde_json::to_vec(value).map_err(|e| self.access(e))?);
+        let sealed = vault.seal(table.name(), key, &plain);
+        self.write(|txn| {
+            txn.open_table(table.table())?.insert(key, sealed.as_slice())?;
+            Ok(())
+        })
+    }
+
+    /// Every record of a confidential table, opened with `vault`. A record that does not open or decode is
+    /// an error naming the table: it is reported and left in place, never silently dropped.
+    pub fn confidential<T: serde::de::DeserializeOwned>(
+        &self,
+        vault: &crate::vault::Vault,
+        table: Confidential,
+    ) -> Result<Vec<T>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.access(e))?;
+        let t = txn.open_table(table.table()).map_err(|e| self.access(e))?;
+        let mut out = Vec::new();
+        for row in t.iter().map_err(|e| self.access(e))? {
+            let (k, v) = row.map_err(|e| self.access(e))?;
+            let corrupt = |detail: String| StoreError::Corrupt { path: self.path.clone(), what: table.name(), detail };
+            let plain = vault.open(table.name(), k.value(), v.value()).map_err(|e| corrupt(e.to_string()))?;
+            out.push(serde_json::from_slice(&plain).map_err(|e| corrupt(e.to_string()))?);
+        }
+        Ok(out)
     }
 
     /// Makes every earlier write durable.

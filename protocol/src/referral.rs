@@ -619,3 +619,25 @@ mod tests {
         assert_eq!(receive_withdrawal(&forged, &reviewer.peer_id()).unwrap_err(), ReferralError::NotSignedByRequester);
     }
 }
+
+/// A message of the direct referral exchange (`/samenloop/referral/1`, CBOR): one signed envelope.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReferralMessage {
+    /// A [`refer`] envelope, requester to reviewer.
+    Referral(serde_bytes::ByteBuf),
+    /// A [`make_answer`] envelope, reviewer to requester.
+    Answer(serde_bytes::ByteBuf),
+    /// A [`make_withdrawal`] envelope, requester to reviewer.
+    Withdrawal(serde_bytes::ByteBuf),
+}
+
+/// The receiving node's reply: stored (or already held: delivery is idempotent), or refused with a reason.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReferralReply {
+    /// Stored, or already held identically.
+    Stored,
+    /// Refused; the reason is for the sender's log and history.
+    Refused(String),
+}

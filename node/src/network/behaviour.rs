@@ -10,6 +10,7 @@ use libp2p::kad::{self, store::MemoryStore};
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::{NetworkBehaviour, behaviour::toggle::Toggle};
 use libp2p::{StreamProtocol, allow_block_list, identify, mdns, ping};
+use samenloop_protocol::referral::{ReferralMessage, ReferralReply};
 use samenloop_protocol::{CatchUpRequest, CatchUpResponse, MAX_PROFILE_BYTES};
 use sha2::{Digest, Sha256};
 
@@ -19,6 +20,8 @@ pub const IDENTIFY_VERSION: &str = "/samenloop/1.0.0";
 pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/samenloop/kad/1.0.0");
 /// The catch-up exchange (see `samenloop_protocol::CatchUpRequest`).
 pub const CATCH_UP_PROTOCOL: StreamProtocol = StreamProtocol::new("/samenloop/directory/1");
+/// Direct delivery of referrals, answers and withdrawals.
+pub const REFERRAL_PROTOCOL: StreamProtocol = StreamProtocol::new("/samenloop/referral/1");
 /// The one gossip topic for profiles. Coarse on purpose: gossipsub caps topics per peer.
 pub const PROFILE_TOPIC: &str = "samenloop/profiles/1";
 
@@ -33,6 +36,7 @@ pub(crate) struct Behaviour {
     pub gossipsub: gossipsub::Behaviour,
     pub mdns: Toggle<mdns::tokio::Behaviour>,
     pub catch_up: request_response::cbor::Behaviour<CatchUpRequest, CatchUpResponse>,
+    pub referral: request_response::cbor::Behaviour<ReferralMessage, ReferralReply>,
 }
 
 /// A problem building the behaviour (bad static configuration; not caused by input).
@@ -100,6 +104,11 @@ impl Behaviour {
             blocked.block_peer(*peer);
         }
 
+        let referral = request_response::cbor::Behaviour::new(
+            [(REFERRAL_PROTOCOL, ProtocolSupport::Full)],
+            request_response::Config::default().with_request_timeout(Duration::from_secs(20)),
+        );
+
         Ok(Behaviour {
             blocked,
             identify: identify::Behaviour::new(identify::Config::new(IDENTIFY_VERSION.into(), key.public())),
@@ -108,6 +117,7 @@ impl Behaviour {
             gossipsub,
             mdns,
             catch_up,
+            referral,
         })
     }
 }

@@ -5,8 +5,12 @@ use libp2p::Multiaddr;
 use samenloop_protocol::{AccreditationLevel, CalendarDate, DirectoryQuery, PeerId};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use samenloop_protocol::referral::Answer;
+use samenloop_protocol::{MatchResult, ReviewRequest, UnixTime};
+
 use crate::api::types::{NodeStatus, ProfileUpdate, ProfileView, SearchResponse};
 use crate::error::NodeError;
+use crate::reviews::{ReceivedReferral, ReferralView, RequestRecord};
 
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, NodeError>>;
 
@@ -37,6 +41,22 @@ pub(crate) enum Command {
         reply: Reply<()>,
     },
     Subscribe(oneshot::Sender<broadcast::Receiver<DirectoryEvent>>),
+    CreateRequest(Box<ReviewRequest>, Reply<RequestRecord>),
+    Requests(Reply<Vec<RequestRecord>>),
+    Request(String, Reply<RequestRecord>),
+    MatchRequest(String, Reply<MatchResult>),
+    Refer {
+        id: String,
+        to: Vec<PeerId>,
+        pair: bool,
+        next: bool,
+        respond_by: Option<UnixTime>,
+        reply: Reply<RequestRecord>,
+    },
+    Withdraw(String, Reply<RequestRecord>),
+    Referrals(Reply<Vec<ReceivedReferral>>),
+    Referral(String, Reply<ReferralView>),
+    AnswerReferral(String, Answer, Reply<ReceivedReferral>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -118,6 +138,59 @@ impl Client {
     #[cfg(feature = "test-support")]
     pub async fn held_bytes(&self, peer: PeerId) -> Result<Option<Vec<u8>>, NodeError> {
         self.ask(|r| Command::HeldBytes(peer, r)).await
+    }
+
+    /// Creates a review request (validated; every problem listed by field).
+    pub async fn create_request(&self, request: ReviewRequest) -> Result<RequestRecord, NodeError> {
+        self.ask(|r| Command::CreateRequest(Box::new(request), r)).await
+    }
+
+    /// This node's requests.
+    pub async fn requests(&self) -> Result<Vec<RequestRecord>, NodeError> {
+        self.ask(Command::Requests).await
+    }
+
+    /// One request with its referrals and history.
+    pub async fn request(&self, id: &str) -> Result<RequestRecord, NodeError> {
+        self.ask(|r| Command::Request(id.to_string(), r)).await
+    }
+
+    /// Matches a request against the directory.
+    pub async fn match_request(&self, id: &str) -> Result<MatchResult, NodeError> {
+        self.ask(|r| Command::MatchRequest(id.to_string(), r)).await
+    }
+
+    /// Refers a request to reviewers (`to`), the proposed pair, or the next candidate; answers are due by
+    /// `respond_by` (default: a week).
+    pub async fn refer(
+        &self,
+        id: &str,
+        to: Vec<PeerId>,
+        pair: bool,
+        next: bool,
+        respond_by: Option<UnixTime>,
+    ) -> Result<RequestRecord, NodeError> {
+        self.ask(|reply| Command::Refer { id: id.to_string(), to, pair, next, respond_by, reply }).await
+    }
+
+    /// Withdraws a request's open referrals.
+    pub async fn withdraw(&self, id: &str) -> Result<RequestRecord, NodeError> {
+        self.ask(|r| Command::Withdraw(id.to_string(), r)).await
+    }
+
+    /// Referrals this node received.
+    pub async fn referrals(&self) -> Result<Vec<ReceivedReferral>, NodeError> {
+        self.ask(Command::Referrals).await
+    }
+
+    /// One received referral with its request opened.
+    pub async fn referral(&self, id: &str) -> Result<ReferralView, NodeError> {
+        self.ask(|r| Command::Referral(id.to_string(), r)).await
+    }
+
+    /// Accepts or declines a received referral.
+    pub async fn answer_referral(&self, id: &str, answer: Answer) -> Result<ReceivedReferral, NodeError> {
+        self.ask(|r| Command::AnswerReferral(id.to_string(), answer, r)).await
     }
 
     /// Directory changes from now on. A receiver that falls behind skips events (and is told so).

@@ -54,29 +54,41 @@ pub(crate) fn profile_key(peer: &PeerId) -> RecordKey {
 }
 
 pub(crate) struct EventLoop {
-    swarm: Swarm<Behaviour>,
-    commands: mpsc::Receiver<Command>,
-    identity: Identity,
-    config: NodeConfig,
-    store: Store,
-    directory: Directory,
-    trusted: HashSet<PeerId>,
-    topic: IdentTopic,
-    own: Option<SignedProfile>,
-    own_revision: u64,
+    pub(super) swarm: Swarm<Behaviour>,
+    pub(super) commands: mpsc::Receiver<Command>,
+    pub(super) identity: Identity,
+    pub(super) config: NodeConfig,
+    pub(super) store: Store,
+    pub(super) directory: Directory,
+    pub(super) trusted: HashSet<PeerId>,
+    pub(super) topic: IdentTopic,
+    pub(super) own: Option<SignedProfile>,
+    pub(super) own_revision: u64,
     /// When the own profile is next re-signed and republished.
-    republish_due: Option<Instant>,
+    pub(super) republish_due: Option<Instant>,
     /// The last own publication reached no gossip peer; announce it when one joins the topic.
-    own_unannounced: bool,
-    listen_addrs: Vec<Multiaddr>,
+    pub(super) own_unannounced: bool,
+    pub(super) listen_addrs: Vec<Multiaddr>,
     /// When we last completed (or started) a catch-up with each peer.
-    caught_up: HashMap<PeerId, Instant>,
-    catch_up_pages: HashMap<OutboundRequestId, (PeerId, u32)>,
-    lookups: HashMap<kad::QueryId, (PeerId, Vec<Reply<ProfileView>>)>,
+    pub(super) caught_up: HashMap<PeerId, Instant>,
+    pub(super) catch_up_pages: HashMap<OutboundRequestId, (PeerId, u32)>,
+    pub(super) lookups: HashMap<kad::QueryId, (PeerId, Vec<Reply<ProfileView>>)>,
     /// Decaying count of bad profiles per peer, fed into gossip scoring as the application score.
-    offences: HashMap<PeerId, f64>,
-    bootstrapped: bool,
-    events: broadcast::Sender<DirectoryEvent>,
+    pub(super) offences: HashMap<PeerId, f64>,
+    pub(super) bootstrapped: bool,
+    pub(super) events: broadcast::Sender<DirectoryEvent>,
+    /// Seals confidential records at rest.
+    pub(super) vault: crate::vault::Vault,
+    /// Requests this node made, by id (decrypted in memory, sealed on disk).
+    pub(super) requests: std::collections::BTreeMap<String, crate::reviews::RequestRecord>,
+    /// Referrals this node received, by id.
+    pub(super) received: std::collections::BTreeMap<String, crate::reviews::ReceivedReferral>,
+    /// Referral messages in flight, to mark them delivered when the peer confirms.
+    pub(super) deliveries: HashMap<OutboundRequestId, super::referrals::Delivery>,
+    /// Ids of messages in flight, so a message is not sent twice at once.
+    pub(super) sending: HashSet<String>,
+    /// When each peer with undelivered messages may be dialled again.
+    pub(super) redial_at: HashMap<PeerId, (Instant, Duration)>,
 }
 
 impl EventLoop {
@@ -90,6 +102,17 @@ impl EventLoop {
     ) -> Result<EventLoop, crate::store::StoreError> {
         let own_revision = store.own_revision()?;
         let trusted = config.trusted_accreditors.iter().copied().collect();
+        let vault = crate::vault::Vault::of(&identity);
+        let requests = store
+            .confidential::<crate::reviews::RequestRecord>(&vault, crate::store::Confidential::Requests)?
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect();
+        let received = store
+            .confidential::<crate::reviews::ReceivedReferral>(&vault, crate::store::Confidential::Referrals)?
+            .into_iter()
+            .map(|r| (r.referral_id.clone(), r))
+            .collect();
         Ok(EventLoop {
             swarm,
             commands,
@@ -110,6 +133,12 @@ impl EventLoop {
             offences: HashMap::new(),
             bootstrapped: false,
             events: broadcast::channel(1024).0,
+            vault,
+            requests,
+            received,
+            deliveries: HashMap::new(),
+            sending: HashSet::new(),
+            redial_at: HashMap::new(),
         })
     }
 
@@ -119,6 +148,9 @@ impl EventLoop {
         let tick_every = (self.config.republish_every / 4).clamp(Duration::from_millis(250), Duration::from_secs(30));
         let mut tick = tokio::time::interval(tick_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Referral deliveries and expiry need a faster beat than profile upkeep.
+        let mut delivery_tick = tokio::time::interval(Duration::from_millis(500));
+        delivery_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
@@ -138,6 +170,7 @@ impl EventLoop {
                     }
                 },
                 _ = tick.tick() => self.on_tick(),
+                _ = delivery_tick.tick() => self.on_delivery_tick(),
             }
         }
     }
@@ -493,6 +526,33 @@ impl EventLoop {
                 let r = self.swarm.behaviour_mut().kad.put_record(record, kad::Quorum::One);
                 let _ = reply.send(r.map(|_| ()).map_err(|e| NodeError::BadRequest(e.to_string())));
             }
+            Command::CreateRequest(request, reply) => {
+                let _ = reply.send(self.create_request(*request));
+            }
+            Command::Requests(reply) => {
+                let _ = reply.send(Ok(self.request_list()));
+            }
+            Command::Request(id, reply) => {
+                let _ = reply.send(self.request_view(&id));
+            }
+            Command::MatchRequest(id, reply) => {
+                let _ = reply.send(self.match_request(&id));
+            }
+            Command::Refer { id, to, pair, next, respond_by, reply } => {
+                let _ = reply.send(self.refer(&id, to, pair, next, respond_by));
+            }
+            Command::Withdraw(id, reply) => {
+                let _ = reply.send(self.withdraw(&id));
+            }
+            Command::Referrals(reply) => {
+                let _ = reply.send(Ok(self.referral_list()));
+            }
+            Command::Referral(id, reply) => {
+                let _ = reply.send(self.referral_view(&id));
+            }
+            Command::AnswerReferral(id, answer, reply) => {
+                let _ = reply.send(self.answer_referral(&id, answer));
+            }
             Command::Subscribe(reply) => {
                 let _ = reply.send(self.events.subscribe());
             }
@@ -529,6 +589,8 @@ impl EventLoop {
             }
             SwarmEvent::ExpiredListenAddr { address, .. } => self.listen_addrs.retain(|a| a != &address),
             SwarmEvent::ConnectionEstablished { peer_id, endpoint, .. } => {
+                self.redial_at.remove(&peer_id);
+                self.flush_deliveries(peer_id);
                 debug!(%peer_id, addr = %endpoint.get_remote_address(), "connected");
                 if endpoint.is_dialer() {
                     self.swarm.behaviour_mut().kad.add_address(&peer_id, endpoint.get_remote_address().clone());
@@ -588,6 +650,7 @@ impl EventLoop {
             }
             BehaviourEvent::Kad(event) => self.on_kad_event(event),
             BehaviourEvent::CatchUp(event) => self.on_catch_up_event(event),
+            BehaviourEvent::Referral(event) => self.on_referral_event(event),
             _ => {}
         }
     }

@@ -6,6 +6,7 @@
 mod behaviour;
 mod client;
 mod event_loop;
+mod referrals;
 
 pub(crate) use behaviour::Behaviour;
 pub use behaviour::{CATCH_UP_PROTOCOL, IDENTIFY_VERSION, KAD_PROTOCOL, PROFILE_TOPIC};

@@ -1,0 +1,124 @@
+//! Review requests and referrals as this node keeps them: the requester's requests with their referrals
+//! and history, and the referrals a reviewer received. These records are confidential: they are stored
+//! sealed with the node's [`crate::vault::Vault`] and shown only through the local API.
+
+use samenloop_protocol::referral::ReferralState;
+use samenloop_protocol::{ReviewRequest, UnixTime};
+use serde::{Deserialize, Serialize};
+
+/// One referral of a request, as the requester tracks it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingReferral {
+    /// Referral id (hex).
+    pub referral_id: String,
+    /// The reviewer.
+    pub reviewer: String,
+    /// Their name, as in the directory when referred.
+    pub reviewer_name: String,
+    /// When referred.
+    pub issued_at: UnixTime,
+    /// Answer due by.
+    pub respond_by: UnixTime,
+    /// Where it stands.
+    pub state: ReferralState,
+    /// Whether the reviewer's node has it.
+    pub delivered: bool,
+    /// The signed envelope (hex), kept for retries; empty in API views.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub envelope: String,
+    /// A signed withdrawal (hex) still to deliver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawal: Option<String>,
+}
+
+/// One entry in a request's history: every state change, in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// When.
+    pub at: UnixTime,
+    /// What: created, offered, delivered, accepted, declined, expired, withdrawn, refused.
+    pub event: String,
+    /// The reviewer concerned, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewer: Option<String>,
+    /// Details (a decline reason, a declared conflict).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// A request made by this node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    /// Request id (hex).
+    pub id: String,
+    /// When created.
+    pub created_at: UnixTime,
+    /// The request.
+    pub request: ReviewRequest,
+    /// Its referrals, in the order made.
+    pub referrals: Vec<OutgoingReferral>,
+    /// Every state change.
+    pub history: Vec<HistoryEntry>,
+}
+
+impl RequestRecord {
+    /// Appends a history entry.
+    pub fn log(&mut self, at: UnixTime, event: &str, reviewer: Option<String>, detail: Option<String>) {
+        self.history.push(HistoryEntry { at, event: event.into(), reviewer, detail });
+    }
+
+    /// The record as shown by the API: without the envelopes kept for retries.
+    pub fn view(&self) -> RequestRecord {
+        let mut v = self.clone();
+        for r in &mut v.referrals {
+            r.envelope.clear();
+            r.withdrawal = None;
+        }
+        v
+    }
+}
+
+/// A referral this node received as a reviewer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceivedReferral {
+    /// Referral id (hex).
+    pub referral_id: String,
+    /// Request id (hex).
+    pub request_id: String,
+    /// The requester.
+    pub requester: String,
+    /// When it arrived.
+    pub received_at: UnixTime,
+    /// Answer due by.
+    pub respond_by: UnixTime,
+    /// Where it stands.
+    pub state: ReferralState,
+    /// The signed envelope as received (hex; the request inside stays sealed to our key); empty in views.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub envelope: String,
+    /// Our signed answer (hex) and whether the requester has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    /// Whether the answer reached the requester.
+    #[serde(default)]
+    pub answer_delivered: bool,
+}
+
+impl ReceivedReferral {
+    /// The record as shown by the API.
+    pub fn view(&self) -> ReceivedReferral {
+        let mut v = self.clone();
+        v.envelope.clear();
+        v.answer = None;
+        v
+    }
+}
+
+/// A received referral with its request opened, for `referral show`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferralView {
+    /// The referral.
+    pub referral: ReceivedReferral,
+    /// The request, decrypted for this reviewer.
+    pub request: ReviewRequest,
+}

@@ -1,0 +1,218 @@
+//! A requester and five reviewers: matching with exclusions, referral to a node that is down, accept,
+//! decline and `--next`, expiry, withdrawal, restarts, and confidentiality of the request.
+
+use std::path::Path;
+use std::time::Duration;
+
+use samenloop_node::api::types::ProfileUpdate;
+use samenloop_protocol::referral::{Answer, ReferralState};
+use samenloop_protocol::{
+    Affiliation, Exclusion, InvolvedOrganisation, OrganisationKind, PeerId, ReviewRequest, ReviewVariant, UnixTime,
+};
+use samenloop_tests::{TestNode, all_hold, temp_root, wait_for};
+
+const LIMIT: Duration = Duration::from_secs(10);
+const CANARY: &str = "canary-5e1f0c27-did-the-chain-see-the-child";
+
+fn now() -> UnixTime {
+    UnixTime(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs())
+}
+
+fn request(question: &str) -> ReviewRequest {
+    let today = now().date().days_since_epoch();
+    let day = |n: i64| samenloop_protocol::CalendarDate::from_days_since_epoch(today + n);
+    ReviewRequest {
+        reason: "A serious incident after five placements in two years".into(),
+        learning_question: question.into(),
+        period_from: day(-700),
+        period_until: day(-30),
+        organisations: vec![
+            InvolvedOrganisation { name: "GI Midden-Nederland".into(), kind: OrganisationKind::ChildProtection },
+            InvolvedOrganisation { name: "Jeugdzorg Utrecht".into(), kind: OrganisationKind::YouthCare },
+        ],
+        municipality: "Utrecht, aware and supportive".into(),
+        inspectorate: "Reported to the inspectorate".into(),
+        context: "No disciplinary investigations".into(),
+        available_information: "Case files".into(),
+        family_involvement: "The mother is willing to take part".into(),
+        privacy: "Consent obtained".into(),
+        desired_start: day(30),
+        desired_end: day(200),
+        contact: "J. de Vries, 030-0000000".into(),
+        costs: "Municipality pays".into(),
+        budget_hours: 100,
+        expected_result: "Concrete improvements in the chain".into(),
+        report_addressee: "The boards of the organisations".into(),
+        expertise: vec!["jeugdbescherming".into(), "ggz".into()],
+        region: Some("Utrecht".into()),
+        language: "nl".into(),
+        variant: ReviewVariant::MidRange,
+        reviewers: 2,
+    }
+}
+
+fn profile(name: &str, tags: &[&str], region: &str) -> ProfileUpdate {
+    ProfileUpdate {
+        name: Some(name.into()),
+        expertise: Some(tags.iter().map(|t| t.to_string()).collect()),
+        regions: Some(vec![region.into()]),
+        languages: Some(vec!["nl".into()]),
+        hours_per_month: Some(16),
+        accreditation: Some(samenloop_protocol::AccreditationLevel::Accredited),
+        ..ProfileUpdate::default()
+    }
+}
+
+/// Every byte of every file under `dir`.
+fn contains_anywhere(dir: &Path, needle: &[u8]) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else { return false };
+    entries.flatten().any(|e| {
+        let p = e.path();
+        if p.is_dir() {
+            contains_anywhere(&p, needle)
+        } else {
+            std::fs::read(&p).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
+        }
+    })
+}
+
+async fn referral_state(node: &TestNode, request_id_hex: &str) -> Option<(String, ReferralState)> {
+    let list = node.client().referrals().await.ok()?;
+    list.into_iter().find(|r| r.request_id == request_id_hex).map(|r| (r.referral_id, r.state))
+}
+
+fn state_of(record: &samenloop_node::reviews::RequestRecord, peer: PeerId) -> Option<&ReferralState> {
+    record.referrals.iter().rev().find(|r| r.reviewer == peer.to_string()).map(|r| &r.state)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_requester_and_five_reviewers() {
+    let (_tmp, root) = temp_root();
+    let mut requester = TestNode::create(&root.join("requester"));
+    let names = ["anna", "bram", "chantal", "dirk", "eva"];
+    let mut r: Vec<TestNode> = names.iter().map(|n| TestNode::create(&root.join(n))).collect();
+    requester.start(vec![], |_| {}).await;
+    let seed = requester.addrs().await;
+    for n in &mut r {
+        n.start(seed.clone(), |_| {}).await;
+    }
+    r[0].client().set_profile(profile("Anna", &["jeugdbescherming", "ggz"], "Utrecht")).await.unwrap();
+    r[1].client().set_profile(profile("Bram", &["ggz"], "Utrecht")).await.unwrap();
+    let mut chantal = profile("Chantal", &["jeugdbescherming", "ggz"], "Utrecht");
+    chantal.affiliations =
+        Some(vec![Affiliation { organisation: "GI Midden-Nederland".into(), from: None, until: None }]);
+    r[2].client().set_profile(chantal).await.unwrap();
+    r[3].client().set_profile(profile("Dirk", &["jeugdbescherming"], "Gelderland")).await.unwrap();
+    let mut eva = profile("Eva", &["jeugdbescherming", "ggz"], "Utrecht");
+    eva.available_until = Some(now().date());
+    r[4].client().set_profile(eva).await.unwrap();
+    let rc = [requester.client()];
+    for n in &r {
+        wait_for(LIMIT, "profiles reach the requester", || all_hold(&rc, n.peer_id, 1)).await;
+    }
+
+    // The request, and the match with its reasons.
+    let req = requester.client().create_request(request(CANARY)).await.unwrap();
+    let id = req.id.clone();
+    let m = requester.client().match_request(&id).await.unwrap();
+    let excluded = |peer: PeerId| m.excluded.iter().find(|e| e.peer == peer).map(|e| e.reasons.clone());
+    assert!(matches!(excluded(r[2].peer_id).unwrap()[0], Exclusion::ConflictOfInterest { .. }), "Chantal: conflict");
+    assert!(matches!(excluded(r[4].peer_id).unwrap()[0], Exclusion::NotAvailable { .. }), "Eva: not available");
+    let order: Vec<PeerId> = m.candidates.iter().map(|c| c.peer).collect();
+    assert_eq!(order, [r[0].peer_id, r[1].peer_id, r[3].peer_id], "ranking follows expertise and region");
+
+    // Dirk's node is down when the request is referred to Anna and him.
+    r[3].stop().await;
+    let view = requester.client().refer(&id, vec![r[0].peer_id, r[3].peer_id], false, false, None).await.unwrap();
+    assert_eq!(view.referrals.len(), 2);
+    wait_for(LIMIT, "Anna receives the referral", || async { referral_state(&r[0], &id).await.is_some() }).await;
+    let record = requester.client().request(&id).await.unwrap();
+    assert!(!record.referrals.iter().find(|x| x.reviewer == r[3].peer_id.to_string()).unwrap().delivered);
+    r[3].start(seed.clone(), |_| {}).await;
+    wait_for(LIMIT, "Dirk receives it after his node starts", || async { referral_state(&r[3], &id).await.is_some() })
+        .await;
+
+    // Anna opens and accepts; both sides see it.
+    let (anna_ref, _) = referral_state(&r[0], &id).await.unwrap();
+    let opened = r[0].client().referral(&anna_ref).await.unwrap();
+    assert_eq!(opened.request.learning_question, CANARY);
+    r[0].client().answer_referral(&anna_ref, Answer::Accept { conflict: None }).await.unwrap();
+    let again = r[0].client().answer_referral(&anna_ref, Answer::Decline { reason: "changed my mind".into() }).await;
+    assert!(again.unwrap_err().to_string().contains("already answered"));
+    wait_for(LIMIT, "the requester sees the acceptance", || async {
+        let rec = requester.client().request(&id).await.unwrap();
+        matches!(state_of(&rec, r[0].peer_id), Some(ReferralState::Accepted { .. }))
+    })
+    .await;
+
+    // Dirk declines; the requester refers to the next candidate, Bram.
+    let (dirk_ref, _) = referral_state(&r[3], &id).await.unwrap();
+    r[3].client()
+        .answer_referral(&dirk_ref, Answer::Decline { reason: "no capacity this spring".into() })
+        .await
+        .unwrap();
+    wait_for(LIMIT, "the requester sees the decline", || async {
+        let rec = requester.client().request(&id).await.unwrap();
+        matches!(state_of(&rec, r[3].peer_id), Some(ReferralState::Declined { .. }))
+    })
+    .await;
+    let next = requester.client().refer(&id, vec![], false, true, None).await.unwrap();
+    assert_eq!(next.referrals.last().unwrap().reviewer, r[1].peer_id.to_string(), "--next picks Bram");
+    wait_for(LIMIT, "Bram receives it", || async { referral_state(&r[1], &id).await.is_some() }).await;
+
+    // Withdrawal reaches Bram; answering a withdrawn referral is a clear error.
+    requester.client().withdraw(&id).await.unwrap();
+    wait_for(LIMIT, "Bram sees the withdrawal", || async {
+        matches!(referral_state(&r[1], &id).await, Some((_, ReferralState::Withdrawn { .. })))
+    })
+    .await;
+    let (bram_ref, _) = referral_state(&r[1], &id).await.unwrap();
+    let e = r[1].client().answer_referral(&bram_ref, Answer::Accept { conflict: None }).await.unwrap_err();
+    assert!(e.to_string().contains("withdrawn"), "{e}");
+    let e = r[1].client().answer_referral("00ff", Answer::Accept { conflict: None }).await.unwrap_err();
+    assert_eq!(e.code(), "not-found");
+
+    // Expiry: a second request to Bram with two seconds to answer.
+    let second = requester.client().create_request(request("second question")).await.unwrap();
+    requester.client().refer(&second.id, vec![r[1].peer_id], false, false, Some(now().plus_secs(2))).await.unwrap();
+    wait_for(LIMIT, "the second referral expires on both sides", || async {
+        let rec = requester.client().request(&second.id).await.unwrap();
+        matches!(state_of(&rec, r[1].peer_id), Some(ReferralState::Expired { .. }))
+            && matches!(referral_state(&r[1], &second.id).await, Some((_, ReferralState::Expired { .. })))
+    })
+    .await;
+    let (late, _) = referral_state(&r[1], &second.id).await.unwrap();
+    let e = r[1].client().answer_referral(&late, Answer::Accept { conflict: None }).await.unwrap_err();
+    assert!(e.to_string().contains("expired"), "{e}");
+
+    // Everything survives restarts of every node.
+    requester.stop().await;
+    for n in &mut r {
+        n.stop().await;
+    }
+    requester.start(vec![], |_| {}).await;
+    let seed = requester.addrs().await;
+    for n in &mut r {
+        n.start(seed.clone(), |_| {}).await;
+    }
+    let rec = requester.client().request(&id).await.unwrap();
+    assert!(matches!(state_of(&rec, r[0].peer_id), Some(ReferralState::Accepted { .. })));
+    assert!(matches!(state_of(&rec, r[3].peer_id), Some(ReferralState::Declined { .. })));
+    assert!(
+        rec.history.iter().any(|h| h.event == "declined" && h.detail.as_deref() == Some("no capacity this spring"))
+    );
+    assert!(matches!(referral_state(&r[0], &id).await, Some((_, ReferralState::Accepted { .. }))));
+    assert_eq!(r[0].client().referral(&anna_ref).await.unwrap().request.learning_question, CANARY);
+
+    // Confidentiality: the canary is in no byte of any home, referred or not: stored only sealed.
+    requester.stop().await;
+    for n in &mut r {
+        n.stop().await;
+    }
+    // Control: the scan does find what is stored in clear (profiles are public).
+    assert!(contains_anywhere(requester.home.root(), b"Chantal"), "the scan finds clear text");
+    assert!(!contains_anywhere(requester.home.root(), CANARY.as_bytes()), "requester stores the request in clear");
+    for (n, name) in r.iter().zip(names) {
+        assert!(!contains_anywhere(n.home.root(), CANARY.as_bytes()), "{name}'s home holds the canary in clear");
+    }
+}
