@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use samenloop_protocol::{AccreditationLevel, Affiliation, CalendarDate, PeerId};
+use samenloop_protocol::{
+    AccreditationLevel, Affiliation, CalendarDate, InvolvedOrganisation, OrganisationKind, PeerId, ReviewVariant,
+};
 
 /// samenloop: the platform of a network of independent Learning Together case reviewers.
 ///
@@ -40,6 +42,12 @@ pub enum Command {
     /// Accreditation attestations (for supervisors).
     #[command(subcommand)]
     Accreditation(AccreditationCommand),
+    /// Review requests (for requesters): create, match, refer, follow.
+    #[command(subcommand)]
+    Request(RequestCommand),
+    /// Referrals you received (for reviewers): read, accept, decline.
+    #[command(subcommand)]
+    Referral(ReferralCommand),
     /// List the documented expertise vocabulary.
     Expertise {
         /// Print JSON.
@@ -345,4 +353,201 @@ mod tests {
         assert!(parse_affiliation(":2020").is_err());
         assert!(parse_affiliation("X:2022:2020").unwrap_err().contains("before"));
     }
+}
+
+/// `samenloop request ...`.
+#[derive(Debug, Subcommand)]
+pub enum RequestCommand {
+    /// Create a review request from flags and/or a TOML or JSON file; prints its id. Every missing or
+    /// invalid field is reported at once.
+    New(Box<RequestNewArgs>),
+    /// List your requests.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a request with its referrals and history.
+    Show {
+        /// The request id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rank the reviewers in your directory for a request, with reasons and exclusions.
+    Match {
+        /// The request id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Refer a request: sealed to each reviewer, signed by you, delivered when they are online.
+    Refer {
+        /// The request id.
+        id: String,
+        /// A reviewer's peer id (repeatable).
+        #[arg(long, value_name = "PEER")]
+        to: Vec<PeerId>,
+        /// Refer to the proposed pair.
+        #[arg(long)]
+        pair: bool,
+        /// Refer to the best remaining candidate (after a decline or expiry).
+        #[arg(long)]
+        next: bool,
+        /// Last day to answer (YYYY-MM-DD) [default: a week from now].
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        respond_by: Option<CalendarDate>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Withdraw a request's open referrals.
+    Withdraw {
+        /// The request id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `samenloop request new`: every orientation question and matching need.
+#[derive(Debug, Args)]
+pub struct RequestNewArgs {
+    /// A TOML or JSON file with the same fields (kebab-case keys); flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// Q1: Why a review is considered.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Q2: The learning question.
+    #[arg(long)]
+    pub learning_question: Option<String>,
+    /// Q2: First day of the period the review covers (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub period_from: Option<CalendarDate>,
+    /// Q2: Last day of that period.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub period_until: Option<CalendarDate>,
+    /// Q3: An involved organisation, NAME:TYPE (repeatable); types: youth-care, child-protection,
+    /// veilig-thuis, neighbourhood-team, mental-health, youth-health, education, police, justice,
+    /// health-care, municipality, other.
+    #[arg(long, value_name = "NAME:TYPE", value_parser = parse_organisation)]
+    pub organisation: Vec<InvolvedOrganisation>,
+    /// Q4: The municipality and its role.
+    #[arg(long)]
+    pub municipality: Option<String>,
+    /// Q5: Involvement of the youth inspectorates.
+    #[arg(long)]
+    pub inspectorate: Option<String>,
+    /// Q6: Context and sensitivities.
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Q7: Information available and still to gather.
+    #[arg(long)]
+    pub available_information: Option<String>,
+    /// Q8: Family involvement.
+    #[arg(long)]
+    pub family_involvement: Option<String>,
+    /// Q9: Privacy arrangements.
+    #[arg(long)]
+    pub privacy: Option<String>,
+    /// Q10: Desired start (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub desired_start: Option<CalendarDate>,
+    /// Q10: Desired end (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub desired_end: Option<CalendarDate>,
+    /// Q11: Contact person(s).
+    #[arg(long)]
+    pub contact: Option<String>,
+    /// Q12: Cost arrangements.
+    #[arg(long)]
+    pub costs: Option<String>,
+    /// Q12: Budgeted reviewer hours, all reviewers together.
+    #[arg(long, value_name = "N")]
+    pub budget_hours: Option<u16>,
+    /// Q13: Expected result.
+    #[arg(long)]
+    pub expected_result: Option<String>,
+    /// Q14: Report addressee.
+    #[arg(long)]
+    pub report_addressee: Option<String>,
+    /// Wanted expertise tag (repeatable).
+    #[arg(long, value_name = "TAG")]
+    pub expertise: Vec<String>,
+    /// Region of the case.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Language of the review [default: nl].
+    #[arg(long)]
+    pub language: Option<String>,
+    /// Review variant: full, mid-range, focused or themed [default: full].
+    #[arg(long, value_parser = parse_variant)]
+    pub variant: Option<ReviewVariant>,
+    /// Number of reviewers [default: 2].
+    #[arg(long)]
+    pub reviewers: Option<u8>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `samenloop referral ...`.
+#[derive(Debug, Subcommand)]
+pub enum ReferralCommand {
+    /// List the referrals you received.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a referral with its request.
+    Show {
+        /// The referral id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accept a referral, declaring whether you have a conflict of interest.
+    Accept {
+        /// The referral id.
+        id: String,
+        /// Declare that you have no conflict of interest.
+        #[arg(long, conflicts_with = "declare_conflict", required_unless_present = "declare_conflict")]
+        declare_no_conflict: bool,
+        /// Declare a (possible) conflict for the requester to weigh.
+        #[arg(long, value_name = "TEXT")]
+        declare_conflict: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decline a referral.
+    Decline {
+        /// The referral id.
+        id: String,
+        /// Why (shown to the requester).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_variant(s: &str) -> Result<ReviewVariant, String> {
+    s.parse()
+}
+
+/// Parses NAME:TYPE.
+pub fn parse_organisation(s: &str) -> Result<InvolvedOrganisation, String> {
+    let (name, kind) = s.rsplit_once(':').ok_or_else(|| format!("`{s}` is not NAME:TYPE"))?;
+    if name.trim().is_empty() {
+        return Err(format!("`{s}` names no organisation"));
+    }
+    Ok(InvolvedOrganisation { name: name.trim().to_string(), kind: kind.parse::<OrganisationKind>()? })
 }

@@ -9,6 +9,7 @@ mod commands;
 mod demo;
 mod passphrase;
 mod render;
+mod requests;
 
 use args::{Cli, Command, DirectoryCommand, NodeCommand, ProfileCommand};
 
@@ -46,6 +47,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Profile(ProfileCommand::Show { peer, json }) => commands::profile_show(&home, peer, json),
                 Command::Directory(DirectoryCommand::Search(args)) => commands::directory_search(&home, &args),
                 Command::Accreditation(c) => commands::accreditation(&home, c),
+                Command::Request(c) => requests::request(&home, c),
+                Command::Referral(c) => requests::referral(&home, c),
                 Command::Demo | Command::Expertise { .. } => unreachable!("handled above"),
             }
         }

@@ -256,3 +256,112 @@ fn identity_is_never_overwritten_and_bad_key_files_are_reported() {
     let err = fails(no_pass);
     assert!(err.contains("SAMENLOOP_PASSPHRASE"), "{err}");
 }
+
+#[test]
+fn a_requester_refers_a_request_and_a_reviewer_accepts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (req, rev) = (tmp.path().join("gemeente"), tmp.path().join("reviewer"));
+    ok(samenloop(&req, &["init", "--name", "Gemeente Utrecht"]));
+    let reviewer_id =
+        json(samenloop(&rev, &["init", "--name", "Anna", "--json"]))["peer_id"].as_str().unwrap().to_string();
+    let node_req = RunningNode::start(&req, &[]);
+    let addr = json(samenloop(&req, &["node", "status", "--json"]))["listen_addrs"][0].as_str().unwrap().to_string();
+    let node_rev = RunningNode::start(&rev, &["--bootstrap", &addr]);
+    ok(samenloop(
+        &rev,
+        &[
+            "profile",
+            "set",
+            "--expertise",
+            "ggz",
+            "--region",
+            "Utrecht",
+            "--language",
+            "nl",
+            "--hours-per-month",
+            "20",
+            "--accreditation",
+            "accredited",
+        ],
+    ));
+
+    // Every missing field at once, by name.
+    let err = fails(samenloop(&req, &["request", "new", "--reason", "x"]));
+    for field in
+        ["--learning-question", "--period-from", "--desired-start", "--budget-hours", "--organisation", "--contact"]
+    {
+        assert!(err.contains(field), "{field} missing from: {err}");
+    }
+    let err = fails(samenloop(&req, &["request", "new", "--organisation", "GI:hospital"]));
+    assert!(err.contains("--organisation") && err.contains("hospital"), "{err}");
+
+    let file = tmp.path().join("request.toml");
+    std::fs::write(
+        &file,
+        r#"
+reason = "A serious incident"
+learning-question = "canary-e2e-91b2: how did the chain lose sight of the child?"
+period-from = "2024-01-01"
+period-until = "2025-06-30"
+municipality = "Utrecht"
+desired-start = "2030-01-01"
+desired-end = "2030-06-30"
+contact = "J. de Vries"
+budget-hours = 120
+expected-result = "Improvements"
+report-addressee = "The boards"
+expertise = ["ggz"]
+region = "Utrecht"
+variant = "mid-range"
+
+[[organisation]]
+name = "GI Midden-Nederland"
+kind = "child-protection"
+"#,
+    )
+    .unwrap();
+    let id = json(samenloop(&req, &["request", "new", "--from", file.to_str().unwrap(), "--json"]))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let started = Instant::now();
+    let matched = loop {
+        let m = json(samenloop(&req, &["request", "match", &id, "--json"]));
+        if m["candidates"].as_array().is_some_and(|c| !c.is_empty()) {
+            break m;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "the reviewer never became a candidate: {m}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(matched["candidates"][0]["peer"], reviewer_id.as_str());
+    assert!(matched["candidates"][0]["reasons"].as_array().unwrap().len() >= 2);
+
+    ok(samenloop(&req, &["request", "refer", &id, "--to", &reviewer_id, "--respond-by", "2030-12-31"]));
+    let started = Instant::now();
+    let referral_id = loop {
+        let list = json(samenloop(&rev, &["referral", "list", "--json"]));
+        if let Some(r) = list.as_array().and_then(|a| a.first()) {
+            break r["referral_id"].as_str().unwrap().to_string();
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "the referral never arrived");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let shown = ok(samenloop(&rev, &["referral", "show", &referral_id]));
+    assert!(shown.contains("canary-e2e-91b2"), "{shown}");
+    let err = fails(samenloop(&rev, &["referral", "accept", &referral_id]));
+    assert!(err.contains("--declare-no-conflict"), "{err}");
+    ok(samenloop(&rev, &["referral", "accept", &referral_id, "--declare-no-conflict"]));
+    let started = Instant::now();
+    loop {
+        let r = json(samenloop(&req, &["request", "show", &id, "--json"]));
+        if r["referrals"][0]["state"]["state"] == "accepted" {
+            assert!(r["history"].as_array().unwrap().iter().any(|h| h["event"] == "accepted"));
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "the acceptance never reached the requester: {r}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    node_rev.stop();
+    node_req.stop();
+}

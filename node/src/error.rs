@@ -6,7 +6,7 @@ use samenloop_protocol::{FieldProblem, SignError};
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum NodeError {
     /// The caller's input is invalid; every problem is listed by field.
-    #[error("invalid profile: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    #[error("invalid input: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     InvalidProfile(Vec<FieldProblem>),
     /// The request is malformed (bad peer id, bad hex, bad address).
     #[error("{0}")]

@@ -12,6 +12,13 @@
 //! | POST   | `/v1/directory/search`  | [`types::SearchRequest`] -> [`types::SearchResponse`] |
 //! | POST   | `/v1/attestations`      | [`types::AttestRequest`] -> [`types::AttestResponse`] |
 //! | POST   | `/v1/peers`             | [`types::DialRequest`]                          |
+//! | GET/POST | `/v1/requests`        | list / create (a `ReviewRequest`) -> `RequestRecord` |
+//! | GET    | `/v1/requests/{id}`     | `RequestRecord` with referrals and history      |
+//! | GET    | `/v1/requests/{id}/match` | `MatchResult`                                 |
+//! | POST   | `/v1/requests/{id}/referrals` | [`types::ReferRequest`] -> `RequestRecord` |
+//! | POST   | `/v1/requests/{id}/withdraw` | `RequestRecord`                            |
+//! | GET    | `/v1/referrals`, `/v1/referrals/{id}` | received referrals; one with its request opened |
+//! | POST   | `/v1/referrals/{id}/answer` | `Answer` -> `ReceivedReferral`              |
 //!
 //! Errors are [`types::ErrorBody`] with a stable `code`.
 

@@ -14,12 +14,14 @@ use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::types::{AttestRequest, AttestResponse, DialRequest, ErrorBody, ProfileUpdate, SearchRequest};
+use super::types::{AttestRequest, AttestResponse, DialRequest, ErrorBody, ProfileUpdate, ReferRequest, SearchRequest};
 use crate::error::NodeError;
 use crate::home::{Home, write_private};
 use crate::keystore::random_bytes;
 use crate::network::Client;
 use crate::node::StartError;
+use samenloop_protocol::ReviewRequest;
+use samenloop_protocol::referral::Answer;
 
 #[derive(Clone)]
 struct ApiState {
@@ -41,7 +43,7 @@ impl From<NodeError> for ApiError {
         };
         // Invalid input: a short message, and each problem once, by field.
         let (message, problems) = match &e {
-            NodeError::InvalidProfile(p) => ("invalid profile:".to_string(), p.clone()),
+            NodeError::InvalidProfile(p) => ("invalid input:".to_string(), p.clone()),
             _ => (e.to_string(), Vec::new()),
         };
         ApiError(status, ErrorBody { code: e.code().into(), message, problems })
@@ -113,6 +115,59 @@ fn router(state: ApiState) -> Router {
                 let addr = req.addr.parse().map_err(|_| bad_request(format!("`{}` is not a multiaddr", req.addr)))?;
                 s.client.dial(addr).await?;
                 Ok::<_, ApiError>(StatusCode::NO_CONTENT)
+            }),
+        )
+        .route(
+            "/v1/requests",
+            get(|State(s): State<ApiState>| async move { Ok::<_, ApiError>(Json(s.client.requests().await?)) }).post(
+                |State(s): State<ApiState>, body: Bytes| async move {
+                    let request: ReviewRequest = parse(&body)?;
+                    Ok::<_, ApiError>(Json(s.client.create_request(request).await?))
+                },
+            ),
+        )
+        .route(
+            "/v1/requests/{id}",
+            get(|State(s): State<ApiState>, Path(id): Path<String>| async move {
+                Ok::<_, ApiError>(Json(s.client.request(&id).await?))
+            }),
+        )
+        .route(
+            "/v1/requests/{id}/match",
+            get(|State(s): State<ApiState>, Path(id): Path<String>| async move {
+                Ok::<_, ApiError>(Json(s.client.match_request(&id).await?))
+            }),
+        )
+        .route(
+            "/v1/requests/{id}/referrals",
+            post(|State(s): State<ApiState>, Path(id): Path<String>, body: Bytes| async move {
+                let req: ReferRequest = parse(&body)?;
+                let to = req.to.iter().map(|p| parse_peer(p)).collect::<Result<Vec<_>, _>>()?;
+                let respond_by = req.respond_by.map(|d| d.start().plus_secs(86_400 - 1));
+                Ok::<_, ApiError>(Json(s.client.refer(&id, to, req.pair, req.next, respond_by).await?))
+            }),
+        )
+        .route(
+            "/v1/requests/{id}/withdraw",
+            post(|State(s): State<ApiState>, Path(id): Path<String>| async move {
+                Ok::<_, ApiError>(Json(s.client.withdraw(&id).await?))
+            }),
+        )
+        .route(
+            "/v1/referrals",
+            get(|State(s): State<ApiState>| async move { Ok::<_, ApiError>(Json(s.client.referrals().await?)) }),
+        )
+        .route(
+            "/v1/referrals/{id}",
+            get(|State(s): State<ApiState>, Path(id): Path<String>| async move {
+                Ok::<_, ApiError>(Json(s.client.referral(&id).await?))
+            }),
+        )
+        .route(
+            "/v1/referrals/{id}/answer",
+            post(|State(s): State<ApiState>, Path(id): Path<String>, body: Bytes| async move {
+                let answer: Answer = parse(&body)?;
+                Ok::<_, ApiError>(Json(s.client.answer_referral(&id, answer).await?))
             }),
         )
         .layer(middleware::from_fn_with_state(state.clone(), require_token))

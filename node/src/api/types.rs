@@ -217,6 +217,20 @@ pub struct AttestResponse {
     pub attestation: String,
 }
 
+/// `POST /v1/requests/{id}/referrals`: whom to refer a request to.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReferRequest {
+    /// Reviewers by peer id.
+    pub to: Vec<String>,
+    /// Also refer to the proposed pair.
+    pub pair: bool,
+    /// Also refer to the best remaining candidate.
+    pub next: bool,
+    /// Last day to answer (default: a week from now).
+    pub respond_by: Option<CalendarDate>,
+}
+
 /// `POST /v1/peers`: dial a peer.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct DialRequest {
