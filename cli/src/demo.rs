@@ -3,7 +3,9 @@
 //! Four reviewers each get a fresh home (in a temporary directory that is removed afterwards), an
 //! encrypted identity and a node on loopback. They publish profiles, a founding supervisor attests a
 //! colleague, every node fills its directory by gossip, and a reviewer searches it. Then one reviewer
-//! changes their availability and the others see the update.
+//! changes their availability and the others see the update. Finally a municipality posts a review
+//! request, sees the match with its reasons (and who is excluded for a conflict of interest), refers it to
+//! the proposed pair, and both accept.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +13,11 @@ use anyhow::{Context, bail};
 use samenloop_node::api::types::ProfileUpdate;
 use samenloop_node::keystore::{self, KdfParams, Passphrase};
 use samenloop_node::{Client, Home, NodeConfig, NodeHandle};
-use samenloop_protocol::{AccreditationLevel, Affiliation, CalendarDate, DirectoryQuery, UnixTime};
+use samenloop_protocol::referral::{Answer, ReferralState};
+use samenloop_protocol::{
+    AccreditationLevel, Affiliation, CalendarDate, DirectoryQuery, InvolvedOrganisation, OrganisationKind,
+    ReviewRequest, ReviewVariant, UnixTime,
+};
 
 use crate::render;
 
@@ -196,6 +202,103 @@ pub async fn run() -> anyhow::Result<()> {
     );
     print!("{}", render::search(&clients[2].search(query).await?));
 
+    // 7. A municipality posts a review request; the network proposes independent reviewers.
+    println!("\n--- A review request -------------------------------------------------------------\n");
+    let home = Home::new(dir.path().join("gemeente"));
+    home.create()?;
+    let id = keystore::create(&home.identity_path(), &pass, KdfParams::default())?;
+    let config = NodeConfig {
+        listen: vec!["/ip4/127.0.0.1/tcp/0".parse()?],
+        bootstrap: nodes[0].listen_addrs().await,
+        mdns: false,
+        api: None,
+        trusted_accreditors: vec![founder],
+        ..NodeConfig::default()
+    };
+    let requester_node = samenloop_node::start(&home, id, config).await?;
+    let requester = requester_node.client();
+    let started = Instant::now();
+    while requester.status().await?.directory_size < REVIEWERS.len() {
+        if started.elapsed() > Duration::from_secs(15) {
+            bail!("the requester's node did not catch up with the directory");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let request = ReviewRequest {
+        reason: "A 16-year-old had five placements in two years; an incident followed a long wait for help".into(),
+        learning_question: "How did the organisations around the family keep sight of the young person's safety?"
+            .into(),
+        period_from: days_after(from, -730),
+        period_until: days_after(from, -30),
+        organisations: vec![
+            InvolvedOrganisation { name: "Jeugdzorg Utrecht".into(), kind: OrganisationKind::YouthCare },
+            InvolvedOrganisation { name: "Veilig Thuis Friesland".into(), kind: OrganisationKind::VeiligThuis },
+        ],
+        municipality: "Gemeente Utrecht: commissioning, supportive".into(),
+        inspectorate: "Reported; the inspectorate supports a learning review".into(),
+        context: "No disciplinary procedures running".into(),
+        available_information: "Case files of both organisations".into(),
+        family_involvement: "The mother wants to take part".into(),
+        privacy: "Consent obtained; documents will be pseudonymised".into(),
+        desired_start: days_after(from, 30),
+        desired_end: days_after(from, 200),
+        contact: "Team jeugd, Gemeente Utrecht".into(),
+        costs: "The municipality pays; 100 reviewer hours".into(),
+        budget_hours: 100,
+        expected_result: "Agreed improvements in how the chain shares worries".into(),
+        report_addressee: "The boards of the organisations and the alderman".into(),
+        expertise: vec!["ggz".into(), "jeugdbescherming".into()],
+        region: Some("Utrecht".into()),
+        language: "nl".into(),
+        variant: ReviewVariant::MidRange,
+        reviewers: 2,
+    };
+    let record = requester.create_request(request).await?;
+    println!("Gemeente Utrecht created request {} (stored encrypted on its own node).", record.id);
+    println!("\n$ samenloop request match {}\n", record.id);
+    let matched = requester.match_request(&record.id).await?;
+    print!("{}", crate::requests::render_match(&matched));
+
+    // 8. Refer to the proposed pair; both accept.
+    let pair = matched.pair.as_ref().and_then(|p| p.ids).context("no pair was proposed")?;
+    println!("\n$ samenloop request refer {} --pair\n", record.id);
+    requester.refer(&record.id, vec![], true, false, None).await?;
+    let reviewer_clients: Vec<Client> =
+        pair.iter().filter_map(|p| nodes.iter().find(|n| n.peer_id() == *p).map(NodeHandle::client)).collect();
+    let started = Instant::now();
+    for c in &reviewer_clients {
+        let referral = loop {
+            if let Some(r) = c.referrals().await?.into_iter().find(|r| r.request_id == record.id) {
+                break r;
+            }
+            if started.elapsed() > Duration::from_secs(15) {
+                bail!("a referral was not delivered within 15 s");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let opened = c.referral(&referral.referral_id).await?;
+        let me = c.status().await?.peer_id;
+        let name = nodes.iter().position(|n| n.peer_id().to_string() == me).map(|i| REVIEWERS[i].name).unwrap_or("?");
+        println!("{name} received the referral and read the (decrypted) learning question:");
+        println!("    \"{}\"", opened.request.learning_question);
+        c.answer_referral(&referral.referral_id, Answer::Accept { conflict: None }).await?;
+        println!("{name} accepted, declaring no conflict of interest.");
+    }
+    let started = Instant::now();
+    let accepted = loop {
+        let r = requester.request(&record.id).await?;
+        if r.referrals.iter().filter(|x| matches!(x.state, ReferralState::Accepted { .. })).count() == 2 {
+            break r;
+        }
+        if started.elapsed() > Duration::from_secs(15) {
+            bail!("the acceptances did not reach the requester within 15 s");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    println!("\n$ samenloop request show {}\n", record.id);
+    print!("{}", crate::requests::render_request(&accepted));
+
+    requester_node.shutdown().await;
     for node in nodes {
         node.shutdown().await;
     }

@@ -155,7 +155,7 @@ fn state_text(s: &ReferralState) -> String {
     }
 }
 
-fn render_request(r: &RequestRecord) -> String {
+pub(crate) fn render_request(r: &RequestRecord) -> String {
     let mut o = String::new();
     let q = &r.request;
     let _ = writeln!(o, "request {} (created {})", r.id, r.created_at);
@@ -181,7 +181,7 @@ fn render_request(r: &RequestRecord) -> String {
     o
 }
 
-fn render_match(m: &MatchResult) -> String {
+pub(crate) fn render_match(m: &MatchResult) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "{} candidates, {} excluded", m.candidates.len(), m.excluded.len());
     for (i, c) in m.candidates.iter().enumerate() {
@@ -191,7 +191,14 @@ fn render_match(m: &MatchResult) -> String {
         }
     }
     if let Some(p) = &m.pair {
-        let _ = writeln!(o, "\nproposed pair: {} + {}", p.reviewers[0], p.reviewers[1]);
+        let name = |peer: &str| {
+            m.candidates
+                .iter()
+                .find(|c| c.peer.to_string() == peer)
+                .map(|c| c.name.clone())
+                .unwrap_or_else(|| peer.into())
+        };
+        let _ = writeln!(o, "\nproposed pair: {} + {}", name(&p.reviewers[0]), name(&p.reviewers[1]));
         for r in &p.reasons {
             let _ = writeln!(o, "      {r}");
         }
