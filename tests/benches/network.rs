@@ -3,7 +3,9 @@
 //! 1. Propagation: 30 nodes in one process over TCP on loopback. Each node in turn publishes an update;
 //!    we time from the `set_profile` call until every other node's directory holds the new revision
 //!    (observed through directory events, not polling). Target: p99 at most 2 s.
-//! 2. Idle memory: one node in its own process joins a 10-node network, publishes, then idles; we read
+//! 2. Referral round trip: a requester and a reviewer on loopback; from `refer` until the requester sees
+//!    the acceptance (deliver, open, accept, deliver the answer), p50 and p99.
+//! 3. Idle memory: one node in its own process joins a 10-node network, publishes, then idles; we read
 //!    its resident set size from /proc. Target: at most 40 MB.
 
 use std::time::{Duration, Instant};
@@ -22,6 +24,9 @@ fn main() {
     let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     if only.as_deref().is_none_or(|f| "propagation".contains(f)) {
         runtime.block_on(propagation(30, 3));
+    }
+    if only.as_deref().is_none_or(|f| "referral".contains(f)) {
+        runtime.block_on(referral_round_trip(40));
     }
     if only.as_deref().is_none_or(|f| "memory".contains(f)) {
         runtime.block_on(idle_memory(10));
@@ -118,6 +123,85 @@ async fn propagation(n: usize, rounds: usize) {
     );
     for mut node in nodes {
         node.stop().await;
+    }
+}
+
+async fn referral_round_trip(rounds: usize) {
+    use samenloop_protocol::referral::{Answer, ReferralState};
+    let (_tmp, root) = temp_root();
+    let mut requester = TestNode::create(&root.join("requester"));
+    let mut reviewer = TestNode::create(&root.join("reviewer"));
+    requester.start(vec![], |_| {}).await;
+    reviewer.start(requester.addrs().await, |_| {}).await;
+    let mut p = sample_update(1);
+    p.expertise = Some(vec!["ggz".into()]);
+    p.hours_per_month = Some(40);
+    reviewer.client().set_profile(p).await.expect("profile");
+    let rc = [requester.client()];
+    wait_for(Duration::from_secs(10), "reviewer in directory", || all_hold(&rc, reviewer.peer_id, 1)).await;
+    let (req, rev) = (requester.client(), reviewer.client());
+    let mut times = Vec::new();
+    for i in 0..rounds {
+        let mut r = bench_request();
+        r.learning_question = format!("question {i}");
+        let record = req.create_request(r).await.expect("request");
+        let t0 = Instant::now();
+        req.refer(&record.id, vec![reviewer.peer_id], false, false, None).await.expect("refer");
+        let referral_id = loop {
+            if let Some(x) = rev.referrals().await.expect("list").into_iter().find(|x| x.request_id == record.id) {
+                break x.referral_id;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        };
+        rev.referral(&referral_id).await.expect("open");
+        rev.answer_referral(&referral_id, Answer::Accept { conflict: None }).await.expect("accept");
+        loop {
+            let r = req.request(&record.id).await.expect("show");
+            if matches!(r.referrals[0].state, ReferralState::Accepted { .. }) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        times.push(t0.elapsed());
+    }
+    times.sort();
+    println!(
+        "referral round trip (refer, deliver, open, accept, requester sees it), {rounds} rounds: p50 {:.1} ms, p99 {:.1} ms",
+        percentile(&times, 0.5).as_secs_f64() * 1e3,
+        percentile(&times, 0.99).as_secs_f64() * 1e3
+    );
+    requester.stop().await;
+    reviewer.stop().await;
+}
+
+fn bench_request() -> samenloop_protocol::ReviewRequest {
+    use samenloop_protocol::{CalendarDate, InvolvedOrganisation, OrganisationKind, ReviewRequest, ReviewVariant};
+    let today = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let day = |n: i64| CalendarDate::from_days_since_epoch((today / 86_400) as i64 + n);
+    ReviewRequest {
+        reason: "reason".into(),
+        learning_question: String::new(),
+        period_from: day(-300),
+        period_until: day(-10),
+        organisations: vec![InvolvedOrganisation { name: "Org".into(), kind: OrganisationKind::YouthCare }],
+        municipality: "Utrecht".into(),
+        inspectorate: String::new(),
+        context: String::new(),
+        available_information: String::new(),
+        family_involvement: String::new(),
+        privacy: String::new(),
+        desired_start: day(30),
+        desired_end: day(200),
+        contact: "contact".into(),
+        costs: String::new(),
+        budget_hours: 60,
+        expected_result: "result".into(),
+        report_addressee: "boards".into(),
+        expertise: vec!["ggz".into()],
+        region: None,
+        language: "nl".into(),
+        variant: ReviewVariant::Focused,
+        reviewers: 1,
     }
 }
 
