@@ -2,8 +2,9 @@
 //! and history, and the referrals a reviewer received. These records are confidential: they are stored
 //! sealed with the node's [`crate::vault::Vault`] and shown only through the local API.
 
+use samenloop_protocol::history::{self, HistoryEntry};
 use samenloop_protocol::referral::ReferralState;
-use samenloop_protocol::{ReviewRequest, UnixTime};
+use samenloop_protocol::{Identity, ReviewRequest, UnixTime};
 use serde::{Deserialize, Serialize};
 
 /// One referral of a request, as the requester tracks it.
@@ -31,21 +32,6 @@ pub struct OutgoingReferral {
     pub withdrawal: Option<String>,
 }
 
-/// One entry in a request's history: every state change, in order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HistoryEntry {
-    /// When.
-    pub at: UnixTime,
-    /// What: created, offered, delivered, accepted, declined, expired, withdrawn, refused.
-    pub event: String,
-    /// The reviewer concerned, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reviewer: Option<String>,
-    /// Details (a decline reason, a declared conflict).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
 /// A request made by this node.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestRecord {
@@ -57,14 +43,21 @@ pub struct RequestRecord {
     pub request: ReviewRequest,
     /// Its referrals, in the order made.
     pub referrals: Vec<OutgoingReferral>,
-    /// Every state change.
+    /// Every state change, signed by this node and hash-chained.
     pub history: Vec<HistoryEntry>,
 }
 
 impl RequestRecord {
-    /// Appends a history entry.
-    pub fn log(&mut self, at: UnixTime, event: &str, reviewer: Option<String>, detail: Option<String>) {
-        self.history.push(HistoryEntry { at, event: event.into(), reviewer, detail });
+    /// Appends a signed, hash-chained history entry (see `samenloop_protocol::history`).
+    pub fn log(
+        &mut self,
+        identity: &Identity,
+        at: UnixTime,
+        event: &str,
+        reviewer: Option<String>,
+        detail: Option<String>,
+    ) {
+        history::append(identity, &self.id, &mut self.history, at, event, reviewer, detail);
     }
 
     /// The record as shown by the API: without the envelopes kept for retries.

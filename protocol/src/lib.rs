@@ -22,6 +22,7 @@ mod catchup;
 mod directory;
 mod envelope;
 pub mod expertise;
+pub mod history;
 mod identity;
 mod matching;
 mod profile;

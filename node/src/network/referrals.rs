@@ -79,7 +79,7 @@ impl EventLoop {
         let id = hex::encode(random_bytes::<16>());
         let mut record =
             RequestRecord { id: id.clone(), created_at: now(), request, referrals: Vec::new(), history: Vec::new() };
-        record.log(now(), "created", None, None);
+        record.log(&self.identity, now(), "created", None, None);
         self.requests.insert(id.clone(), record);
         self.persist_request(&id)?;
         Ok(self.requests[&id].view())
@@ -203,9 +203,16 @@ impl EventLoop {
                 },
             ));
         }
-        let record = self.request_mut(id)?;
+        let record =
+            self.requests.get_mut(id).ok_or_else(|| NodeError::NotFound(format!("no request {id} on this node")))?;
         for (peer, r) in &made {
-            record.log(now, "offered", Some(peer.to_string()), Some(format!("respond by {}", r.respond_by)));
+            record.log(
+                &self.identity,
+                now,
+                "offered",
+                Some(peer.to_string()),
+                Some(format!("respond by {}", r.respond_by)),
+            );
         }
         record.referrals.extend(made.iter().map(|(_, r)| r.clone()));
         self.persist_request(id)?;
@@ -234,14 +241,15 @@ impl EventLoop {
         if withdrawn.is_empty() {
             return Err(bad("this request has no open referrals to withdraw"));
         }
-        let record = self.request_mut(id)?;
+        let record =
+            self.requests.get_mut(id).ok_or_else(|| NodeError::NotFound(format!("no request {id} on this node")))?;
         let mut peers = Vec::new();
         for (i, w) in withdrawn {
             let r = &mut record.referrals[i];
             r.state = ReferralState::Withdrawn { at: now };
             r.withdrawal = Some(hex::encode(w));
             let reviewer = r.reviewer.clone();
-            record.log(now, "withdrawn", Some(reviewer.clone()), None);
+            record.log(&self.identity, now, "withdrawn", Some(reviewer.clone()), None);
             peers.extend(parse_peer(&reviewer));
         }
         self.persist_request(id)?;
@@ -371,7 +379,7 @@ impl EventLoop {
                 }
             }
             for reviewer in expired {
-                record.log(now, "expired", Some(reviewer), None);
+                record.log(&self.identity, now, "expired", Some(reviewer), None);
                 changed_requests.push(record.id.clone());
             }
         }
@@ -425,8 +433,8 @@ impl EventLoop {
                         reviewer = Some(r.reviewer.clone());
                     }
                     match refused {
-                        None => record.log(now, "delivered", reviewer, None),
-                        Some(reason) => record.log(now, "refused", reviewer, Some(reason)),
+                        None => record.log(&self.identity, now, "delivered", reviewer, None),
+                        Some(reason) => record.log(&self.identity, now, "refused", reviewer, Some(reason)),
                     }
                 }
                 if let Err(e) = self.persist_request(&request_id) {
@@ -533,7 +541,7 @@ impl EventLoop {
             Answer::Accept { conflict: Some(c) } => ("accepted", Some(format!("declared a conflict: {c}"))),
             Answer::Decline { reason } => ("declined", Some(reason.clone())),
         };
-        request.log(now, event, Some(reviewer.to_string()), detail);
+        request.log(&self.identity, now, event, Some(reviewer.to_string()), detail);
         self.persist_request(&request_id).map_err(|e| e.to_string())?;
         info!(request = %request_id, %reviewer, event, "referral answered");
         Ok(())
