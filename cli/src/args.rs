@@ -45,6 +45,9 @@ pub enum Command {
     /// Review requests (for requesters): create, match, refer, follow.
     #[command(subcommand)]
     Request(RequestCommand),
+    /// Anonymised calls for reviewers (for reviewers): list them, signal interest.
+    #[command(subcommand)]
+    Call(CallCommand),
     /// Referrals you received (for reviewers): read, accept, decline.
     #[command(subcommand)]
     Referral(ReferralCommand),
@@ -403,6 +406,18 @@ pub enum RequestCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Broadcast an anonymised call for reviewers: region, theme, expertise, variant and start month only.
+    Call {
+        /// The request id.
+        id: String,
+        /// The theme: parent-child-dilemma, professional-practice, chain-cooperation, youth-care-context,
+        /// good-practice or other.
+        #[arg(long, value_parser = parse_theme)]
+        theme: Option<samenloop_protocol::call::ReviewTheme>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Withdraw a request's open referrals.
     Withdraw {
         /// The request id.
@@ -550,4 +565,27 @@ pub fn parse_organisation(s: &str) -> Result<InvolvedOrganisation, String> {
         return Err(format!("`{s}` names no organisation"));
     }
     Ok(InvolvedOrganisation { name: name.trim().to_string(), kind: kind.parse::<OrganisationKind>()? })
+}
+
+/// `samenloop call ...`.
+#[derive(Debug, Subcommand)]
+pub enum CallCommand {
+    /// List the open calls for reviewers seen on the network.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Tell the requester you are interested (it counts in their matching).
+    Interest {
+        /// The call id.
+        call: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_theme(s: &str) -> Result<samenloop_protocol::call::ReviewTheme, String> {
+    s.parse()
 }

@@ -49,6 +49,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Accreditation(c) => commands::accreditation(&home, c),
                 Command::Request(c) => requests::request(&home, c),
                 Command::Referral(c) => requests::referral(&home, c),
+                Command::Call(c) => requests::call(&home, c),
                 Command::Demo | Command::Expertise { .. } => unreachable!("handled above"),
             }
         }

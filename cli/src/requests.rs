@@ -6,8 +6,8 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use samenloop_node::Home;
 use samenloop_node::api::client::ApiClient;
-use samenloop_node::api::types::ReferRequest;
-use samenloop_node::reviews::{ReceivedReferral, ReferralView, RequestRecord};
+use samenloop_node::api::types::{CallRequest, ReferRequest};
+use samenloop_node::reviews::{CallView, ReceivedReferral, ReferralView, RequestRecord};
 use samenloop_protocol::referral::{Answer, ReferralState};
 use samenloop_protocol::{
     CalendarDate, FieldProblem, InvolvedOrganisation, MatchResult, ReviewRequest, ReviewVariant, expertise,
@@ -15,7 +15,7 @@ use samenloop_protocol::{
 use serde::Deserialize;
 use serde::Serialize;
 
-use crate::args::{ReferralCommand, RequestCommand, RequestNewArgs};
+use crate::args::{CallCommand, ReferralCommand, RequestCommand, RequestNewArgs};
 
 /// The fields of `request new --from FILE`, all optional so flags can complete or override them.
 #[derive(Debug, Default, Deserialize)]
@@ -277,10 +277,47 @@ pub fn request(home: &Home, command: RequestCommand) -> anyhow::Result<()> {
             let r: RequestRecord = ApiClient::for_home(home)?.post(&format!("/v1/requests/{id}/referrals"), &body)?;
             print(json, &r, render_request)
         }
+        RequestCommand::Call { id, theme, json } => {
+            let c: CallView =
+                ApiClient::for_home(home)?.post(&format!("/v1/requests/{id}/call"), &CallRequest { theme })?;
+            print(json, &c, |c| format!("Posted an anonymised call {}:\n{}", c.call_id, render_call(c)))
+        }
         RequestCommand::Withdraw { id, json } => {
             let r: RequestRecord =
                 ApiClient::for_home(home)?.post(&format!("/v1/requests/{id}/withdraw"), &serde_json::json!({}))?;
             print(json, &r, render_request)
+        }
+    }
+}
+
+fn render_call(c: &CallView) -> String {
+    let theme = c.theme.map(|t| format!("{t:?}")).unwrap_or_else(|| "-".into());
+    format!(
+        "call {}  {} review, start {}, region {}, theme {}, expertise {}  (closes {}){}\n",
+        c.call_id,
+        c.variant,
+        c.start_month,
+        c.region.as_deref().unwrap_or("-"),
+        theme,
+        if c.expertise.is_empty() { "-".into() } else { c.expertise.join(", ") },
+        c.expires_at,
+        if c.interested { "  [you signalled interest]" } else { "" }
+    )
+}
+
+/// `samenloop call ...`.
+pub fn call(home: &Home, command: CallCommand) -> anyhow::Result<()> {
+    let api = ApiClient::for_home(home)?;
+    match command {
+        CallCommand::List { json } => {
+            let list: Vec<CallView> = api.get("/v1/calls")?;
+            print(json, &list, |l| {
+                if l.is_empty() { "no open calls\n".into() } else { l.iter().map(render_call).collect() }
+            })
+        }
+        CallCommand::Interest { call, json } => {
+            let c: CallView = api.post(&format!("/v1/calls/{call}/interest"), &serde_json::json!({}))?;
+            print(json, &c, |c| format!("Interest sent to the requester.\n{}", render_call(c)))
         }
     }
 }

@@ -45,6 +45,12 @@ pub struct RequestRecord {
     pub referrals: Vec<OutgoingReferral>,
     /// Every state change, signed by this node and hash-chained.
     pub history: Vec<HistoryEntry>,
+    /// The anonymised call posted for this request, if any (hex id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
+    /// Reviewers who answered the call.
+    #[serde(default)]
+    pub interested: Vec<String>,
 }
 
 impl RequestRecord {
@@ -114,4 +120,40 @@ pub struct ReferralView {
     pub referral: ReceivedReferral,
     /// The request, decrypted for this reviewer.
     pub request: ReviewRequest,
+}
+
+/// An anonymised call for reviewers, as listed by `call list`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallView {
+    /// Call id (hex).
+    pub call_id: String,
+    /// The requester.
+    pub requester: String,
+    /// The call itself.
+    pub region: Option<String>,
+    /// Theme.
+    pub theme: Option<samenloop_protocol::call::ReviewTheme>,
+    /// Expertise wanted.
+    pub expertise: Vec<String>,
+    /// Variant.
+    pub variant: samenloop_protocol::ReviewVariant,
+    /// Start month.
+    pub start_month: String,
+    /// Closes at.
+    pub expires_at: UnixTime,
+    /// Whether this node expressed interest.
+    pub interested: bool,
+}
+
+/// An interest this reviewer sent, kept until the requester's node has it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentInterest {
+    /// Call id (hex).
+    pub call_id: String,
+    /// The requester.
+    pub requester: String,
+    /// The signed interest (hex).
+    pub envelope: String,
+    /// Whether the requester's node has it.
+    pub delivered: bool,
 }

@@ -22,6 +22,11 @@ const REQUESTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("requests")
 /// Referrals this node received: referral id -> sealed JSON of its state.
 const REFERRALS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("referrals");
 
+/// Open calls for reviewers seen on the network: call id -> signed call (public by design).
+const CALLS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("calls");
+/// Interests this reviewer sent: call id -> sealed JSON.
+const INTERESTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("interests");
+
 /// A table of confidential records, sealed with the node's vault before they reach the database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Confidential {
@@ -29,6 +34,8 @@ pub enum Confidential {
     Requests,
     /// Referrals received by this node.
     Referrals,
+    /// Interests in calls sent by this node.
+    Interests,
 }
 
 impl Confidential {
@@ -36,6 +43,7 @@ impl Confidential {
         match self {
             Confidential::Requests => REQUESTS,
             Confidential::Referrals => REFERRALS,
+            Confidential::Interests => INTERESTS,
         }
     }
 
@@ -44,6 +52,7 @@ impl Confidential {
         match self {
             Confidential::Requests => "requests",
             Confidential::Referrals => "referrals",
+            Confidential::Interests => "interests",
         }
     }
 }
@@ -104,6 +113,8 @@ impl Store {
             txn.open_table(META)?;
             txn.open_table(REQUESTS)?;
             txn.open_table(REFERRALS)?;
+            txn.open_table(CALLS)?;
+            txn.open_table(INTERESTS)?;
             Ok(())
         })?;
         Ok(store)
@@ -171,6 +182,36 @@ impl Store {
             let corrupt = |detail: String| StoreError::Corrupt { path: self.path.clone(), what: table.name(), detail };
             let plain = vault.open(table.name(), k.value(), v.value()).map_err(|e| corrupt(e.to_string()))?;
             out.push(serde_json::from_slice(&plain).map_err(|e| corrupt(e.to_string()))?);
+        }
+        Ok(out)
+    }
+
+    /// Stores a verified call (lazily, like received profiles: calls are re-announced by gossip).
+    pub fn put_call(&self, id: &[u8], bytes: &[u8]) -> Result<(), StoreError> {
+        self.write_with(Durability::None, |txn| {
+            txn.open_table(CALLS)?.insert(id, bytes)?;
+            Ok(())
+        })
+    }
+
+    /// Removes calls (expired ones).
+    pub fn remove_calls(&self, ids: &[Vec<u8>]) -> Result<(), StoreError> {
+        self.write(|txn| {
+            let mut t = txn.open_table(CALLS)?;
+            for id in ids {
+                t.remove(id.as_slice())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Every stored call's bytes.
+    pub fn calls(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.access(e))?;
+        let table = txn.open_table(CALLS).map_err(|e| self.access(e))?;
+        let mut out = Vec::new();
+        for row in table.iter().map_err(|e| self.access(e))? {
+            out.push(row.map_err(|e| self.access(e))?.1.value().to_vec());
         }
         Ok(out)
     }

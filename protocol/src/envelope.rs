@@ -44,6 +44,10 @@ pub enum RecordKind {
     Answer = 4,
     /// A requester's withdrawal of a referral.
     Withdrawal = 5,
+    /// An anonymised call for reviewers ([`crate::call`]).
+    Call = 6,
+    /// A reviewer's interest in a call.
+    Interest = 7,
 }
 
 impl RecordKind {
@@ -54,6 +58,8 @@ impl RecordKind {
             3 => Some(RecordKind::Referral),
             4 => Some(RecordKind::Answer),
             5 => Some(RecordKind::Withdrawal),
+            6 => Some(RecordKind::Call),
+            7 => Some(RecordKind::Interest),
             _ => None,
         }
     }

@@ -630,6 +630,8 @@ pub enum ReferralMessage {
     Answer(serde_bytes::ByteBuf),
     /// A [`make_withdrawal`] envelope, requester to reviewer.
     Withdrawal(serde_bytes::ByteBuf),
+    /// A [`crate::call::make_interest`] envelope, reviewer to requester.
+    Interest(serde_bytes::ByteBuf),
 }
 
 /// The receiving node's reply: stored (or already held: delivery is idempotent), or refused with a reason.

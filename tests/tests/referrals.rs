@@ -216,3 +216,59 @@ async fn a_requester_and_five_reviewers() {
         assert!(!contains_anywhere(n.home.root(), CANARY.as_bytes()), "{name}'s home holds the canary in clear");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_anonymised_call_reaches_reviewers_and_their_interest_counts() {
+    let (_tmp, root) = temp_root();
+    let mut requester = TestNode::create(&root.join("requester"));
+    let mut anna = TestNode::create(&root.join("anna"));
+    let mut bram = TestNode::create(&root.join("bram"));
+    requester.start(vec![], |_| {}).await;
+    let seed = requester.addrs().await;
+    anna.start(seed.clone(), |_| {}).await;
+    bram.start(seed.clone(), |_| {}).await;
+    anna.client().set_profile(profile("Anna", &["jeugdbescherming", "ggz"], "Utrecht")).await.unwrap();
+    bram.client().set_profile(profile("Bram", &["jeugdbescherming", "ggz"], "Utrecht")).await.unwrap();
+    let rc = [requester.client()];
+    for n in [&anna, &bram] {
+        wait_for(LIMIT, "profiles reach the requester", || all_hold(&rc, n.peer_id, 1)).await;
+    }
+    let req = requester.client().create_request(request(CANARY)).await.unwrap();
+    let before = requester.client().match_request(&req.id).await.unwrap();
+    assert_eq!(before.candidates[0].name, "Anna", "ties break by name before any interest");
+
+    let call =
+        requester.client().post_call(&req.id, Some(samenloop_protocol::call::ReviewTheme::ChainCooperation)).await;
+    let call = call.unwrap();
+    wait_for(LIMIT, "Bram sees the call", || async {
+        bram.client().calls().await.unwrap().iter().any(|c| c.call_id == call.call_id)
+    })
+    .await;
+    let seen = bram.client().calls().await.unwrap().into_iter().find(|c| c.call_id == call.call_id).unwrap();
+    assert_eq!(seen.region.as_deref(), Some("Utrecht"));
+    assert_eq!(seen.requester, requester.peer_id.to_string());
+    bram.client().express_interest(&call.call_id).await.unwrap();
+    wait_for(LIMIT, "Bram's interest moves him up", || async {
+        let m = requester.client().match_request(&req.id).await.unwrap();
+        m.candidates[0].name == "Bram"
+            && m.candidates[0].reasons.iter().any(|r| r.to_string().contains("answered the call"))
+    })
+    .await;
+    let rec = requester.client().request(&req.id).await.unwrap();
+    assert!(rec.history.iter().any(|h| h.event == "interest"));
+
+    // Nothing of the case is broadcast: the reviewers' homes hold the call but not the canary or the
+    // involved organisations.
+    requester.stop().await;
+    anna.stop().await;
+    bram.stop().await;
+    for n in [&anna, &bram] {
+        assert!(!contains_anywhere(n.home.root(), CANARY.as_bytes()));
+        assert!(!contains_anywhere(n.home.root(), b"GI Midden-Nederland"));
+        assert!(contains_anywhere(n.home.root(), &hex_decode(&call.call_id)), "the call itself is stored");
+    }
+}
+
+fn hex_decode(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}

@@ -19,6 +19,9 @@
 //! | POST   | `/v1/requests/{id}/withdraw` | `RequestRecord`                            |
 //! | GET    | `/v1/referrals`, `/v1/referrals/{id}` | received referrals; one with its request opened |
 //! | POST   | `/v1/referrals/{id}/answer` | `Answer` -> `ReceivedReferral`              |
+//! | POST   | `/v1/requests/{id}/call` | [`types::CallRequest`] -> `CallView`           |
+//! | GET    | `/v1/calls`             | open calls seen on the network                  |
+//! | POST   | `/v1/calls/{id}/interest` | `CallView`                                    |
 //!
 //! Errors are [`types::ErrorBody`] with a stable `code`.
 

@@ -14,7 +14,9 @@ use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::types::{AttestRequest, AttestResponse, DialRequest, ErrorBody, ProfileUpdate, ReferRequest, SearchRequest};
+use super::types::{
+    AttestRequest, AttestResponse, CallRequest, DialRequest, ErrorBody, ProfileUpdate, ReferRequest, SearchRequest,
+};
 use crate::error::NodeError;
 use crate::home::{Home, write_private};
 use crate::keystore::random_bytes;
@@ -151,6 +153,23 @@ fn router(state: ApiState) -> Router {
             "/v1/requests/{id}/withdraw",
             post(|State(s): State<ApiState>, Path(id): Path<String>| async move {
                 Ok::<_, ApiError>(Json(s.client.withdraw(&id).await?))
+            }),
+        )
+        .route(
+            "/v1/requests/{id}/call",
+            post(|State(s): State<ApiState>, Path(id): Path<String>, body: Bytes| async move {
+                let req: CallRequest = parse(&body)?;
+                Ok::<_, ApiError>(Json(s.client.post_call(&id, req.theme).await?))
+            }),
+        )
+        .route(
+            "/v1/calls",
+            get(|State(s): State<ApiState>| async move { Ok::<_, ApiError>(Json(s.client.calls().await?)) }),
+        )
+        .route(
+            "/v1/calls/{id}/interest",
+            post(|State(s): State<ApiState>, Path(id): Path<String>| async move {
+                Ok::<_, ApiError>(Json(s.client.express_interest(&id).await?))
             }),
         )
         .route(

@@ -231,6 +231,14 @@ pub struct ReferRequest {
     pub respond_by: Option<CalendarDate>,
 }
 
+/// `POST /v1/requests/{id}/call`: post an anonymised call for reviewers.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallRequest {
+    /// The theme the call may name.
+    pub theme: Option<samenloop_protocol::call::ReviewTheme>,
+}
+
 /// `POST /v1/peers`: dial a peer.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct DialRequest {

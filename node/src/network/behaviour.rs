@@ -22,6 +22,8 @@ pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/samenloop/kad/1.0
 pub const CATCH_UP_PROTOCOL: StreamProtocol = StreamProtocol::new("/samenloop/directory/1");
 /// Direct delivery of referrals, answers and withdrawals.
 pub const REFERRAL_PROTOCOL: StreamProtocol = StreamProtocol::new("/samenloop/referral/1");
+/// The gossip topic for anonymised calls for reviewers.
+pub const CALL_TOPIC: &str = "samenloop/calls/1";
 /// The one gossip topic for profiles. Coarse on purpose: gossipsub caps topics per peer.
 pub const PROFILE_TOPIC: &str = "samenloop/profiles/1";
 
@@ -85,6 +87,7 @@ impl Behaviour {
         let (params, thresholds) = score_params(&topic);
         gossipsub.with_peer_score(params, thresholds).map_err(|e| BehaviourError(format!("gossip scoring: {e}")))?;
         gossipsub.subscribe(&topic).map_err(|e| BehaviourError(format!("subscribe: {e}")))?;
+        gossipsub.subscribe(&IdentTopic::new(CALL_TOPIC)).map_err(|e| BehaviourError(format!("subscribe: {e}")))?;
 
         let mdns = if mdns_on {
             let m = mdns::tokio::Behaviour::new(mdns::Config::default(), peer_id)
@@ -142,6 +145,7 @@ fn score_params(topic: &IdentTopic) -> (PeerScoreParams, PeerScoreThresholds) {
         invalid_message_deliveries_decay: 0.99,
         ..TopicScoreParams::default()
     };
-    params.topics.insert(topic.hash(), topic_params);
+    params.topics.insert(topic.hash(), topic_params.clone());
+    params.topics.insert(IdentTopic::new(CALL_TOPIC).hash(), topic_params);
     (params, PeerScoreThresholds::default())
 }

@@ -10,7 +10,8 @@ use samenloop_protocol::{MatchResult, ReviewRequest, UnixTime};
 
 use crate::api::types::{NodeStatus, ProfileUpdate, ProfileView, SearchResponse};
 use crate::error::NodeError;
-use crate::reviews::{ReceivedReferral, ReferralView, RequestRecord};
+use crate::reviews::{CallView, ReceivedReferral, ReferralView, RequestRecord};
+use samenloop_protocol::call::ReviewTheme;
 
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, NodeError>>;
 
@@ -57,6 +58,9 @@ pub(crate) enum Command {
     Referrals(Reply<Vec<ReceivedReferral>>),
     Referral(String, Reply<ReferralView>),
     AnswerReferral(String, Answer, Reply<ReceivedReferral>),
+    PostCall(String, Option<ReviewTheme>, Reply<CallView>),
+    Calls(Reply<Vec<CallView>>),
+    Interest(String, Reply<CallView>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -191,6 +195,21 @@ impl Client {
     /// Accepts or declines a received referral.
     pub async fn answer_referral(&self, id: &str, answer: Answer) -> Result<ReceivedReferral, NodeError> {
         self.ask(|r| Command::AnswerReferral(id.to_string(), answer, r)).await
+    }
+
+    /// Posts an anonymised call for reviewers for request `id`.
+    pub async fn post_call(&self, id: &str, theme: Option<ReviewTheme>) -> Result<CallView, NodeError> {
+        self.ask(|r| Command::PostCall(id.to_string(), theme, r)).await
+    }
+
+    /// Open calls seen on the network.
+    pub async fn calls(&self) -> Result<Vec<CallView>, NodeError> {
+        self.ask(Command::Calls).await
+    }
+
+    /// Signals interest in a call (delivered to its requester).
+    pub async fn express_interest(&self, call_id: &str) -> Result<CallView, NodeError> {
+        self.ask(|r| Command::Interest(call_id.to_string(), r)).await
     }
 
     /// Directory changes from now on. A receiver that falls behind skips events (and is told so).

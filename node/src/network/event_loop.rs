@@ -89,6 +89,12 @@ pub(crate) struct EventLoop {
     pub(super) sending: HashSet<String>,
     /// When each peer with undelivered messages may be dialled again.
     pub(super) redial_at: HashMap<PeerId, (Instant, Duration)>,
+    /// Open calls for reviewers seen on the network, by id.
+    pub(super) calls: std::collections::BTreeMap<String, samenloop_protocol::call::SignedCall>,
+    /// Interests this reviewer sent, by call id.
+    pub(super) interests: std::collections::BTreeMap<String, crate::reviews::SentInterest>,
+    /// The gossip topic for calls.
+    pub(super) call_topic: IdentTopic,
 }
 
 impl EventLoop {
@@ -112,6 +118,17 @@ impl EventLoop {
             .confidential::<crate::reviews::ReceivedReferral>(&vault, crate::store::Confidential::Referrals)?
             .into_iter()
             .map(|r| (r.referral_id.clone(), r))
+            .collect();
+        let interests = store
+            .confidential::<crate::reviews::SentInterest>(&vault, crate::store::Confidential::Interests)?
+            .into_iter()
+            .map(|i| (i.call_id.clone(), i))
+            .collect();
+        let calls = store
+            .calls()?
+            .into_iter()
+            .filter_map(|b| samenloop_protocol::call::verify_call(&b, now()).ok())
+            .map(|c| (hex::encode(c.record.call_id), c))
             .collect();
         Ok(EventLoop {
             swarm,
@@ -139,6 +156,9 @@ impl EventLoop {
             deliveries: HashMap::new(),
             sending: HashSet::new(),
             redial_at: HashMap::new(),
+            calls,
+            interests,
+            call_topic: IdentTopic::new(super::behaviour::CALL_TOPIC),
         })
     }
 
@@ -330,7 +350,7 @@ impl EventLoop {
         self.own = Some(newer.clone());
     }
 
-    fn penalise(&mut self, peer: PeerId) {
+    pub(super) fn penalise(&mut self, peer: PeerId) {
         let offences = self.offences.entry(peer).or_default();
         *offences += PENALTY_PER_OFFENCE;
         let score = -*offences;
@@ -553,6 +573,15 @@ impl EventLoop {
             Command::AnswerReferral(id, answer, reply) => {
                 let _ = reply.send(self.answer_referral(&id, answer));
             }
+            Command::PostCall(id, theme, reply) => {
+                let _ = reply.send(self.post_call(&id, theme));
+            }
+            Command::Calls(reply) => {
+                let _ = reply.send(Ok(self.call_list()));
+            }
+            Command::Interest(id, reply) => {
+                let _ = reply.send(self.express_interest(&id));
+            }
             Command::Subscribe(reply) => {
                 let _ = reply.send(self.events.subscribe());
             }
@@ -608,6 +637,19 @@ impl EventLoop {
 
     fn on_behaviour_event(&mut self, event: BehaviourEvent) {
         match event {
+            BehaviourEvent::Gossipsub(gossipsub::Event::Message { propagation_source, message_id, message })
+                if message.topic == self.call_topic.hash() =>
+            {
+                let verdict = self.on_call_message(&message.data, propagation_source);
+                if matches!(verdict, MessageAcceptance::Reject) {
+                    self.penalise(propagation_source);
+                }
+                self.swarm.behaviour_mut().gossipsub.report_message_validation_result(
+                    &message_id,
+                    &propagation_source,
+                    verdict,
+                );
+            }
             BehaviourEvent::Gossipsub(gossipsub::Event::Message { propagation_source, message_id, message }) => {
                 let verdict = match self.ingest(&message.data, Some(propagation_source), Origin::Gossip) {
                     Ok(offer) if offer.changed() => MessageAcceptance::Accept,

@@ -20,16 +20,20 @@ use tracing::{debug, info, warn};
 use super::event_loop::{EventLoop, now};
 use crate::error::NodeError;
 use crate::keystore::random_bytes;
-use crate::reviews::{OutgoingReferral, ReceivedReferral, ReferralView, RequestRecord};
+use crate::reviews::{CallView, OutgoingReferral, ReceivedReferral, ReferralView, RequestRecord, SentInterest};
 use crate::store::Confidential;
+use samenloop_protocol::call::{self, SignedCall};
 
 /// Default time a reviewer has to answer.
 const DEFAULT_RESPOND_SECS: u64 = 7 * 24 * 3600;
+/// How long an anonymised call stays open.
+const CALL_OPEN_SECS: u64 = 30 * 24 * 3600;
 /// How far back referrals count for fairness.
 const FAIRNESS_WINDOW_SECS: u64 = 180 * 24 * 3600;
 
 /// What an in-flight referral message is, to record its delivery.
 pub(crate) enum Delivery {
+    Interest { call_id: String },
     Referral { request_id: String, referral_id: String },
     Withdrawal { request_id: String, referral_id: String },
     Answer { referral_id: String },
@@ -77,8 +81,15 @@ impl EventLoop {
     pub(super) fn create_request(&mut self, request: ReviewRequest) -> Result<RequestRecord, NodeError> {
         request.validate().map_err(NodeError::InvalidProfile)?;
         let id = hex::encode(random_bytes::<16>());
-        let mut record =
-            RequestRecord { id: id.clone(), created_at: now(), request, referrals: Vec::new(), history: Vec::new() };
+        let mut record = RequestRecord {
+            id: id.clone(),
+            created_at: now(),
+            request,
+            referrals: Vec::new(),
+            history: Vec::new(),
+            call_id: None,
+            interested: Vec::new(),
+        };
         record.log(&self.identity, now(), "created", None, None);
         self.requests.insert(id.clone(), record);
         self.persist_request(&id)?;
@@ -106,6 +117,7 @@ impl EventLoop {
                 context.prior.insert(peer, outcome(&r.state));
             }
         }
+        context.interested = record.interested.iter().filter_map(|p| parse_peer(p)).collect();
         for other in self.requests.values() {
             for r in &other.referrals {
                 if now.0.saturating_sub(r.issued_at.0) < FAIRNESS_WINDOW_SECS
@@ -325,6 +337,15 @@ impl EventLoop {
                 }
             }
         }
+        for i in self.interests.values().filter(|i| i.requester == peer_text && !i.delivered) {
+            if let Ok(bytes) = hex::decode(&i.envelope) {
+                out.push((
+                    format!("interest:{}", i.call_id),
+                    ReferralMessage::Interest(bytes.into()),
+                    Delivery::Interest { call_id: i.call_id.clone() },
+                ));
+            }
+        }
         for r in self.received.values().filter(|r| r.requester == peer_text && !r.answer_delivered) {
             if let Some(a) = r.answer.as_ref().and_then(|a| hex::decode(a).ok()) {
                 out.push((
@@ -368,6 +389,15 @@ impl EventLoop {
     /// Expiry, and retries for peers with undelivered messages.
     pub(super) fn on_delivery_tick(&mut self) {
         let now = now();
+        let closed: Vec<String> =
+            self.calls.iter().filter(|(_, c)| c.record.expires_at <= now).map(|(k, _)| k.clone()).collect();
+        if !closed.is_empty() {
+            let ids: Vec<Vec<u8>> =
+                closed.iter().filter_map(|k| self.calls.remove(k)).map(|c| c.record.call_id.to_vec()).collect();
+            if let Err(e) = self.store.remove_calls(&ids) {
+                warn!("{e}");
+            }
+        }
         let mut changed_requests = Vec::new();
         for record in self.requests.values_mut() {
             let mut expired = Vec::new();
@@ -414,6 +444,9 @@ impl EventLoop {
                 peers.extend(parse_peer(&r.requester));
             }
         }
+        for i in self.interests.values().filter(|i| !i.delivered) {
+            peers.extend(parse_peer(&i.requester));
+        }
         peers.sort();
         peers.dedup();
         for p in peers {
@@ -424,6 +457,21 @@ impl EventLoop {
     fn delivered(&mut self, delivery: Delivery, refused: Option<String>) {
         let now = now();
         match delivery {
+            Delivery::Interest { call_id } => {
+                self.sending.remove(&format!("interest:{call_id}"));
+                if let Some(i) = self.interests.get_mut(&call_id) {
+                    i.delivered = true;
+                }
+                if let Some(reason) = refused {
+                    warn!(%call_id, "the requester's node refused our interest: {reason}");
+                }
+                if let Some(i) = self.interests.get(&call_id)
+                    && let Err(e) =
+                        self.store.put_confidential(&self.vault, Confidential::Interests, call_id.as_bytes(), i)
+                {
+                    warn!("{e}");
+                }
+            }
             Delivery::Referral { request_id, referral_id } => {
                 self.sending.remove(&format!("referral:{referral_id}"));
                 if let Some(record) = self.requests.get_mut(&request_id) {
@@ -472,6 +520,7 @@ impl EventLoop {
             ReferralMessage::Referral(bytes) => self.receive_referral(&bytes),
             ReferralMessage::Answer(bytes) => self.receive_answer(&bytes),
             ReferralMessage::Withdrawal(bytes) => self.receive_withdrawal(&bytes),
+            ReferralMessage::Interest(bytes) => self.receive_interest(&bytes),
         };
         match result {
             Ok(()) => ReferralReply::Stored,
@@ -547,6 +596,127 @@ impl EventLoop {
         Ok(())
     }
 
+    fn receive_interest(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let me = self.identity.peer_id();
+        let (record, reviewer) = call::receive_interest(bytes, &me).map_err(|e| e.to_string())?;
+        let call_id = hex::encode(record.call_id);
+        let request = self
+            .requests
+            .values_mut()
+            .find(|r| r.call_id.as_deref() == Some(call_id.as_str()))
+            .ok_or("interest in an unknown call")?;
+        let who = reviewer.to_string();
+        if request.interested.contains(&who) {
+            return Ok(());
+        }
+        request.interested.push(who.clone());
+        request.log(&self.identity, now(), "interest", Some(who), None);
+        let id = request.id.clone();
+        self.persist_request(&id).map_err(|e| e.to_string())
+    }
+
+    // ---- calls ----------------------------------------------------------------------------------
+
+    /// Posts an anonymised call for request `id` on the network.
+    pub(super) fn post_call(&mut self, id: &str, theme: Option<call::ReviewTheme>) -> Result<CallView, NodeError> {
+        let now = now();
+        let record =
+            self.requests.get(id).ok_or_else(|| NodeError::NotFound(format!("no request {id} on this node")))?;
+        if record.call_id.is_some() {
+            return Err(bad("a call was already posted for this request"));
+        }
+        let signed = call::make_call(
+            &self.identity,
+            &record.request,
+            theme,
+            now,
+            now.plus_secs(CALL_OPEN_SECS),
+            random_bytes::<16>(),
+        )
+        .map_err(|e| bad(e.to_string()))?;
+        let call_id = hex::encode(signed.record.call_id);
+        if let Err(e) = self.swarm.behaviour_mut().gossipsub.publish(self.call_topic.clone(), signed.bytes.clone()) {
+            debug!("call not gossiped yet: {e}");
+        }
+        let record = self.requests.get_mut(id).ok_or_else(|| NodeError::NotFound(id.to_string()))?;
+        record.call_id = Some(call_id.clone());
+        record.log(&self.identity, now, "call", None, Some(format!("anonymised call {call_id}")));
+        self.persist_request(id)?;
+        self.keep_call(signed.clone());
+        Ok(self.call_view(&signed))
+    }
+
+    pub(super) fn keep_call(&mut self, signed: SignedCall) {
+        let id = signed.record.call_id;
+        if let Err(e) = self.store.put_call(&id, &signed.bytes) {
+            warn!("could not store a call: {e}");
+        }
+        self.calls.insert(hex::encode(id), signed);
+    }
+
+    pub(super) fn call_view(&self, c: &SignedCall) -> CallView {
+        let call_id = hex::encode(c.record.call_id);
+        CallView {
+            interested: self.interests.contains_key(&call_id),
+            call_id,
+            requester: c.requester.to_string(),
+            region: c.record.region.clone(),
+            theme: c.record.theme,
+            expertise: c.record.expertise.clone(),
+            variant: c.record.variant,
+            start_month: c.record.start_month.clone(),
+            expires_at: c.record.expires_at,
+        }
+    }
+
+    pub(super) fn call_list(&self) -> Vec<CallView> {
+        let now = now();
+        self.calls.values().filter(|c| c.record.expires_at > now).map(|c| self.call_view(c)).collect()
+    }
+
+    /// The reviewer signals interest in a call; it is delivered to the requester like a referral answer.
+    pub(super) fn express_interest(&mut self, call_id: &str) -> Result<CallView, NodeError> {
+        let c =
+            self.calls.get(call_id).cloned().ok_or_else(|| NodeError::NotFound(format!("no open call {call_id}")))?;
+        if c.record.expires_at <= now() {
+            return Err(bad("the call has closed"));
+        }
+        if c.requester == self.identity.peer_id() {
+            return Err(bad("this is your own call"));
+        }
+        if !self.interests.contains_key(call_id) {
+            let envelope = call::make_interest(&self.identity, &c.record, now()).map_err(|e| bad(e.to_string()))?;
+            let sent = SentInterest {
+                call_id: call_id.to_string(),
+                requester: c.requester.to_string(),
+                envelope: hex::encode(envelope),
+                delivered: false,
+            };
+            self.store
+                .put_confidential(&self.vault, Confidential::Interests, call_id.as_bytes(), &sent)
+                .map_err(|e| NodeError::Storage(e.to_string()))?;
+            self.interests.insert(call_id.to_string(), sent);
+        }
+        self.flush_deliveries(c.requester);
+        Ok(self.call_view(&c))
+    }
+
+    /// A call arrived by gossip: verified before it is kept or forwarded.
+    pub(super) fn on_call_message(&mut self, bytes: &[u8], from: PeerId) -> libp2p::gossipsub::MessageAcceptance {
+        use libp2p::gossipsub::MessageAcceptance;
+        match call::verify_call(bytes, now()) {
+            Ok(c) if self.calls.contains_key(&hex::encode(c.record.call_id)) => MessageAcceptance::Ignore,
+            Ok(c) => {
+                self.keep_call(c);
+                MessageAcceptance::Accept
+            }
+            Err(e) => {
+                warn!(peer = %from, "rejected call: {e}");
+                MessageAcceptance::Reject
+            }
+        }
+    }
+
     fn receive_withdrawal(&mut self, bytes: &[u8]) -> Result<(), String> {
         let me = self.identity.peer_id();
         let record = referral::receive_withdrawal(bytes, &me).map_err(|e| e.to_string())?;
@@ -591,6 +761,7 @@ impl EventLoop {
     fn forget_in_flight(&mut self, id: OutboundRequestId) {
         if let Some(d) = self.deliveries.remove(&id) {
             let key = match d {
+                Delivery::Interest { call_id } => format!("interest:{call_id}"),
                 Delivery::Referral { referral_id, .. } => format!("referral:{referral_id}"),
                 Delivery::Withdrawal { referral_id, .. } => format!("withdrawal:{referral_id}"),
                 Delivery::Answer { referral_id } => format!("answer:{referral_id}"),
