@@ -272,3 +272,99 @@ async fn an_anonymised_call_reaches_reviewers_and_their_interest_counts() {
 fn hex_decode(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_referrals_are_refused_with_the_reason_and_stored_nowhere() {
+    use samenloop_node::keystore::random_bytes;
+    use samenloop_protocol::referral::{self, ReferralMessage};
+    use samenloop_protocol::{Identity, RecordKind, seal_envelope};
+
+    let (_tmp, root) = temp_root();
+    let mut reviewer = TestNode::create(&root.join("reviewer"));
+    let mut attacker = TestNode::create(&root.join("attacker"));
+    reviewer.start(vec![], |_| {}).await;
+    attacker.start(reviewer.addrs().await, |_| {}).await;
+    reviewer.client().set_profile(profile("Anna", &["ggz"], "Utrecht")).await.unwrap();
+    let ac = [attacker.client()];
+    wait_for(LIMIT, "attacker knows the reviewer", || all_hold(&ac, reviewer.peer_id, 1)).await;
+    let key = attacker.client().profile(reviewer.peer_id).await.unwrap().encryption_key;
+    let mut reviewer_key = [0u8; 32];
+    for (i, b) in reviewer_key.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&key[2 * i..2 * i + 2], 16).unwrap();
+    }
+    let someone = Identity::from_secrets(random_bytes(), random_bytes());
+    let other = Identity::from_secrets(random_bytes(), random_bytes());
+    let t = now();
+    let good = |id: &Identity, rnd: u8| {
+        referral::refer(
+            id,
+            [1; 16],
+            &request(CANARY),
+            &reviewer.peer_id,
+            &reviewer_key,
+            t,
+            t.plus_secs(3600),
+            [rnd; 72],
+        )
+        .unwrap()
+    };
+    let send = |bytes: Vec<u8>| {
+        let a = attacker.client();
+        let peer = reviewer.peer_id;
+        async move { a.send_raw_referral(peer, ReferralMessage::Referral(bytes.into())).await.unwrap() }
+    };
+
+    // Signed by someone else than its claimed requester.
+    let signed = good(&someone, 1);
+    let env = samenloop_protocol::open_envelope(&signed, RecordKind::Referral).unwrap();
+    let record: referral::ReferralRecord = postcard::from_bytes(env.body).unwrap();
+    let forged =
+        seal_envelope(other.signing_key(), RecordKind::Referral, &postcard::to_allocvec(&record).unwrap()).unwrap();
+    assert!(send(forged).await.contains("other than its signer"));
+    // Unsigned (signature broken).
+    let mut unsigned = good(&someone, 2);
+    let last = unsigned.len() - 1;
+    unsigned[last] ^= 1;
+    assert!(send(unsigned).await.contains("signature"));
+    // Not sealed to this node.
+    let elsewhere = referral::refer(
+        &someone,
+        [1; 16],
+        &request(CANARY),
+        &other.peer_id(),
+        &other.encryption_public(),
+        t,
+        t.plus_secs(3600),
+        [3; 72],
+    )
+    .unwrap();
+    assert!(send(elsewhere).await.contains("another reviewer"));
+    // Malformed.
+    assert!(send(b"\x01\x03not a referral".to_vec()).await.contains("truncated"));
+    // Replayed: the same referral id with different content.
+    let first = good(&someone, 4);
+    assert_eq!(send(first.clone()).await, "stored");
+    assert_eq!(send(first).await, "stored", "an identical retry is fine");
+    // A valid referral that reuses the id [4; 16] for different content.
+    let mut randomness = [9u8; 72];
+    randomness[..16].copy_from_slice(&[4; 16]);
+    let replay = referral::refer(
+        &someone,
+        [1; 16],
+        &request("other"),
+        &reviewer.peer_id,
+        &reviewer_key,
+        t,
+        t.plus_secs(7200),
+        randomness,
+    )
+    .unwrap();
+    let answer = send(replay).await;
+    assert!(answer.contains("replay"), "{answer}");
+
+    // Only the one valid referral was stored.
+    let list = reviewer.client().referrals().await.unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    reviewer.stop().await;
+    attacker.stop().await;
+}

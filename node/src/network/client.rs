@@ -41,6 +41,12 @@ pub(crate) enum Command {
         value: Vec<u8>,
         reply: Reply<()>,
     },
+    #[cfg(feature = "test-support")]
+    SendRawReferral {
+        peer: PeerId,
+        message: samenloop_protocol::referral::ReferralMessage,
+        reply: Reply<String>,
+    },
     Subscribe(oneshot::Sender<broadcast::Receiver<DirectoryEvent>>),
     CreateRequest(Box<ReviewRequest>, Reply<RequestRecord>),
     Requests(Reply<Vec<RequestRecord>>),
@@ -223,6 +229,17 @@ impl Client {
     #[cfg(feature = "test-support")]
     pub async fn put_raw_record(&self, key: Vec<u8>, value: Vec<u8>) -> Result<(), NodeError> {
         self.ask(|reply| Command::PutRawRecord { key, value, reply }).await
+    }
+
+    /// Sends an arbitrary referral-protocol message to `peer` and returns its node's reply (as text), as a
+    /// misbehaving peer would.
+    #[cfg(feature = "test-support")]
+    pub async fn send_raw_referral(
+        &self,
+        peer: PeerId,
+        message: samenloop_protocol::referral::ReferralMessage,
+    ) -> Result<String, NodeError> {
+        self.ask(|reply| Command::SendRawReferral { peer, message, reply }).await
     }
 
     /// Asks the event loop to stop and waits until it has.

@@ -582,6 +582,11 @@ impl EventLoop {
             Command::Interest(id, reply) => {
                 let _ = reply.send(self.express_interest(&id));
             }
+            #[cfg(feature = "test-support")]
+            Command::SendRawReferral { peer, message, reply } => {
+                let id = self.swarm.behaviour_mut().referral.send_request(&peer, message);
+                self.deliveries.insert(id, super::referrals::Delivery::Raw(reply));
+            }
             Command::Subscribe(reply) => {
                 let _ = reply.send(self.events.subscribe());
             }

@@ -33,10 +33,22 @@ const FAIRNESS_WINDOW_SECS: u64 = 180 * 24 * 3600;
 
 /// What an in-flight referral message is, to record its delivery.
 pub(crate) enum Delivery {
-    Interest { call_id: String },
-    Referral { request_id: String, referral_id: String },
-    Withdrawal { request_id: String, referral_id: String },
-    Answer { referral_id: String },
+    #[cfg(feature = "test-support")]
+    Raw(crate::network::client::Reply<String>),
+    Interest {
+        call_id: String,
+    },
+    Referral {
+        request_id: String,
+        referral_id: String,
+    },
+    Withdrawal {
+        request_id: String,
+        referral_id: String,
+    },
+    Answer {
+        referral_id: String,
+    },
 }
 
 fn bad(message: impl Into<String>) -> NodeError {
@@ -457,6 +469,10 @@ impl EventLoop {
     fn delivered(&mut self, delivery: Delivery, refused: Option<String>) {
         let now = now();
         match delivery {
+            #[cfg(feature = "test-support")]
+            Delivery::Raw(reply) => {
+                let _ = reply.send(Ok(refused.unwrap_or_else(|| "stored".into())));
+            }
             Delivery::Interest { call_id } => {
                 self.sending.remove(&format!("interest:{call_id}"));
                 if let Some(i) = self.interests.get_mut(&call_id) {
@@ -761,6 +777,11 @@ impl EventLoop {
     fn forget_in_flight(&mut self, id: OutboundRequestId) {
         if let Some(d) = self.deliveries.remove(&id) {
             let key = match d {
+                #[cfg(feature = "test-support")]
+                Delivery::Raw(reply) => {
+                    let _ = reply.send(Err(NodeError::BadRequest("delivery failed".into())));
+                    return;
+                }
                 Delivery::Interest { call_id } => format!("interest:{call_id}"),
                 Delivery::Referral { referral_id, .. } => format!("referral:{referral_id}"),
                 Delivery::Withdrawal { referral_id, .. } => format!("withdrawal:{referral_id}"),
