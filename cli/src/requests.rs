@@ -126,7 +126,14 @@ fn build_request(args: &RequestNewArgs) -> anyhow::Result<ReviewRequest> {
         reviewers: d.reviewers.unwrap_or(2),
     };
     if let Err(more) = request.validate() {
-        problems.extend(more);
+        // Comparisons with a missing date are noise: the missing date is already reported.
+        let missing_dates = |field: &str| match field {
+            "period-until" => d.period_from.is_none() || d.period_until.is_none(),
+            "desired-end" => d.desired_start.is_none() || d.desired_end.is_none(),
+            "budget-hours" => d.budget_hours.is_none(),
+            _ => false,
+        };
+        problems.extend(more.into_iter().filter(|p| !missing_dates(&p.field)));
     }
     if !problems.is_empty() {
         let lines: Vec<String> = problems.iter().map(|p| format!("  --{}: {}", p.field, p.problem)).collect();
@@ -262,7 +269,13 @@ pub fn request(home: &Home, command: RequestCommand) -> anyhow::Result<()> {
         }
         RequestCommand::List { json } => {
             let list: Vec<RequestRecord> = ApiClient::for_home(home)?.get("/v1/requests")?;
-            print(json, &list, |l| l.iter().map(render_request).collect::<Vec<_>>().join("\n"))
+            print(json, &list, |l| {
+                if l.is_empty() {
+                    "no requests yet: `samenloop request new --help`\n".into()
+                } else {
+                    l.iter().map(render_request).collect::<Vec<_>>().join("\n")
+                }
+            })
         }
         RequestCommand::Show { id, json } => {
             let r: RequestRecord = ApiClient::for_home(home)?.get(&format!("/v1/requests/{id}"))?;

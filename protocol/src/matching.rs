@@ -43,6 +43,18 @@ pub enum PriorOutcome {
     Withdrawn,
 }
 
+impl fmt::Display for PriorOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PriorOutcome::Offered => "offered, not yet answered",
+            PriorOutcome::Accepted => "accepted",
+            PriorOutcome::Declined => "declined",
+            PriorOutcome::Expired => "expired unanswered",
+            PriorOutcome::Withdrawn => "withdrawn",
+        })
+    }
+}
+
 /// Why a reviewer cannot be proposed for this request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "rule", rename_all = "kebab-case")]
@@ -103,7 +115,7 @@ impl fmt::Display for Exclusion {
             Exclusion::TooFewHours { offered, needed } => {
                 write!(f, "offers {offered} hours a month, the request needs about {needed} per reviewer")
             }
-            Exclusion::AlreadyReferred { outcome } => write!(f, "already referred for this request ({outcome:?})"),
+            Exclusion::AlreadyReferred { outcome } => write!(f, "already referred for this request ({outcome})"),
         }
     }
 }

@@ -59,8 +59,8 @@ pub enum ReferralError {
     /// The body does not decode.
     #[error("referral does not decode: {0}")]
     Malformed(String),
-    /// Signed by someone other than the requester it names.
-    #[error("referral claims a requester other than its signer")]
+    /// Signed by someone other than the party (requester, or reviewer for answers) it names.
+    #[error("the message claims a requester or reviewer other than its signer")]
     NotSignedByRequester,
     /// Addressed to another reviewer.
     #[error("referral is addressed to another reviewer")]
@@ -236,6 +236,30 @@ fn answer_aad(r: &AnswerRecord) -> Vec<u8> {
     a
 }
 
+/// The longest decline reason or conflict declaration accepted, in characters.
+pub const MAX_ANSWER_TEXT: usize = 2000;
+
+impl Answer {
+    /// Checks the free text: not too long, no control characters but newlines.
+    pub fn validate(&self) -> Result<(), String> {
+        let text = match self {
+            Answer::Accept { conflict: None } => return Ok(()),
+            Answer::Accept { conflict: Some(t) } => t,
+            Answer::Decline { reason } => reason,
+        };
+        if text.trim().is_empty() {
+            return Err("the text is empty".into());
+        }
+        if text.chars().count() > MAX_ANSWER_TEXT {
+            return Err(format!("the text is longer than {MAX_ANSWER_TEXT} characters"));
+        }
+        if text.chars().any(|c| c.is_control() && c != '\n') {
+            return Err("the text contains control characters".into());
+        }
+        Ok(())
+    }
+}
+
 /// The reviewer signs an answer to `referral` (as received), sealing it to the requester.
 /// `randomness`: 32 + 24 fresh random bytes.
 pub fn make_answer(
@@ -245,6 +269,7 @@ pub fn make_answer(
     now: UnixTime,
     randomness: [u8; 56],
 ) -> Result<Vec<u8>, ReferralError> {
+    answer.validate().map_err(ReferralError::Malformed)?;
     let mut record = AnswerRecord {
         referral_id: referral.referral_id,
         request_id: referral.request_id,
@@ -287,6 +312,7 @@ pub fn receive_answer(
     let reviewer = PeerId::from_bytes(&record.reviewer).map_err(|e| ReferralError::Malformed(e.to_string()))?;
     let plain = sealed::open(my_secret, &record.sealed_answer, &answer_aad(&record))?;
     let answer: Answer = postcard::from_bytes(&plain).map_err(|e| ReferralError::Malformed(e.to_string()))?;
+    answer.validate().map_err(ReferralError::Malformed)?;
     Ok((record, reviewer, answer))
 }
 

@@ -231,7 +231,7 @@ impl ReviewRequest {
             }
         }
         if self.period_from > self.period_until {
-            bad("period", format!("ends ({}) before it starts ({})", self.period_until, self.period_from));
+            bad("period-until", format!("{} is before period-from {}", self.period_until, self.period_from));
         }
         if self.desired_start > self.desired_end {
             bad("desired-end", format!("{} is before the desired start {}", self.desired_end, self.desired_start));

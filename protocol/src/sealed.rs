@@ -130,3 +130,24 @@ mod tests {
         assert_eq!(open(&alice, &zero_eph, b"request-1").unwrap_err(), SealError::WeakKey);
     }
 }
+
+#[cfg(test)]
+mod vector {
+    use super::*;
+
+    /// The sealed-box test vector in docs/protocol.md.
+    #[test]
+    fn sealed_box_vector_is_documented() {
+        let recipient = StaticSecret::from([0x11; 32]);
+        let recipient_pub = PublicKey::from(&recipient).to_bytes();
+        let boxed = seal(&recipient_pub, b"samenloop", b"aad", [0x22; 32], [0x33; 24]);
+        let hex: String = boxed.iter().map(|b| format!("{b:02x}")).collect();
+        if std::env::var_os("SAMENLOOP_PRINT_VECTOR").is_some() {
+            println!("recipient public {}", recipient_pub.iter().map(|b| format!("{b:02x}")).collect::<String>());
+            println!("sealed {hex}");
+        }
+        let doc = include_str!("../../docs/protocol.md").replace(['\n', ' '], "");
+        assert!(doc.contains(&hex), "docs/protocol.md lacks the sealed-box vector {hex}");
+        assert_eq!(&open(&recipient, &boxed, b"aad").unwrap()[..], b"samenloop");
+    }
+}
