@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 mod accreditation;
+pub mod analysis;
 pub mod call;
 mod catchup;
 mod directory;
