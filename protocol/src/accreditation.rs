@@ -13,7 +13,7 @@ use std::str::FromStr;
 use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 
-use crate::envelope::{EnvelopeError, RecordKind, open_envelope, seal_envelope};
+use crate::envelope::{EnvelopeError, RecordError, RecordKind, open_record, seal_envelope};
 use crate::identity::{PeerId, peer_id_of};
 use crate::time::UnixTime;
 
@@ -140,12 +140,7 @@ impl SignedAttestation {
     /// Verifies the signature and decodes the statement. Expiry is not checked here: an expired attestation
     /// is still well-formed, it just no longer verifies a claim (see [`accreditation_status`]).
     pub fn decode(bytes: &[u8]) -> Result<SignedAttestation, AttestationError> {
-        let env = open_envelope(bytes, RecordKind::Attestation)?;
-        let (record, rest): (AttestationRecord, _) =
-            postcard::take_from_bytes(env.body).map_err(|e| AttestationError::Malformed(e.to_string()))?;
-        if !rest.is_empty() {
-            return Err(AttestationError::Malformed(format!("{} trailing bytes in body", rest.len())));
-        }
+        let (env, record): (_, AttestationRecord) = open_record(bytes, RecordKind::Attestation)?;
         let subject = PeerId::from_bytes(&record.subject).map_err(|_| AttestationError::BadSubject)?;
         if record.expires_at <= record.issued_at {
             return Err(AttestationError::InvertedValidity);
@@ -222,6 +217,15 @@ pub fn accreditation_status(
         return declared(format!("the attestation is dated in the future ({})", att.record.issued_at));
     }
     AccreditationStatus::Verified { attested_by: att.attester.to_string() }
+}
+
+impl From<RecordError> for AttestationError {
+    fn from(e: RecordError) -> Self {
+        match e {
+            RecordError::Envelope(e) => AttestationError::Envelope(e),
+            RecordError::Malformed(m) => AttestationError::Malformed(m),
+        }
+    }
 }
 
 #[cfg(test)]

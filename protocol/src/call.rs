@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::envelope::{EnvelopeError, RecordKind, open_envelope, seal_envelope};
+use crate::envelope::{EnvelopeError, RecordError, RecordKind, open_record, seal_envelope};
 use crate::expertise::check_tag;
 use crate::identity::{Identity, PeerId, peer_id_bytes_of};
 use crate::profile::MAX_CLOCK_SKEW_SECS;
@@ -145,12 +145,7 @@ pub fn verify_call(bytes: &[u8], now: UnixTime) -> Result<SignedCall, CallError>
     if bytes.len() > MAX_CALL_BYTES {
         return Err(CallError::TooLarge(bytes.len()));
     }
-    let env = open_envelope(bytes, RecordKind::Call)?;
-    let (record, rest): (CallRecord, _) =
-        postcard::take_from_bytes(env.body).map_err(|e| CallError::Malformed(e.to_string()))?;
-    if !rest.is_empty() {
-        return Err(CallError::Malformed("trailing bytes".into()));
-    }
+    let (env, record): (_, CallRecord) = open_record(bytes, RecordKind::Call)?;
     if record.requester != peer_id_bytes_of(&env.signer) {
         return Err(CallError::WrongSigner);
     }
@@ -209,12 +204,7 @@ pub fn receive_interest(bytes: &[u8], me: &PeerId) -> Result<(InterestRecord, Pe
     if bytes.len() > MAX_CALL_BYTES {
         return Err(CallError::TooLarge(bytes.len()));
     }
-    let env = open_envelope(bytes, RecordKind::Interest)?;
-    let (record, rest): (InterestRecord, _) =
-        postcard::take_from_bytes(env.body).map_err(|e| CallError::Malformed(e.to_string()))?;
-    if !rest.is_empty() {
-        return Err(CallError::Malformed("trailing bytes".into()));
-    }
+    let (env, record): (_, InterestRecord) = open_record(bytes, RecordKind::Interest)?;
     if record.reviewer != peer_id_bytes_of(&env.signer) {
         return Err(CallError::WrongSigner);
     }
@@ -223,6 +213,15 @@ pub fn receive_interest(bytes: &[u8], me: &PeerId) -> Result<(InterestRecord, Pe
     }
     let reviewer = PeerId::from_bytes(&record.reviewer).map_err(|e| CallError::Malformed(e.to_string()))?;
     Ok((record, reviewer))
+}
+
+impl From<RecordError> for CallError {
+    fn from(e: RecordError) -> Self {
+        match e {
+            RecordError::Envelope(e) => CallError::Envelope(e),
+            RecordError::Malformed(m) => CallError::Malformed(m),
+        }
+    }
 }
 
 #[cfg(test)]

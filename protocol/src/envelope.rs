@@ -166,6 +166,29 @@ pub fn open_envelope(bytes: &[u8], expected: RecordKind) -> Result<VerifiedEnvel
     Ok(VerifiedEnvelope { kind, signer, body })
 }
 
+/// Why a signed record could not be read: its envelope failed, or its body is not exactly one `T`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RecordError {
+    /// The envelope is malformed, of another kind, or its signature fails.
+    Envelope(EnvelopeError),
+    /// The body does not decode, or bytes follow the record inside it.
+    Malformed(String),
+}
+
+/// Opens an envelope of `kind` and decodes its body as exactly one postcard `T`: the first step of every
+/// record decoder, so each one only adds the rules of its own kind.
+pub fn open_record<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    kind: RecordKind,
+) -> Result<(VerifiedEnvelope<'_>, T), RecordError> {
+    let env = open_envelope(bytes, kind).map_err(RecordError::Envelope)?;
+    let (record, rest) = postcard::take_from_bytes(env.body).map_err(|e| RecordError::Malformed(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(RecordError::Malformed(format!("{} trailing bytes in the body", rest.len())));
+    }
+    Ok((env, record))
+}
+
 fn signed_message(prefix: &[u8]) -> Vec<u8> {
     let mut msg = Vec::with_capacity(SIGNING_CONTEXT.len() + prefix.len());
     msg.extend_from_slice(SIGNING_CONTEXT);

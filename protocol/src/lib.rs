@@ -42,8 +42,8 @@ pub use catchup::{
 };
 pub use directory::{Directory, DirectoryQuery, MAX_DIRECTORY_PROFILES, Offer};
 pub use envelope::{
-    ENVELOPE_VERSION, EnvelopeError, MAX_BODY_LEN, RecordKind, SIGNING_CONTEXT, VerifiedEnvelope, open_envelope,
-    seal_envelope,
+    ENVELOPE_VERSION, EnvelopeError, MAX_BODY_LEN, RecordError, RecordKind, SIGNING_CONTEXT, VerifiedEnvelope,
+    open_envelope, open_record, seal_envelope,
 };
 pub use identity::{Identity, PeerId, peer_id_bytes_of, peer_id_of, peer_id_text, verifying_key_of};
 pub use matching::{

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::accreditation::{AccreditationLevel, AttestationError, SignedAttestation};
-use crate::envelope::{EnvelopeError, RecordKind, open_envelope, seal_envelope};
+use crate::envelope::{EnvelopeError, RecordError, RecordKind, open_record, seal_envelope};
 use crate::expertise::check_tag;
 use crate::identity::{Identity, PeerId, peer_id_bytes_of, peer_id_of};
 use crate::time::{CalendarDate, UnixTime};
@@ -413,12 +413,7 @@ impl SignedProfile {
         if bytes.len() > MAX_PROFILE_BYTES {
             return Err(ProfileRejection::TooLarge { size: bytes.len() });
         }
-        let env = open_envelope(bytes, RecordKind::Profile)?;
-        let (record, rest): (ProfileRecord, _) =
-            postcard::take_from_bytes(env.body).map_err(|e| ProfileRejection::Malformed(e.to_string()))?;
-        if !rest.is_empty() {
-            return Err(ProfileRejection::Malformed(format!("{} trailing bytes in body", rest.len())));
-        }
+        let (env, record): (_, ProfileRecord) = open_record(bytes, RecordKind::Profile)?;
         let claimed = PeerId::from_bytes(&record.peer_id).map_err(|_| ProfileRejection::BadPeerId)?;
         if record.peer_id != peer_id_bytes_of(&env.signer) {
             let signer = peer_id_of(&env.signer);
@@ -494,5 +489,14 @@ impl SignedProfile {
 
     fn ordering_key(&self) -> (u64, UnixTime, [u8; 32]) {
         (self.record.revision, self.record.issued_at, self.digest())
+    }
+}
+
+impl From<RecordError> for ProfileRejection {
+    fn from(e: RecordError) -> Self {
+        match e {
+            RecordError::Envelope(e) => ProfileRejection::Envelope(e),
+            RecordError::Malformed(m) => ProfileRejection::Malformed(m),
+        }
     }
 }

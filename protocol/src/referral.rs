@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use x25519_dalek::StaticSecret;
 
-use crate::envelope::{EnvelopeError, RecordKind, open_envelope, seal_envelope};
+use crate::envelope::{EnvelopeError, RecordError, RecordKind, open_record, seal_envelope};
 use crate::identity::{Identity, PeerId, peer_id_bytes_of};
 use crate::request::ReviewRequest;
 use crate::sealed::{self, SealError};
@@ -159,12 +159,7 @@ pub fn receive(bytes: &[u8], me: &PeerId, my_secret: &StaticSecret) -> Result<Op
     if bytes.len() > MAX_REFERRAL_BYTES {
         return Err(ReferralError::TooLarge(bytes.len()));
     }
-    let env = open_envelope(bytes, RecordKind::Referral)?;
-    let (record, rest): (ReferralRecord, _) =
-        postcard::take_from_bytes(env.body).map_err(|e| ReferralError::Malformed(e.to_string()))?;
-    if !rest.is_empty() {
-        return Err(ReferralError::Malformed(format!("{} trailing bytes", rest.len())));
-    }
+    let (env, record): (_, ReferralRecord) = open_record(bytes, RecordKind::Referral)?;
     if record.requester != peer_id_bytes_of(&env.signer) {
         return Err(ReferralError::NotSignedByRequester);
     }
@@ -297,12 +292,7 @@ pub fn receive_answer(
     if bytes.len() > MAX_REFERRAL_BYTES {
         return Err(ReferralError::TooLarge(bytes.len()));
     }
-    let env = open_envelope(bytes, RecordKind::Answer)?;
-    let (record, rest): (AnswerRecord, _) =
-        postcard::take_from_bytes(env.body).map_err(|e| ReferralError::Malformed(e.to_string()))?;
-    if !rest.is_empty() {
-        return Err(ReferralError::Malformed(format!("{} trailing bytes", rest.len())));
-    }
+    let (env, record): (_, AnswerRecord) = open_record(bytes, RecordKind::Answer)?;
     if record.reviewer != peer_id_bytes_of(&env.signer) {
         return Err(ReferralError::NotSignedByRequester);
     }
@@ -339,12 +329,7 @@ pub fn receive_withdrawal(bytes: &[u8], me: &PeerId) -> Result<WithdrawalRecord,
     if bytes.len() > MAX_REFERRAL_BYTES {
         return Err(ReferralError::TooLarge(bytes.len()));
     }
-    let env = open_envelope(bytes, RecordKind::Withdrawal)?;
-    let (record, rest): (WithdrawalRecord, _) =
-        postcard::take_from_bytes(env.body).map_err(|e| ReferralError::Malformed(e.to_string()))?;
-    if !rest.is_empty() {
-        return Err(ReferralError::Malformed(format!("{} trailing bytes", rest.len())));
-    }
+    let (env, record): (_, WithdrawalRecord) = open_record(bytes, RecordKind::Withdrawal)?;
     if record.requester != peer_id_bytes_of(&env.signer) {
         return Err(ReferralError::NotSignedByRequester);
     }
@@ -357,8 +342,7 @@ pub fn receive_withdrawal(bytes: &[u8], me: &PeerId) -> Result<WithdrawalRecord,
 /// Decodes a stored referral envelope without the checks of [`receive`] (for records this node already
 /// verified and stored).
 pub fn decode_stored(bytes: &[u8]) -> Result<ReferralRecord, ReferralError> {
-    let env = open_envelope(bytes, RecordKind::Referral)?;
-    postcard::from_bytes(env.body).map_err(|e| ReferralError::Malformed(e.to_string()))
+    Ok(open_record(bytes, RecordKind::Referral)?.1)
 }
 
 /// A reviewer's answer to a referral.
@@ -473,9 +457,19 @@ impl ReferralState {
     }
 }
 
+impl From<RecordError> for ReferralError {
+    fn from(e: RecordError) -> Self {
+        match e {
+            RecordError::Envelope(e) => ReferralError::Envelope(e),
+            RecordError::Malformed(m) => ReferralError::Malformed(m),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::envelope::open_envelope;
     use crate::request::{InvolvedOrganisation, OrganisationKind, ReviewVariant};
 
     const T: UnixTime = UnixTime(1_795_305_600);
