@@ -67,31 +67,17 @@ fn signed_bytes(
     out
 }
 
-fn entry_hash(e: &HistoryEntry, request_id: &str) -> [u8; 32] {
+/// The 32-byte link an entry stores as hex, if it is well formed.
+fn decode_prev(e: &HistoryEntry) -> Option<[u8; 32]> {
     let mut prev = [0u8; 32];
-    if let Ok(p) = hex_decode32(&e.prev) {
-        prev = p;
-    }
+    hex::decode_to_slice(&e.prev, &mut prev).ok().map(|()| prev)
+}
+
+fn entry_hash(e: &HistoryEntry, request_id: &str, prev: &[u8; 32]) -> [u8; 32] {
     let mut h = Sha256::new();
-    h.update(signed_bytes(request_id, e.seq, e.at, &e.event, &e.reviewer, &e.detail, &prev));
+    h.update(signed_bytes(request_id, e.seq, e.at, &e.event, &e.reviewer, &e.detail, prev));
     h.update(e.signature.as_bytes());
     h.finalize().into()
-}
-
-fn hex_decode32(s: &str) -> Result<[u8; 32], ()> {
-    let mut out = [0u8; 32];
-    if s.len() != 64 {
-        return Err(());
-    }
-    for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
-        let text = std::str::from_utf8(chunk).map_err(|_| ())?;
-        out[i] = u8::from_str_radix(text, 16).map_err(|_| ())?;
-    }
-    Ok(out)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Appends a signed entry to `history`.
@@ -104,7 +90,7 @@ pub fn append(
     reviewer: Option<String>,
     detail: Option<String>,
 ) {
-    let prev = history.last().map(|e| entry_hash(e, request_id)).unwrap_or([0; 32]);
+    let prev = history.last().map(|e| entry_hash(e, request_id, &decode_prev(e).unwrap_or([0; 32]))).unwrap_or([0; 32]);
     let seq = history.len() as u64;
     let msg = signed_bytes(request_id, seq, at, event, &reviewer, &detail, &prev);
     let signature = identity.signing_key().sign(&msg);
@@ -114,8 +100,8 @@ pub fn append(
         event: event.into(),
         reviewer,
         detail,
-        prev: hex(&prev),
-        signature: hex(&signature.to_bytes()),
+        prev: hex::encode(prev),
+        signature: hex::encode(signature.to_bytes()),
     });
 }
 
@@ -128,20 +114,14 @@ pub fn verify_history(requester: &PeerId, request_id: &str, history: &[HistoryEn
         if e.seq != index as u64 {
             return Err(broken("out of sequence"));
         }
-        if hex_decode32(&e.prev) != Ok(prev) {
+        if decode_prev(e) != Some(prev) {
             return Err(broken("does not link to the previous entry"));
         }
         let mut sig = [0u8; 64];
-        if e.signature.len() != 128 {
-            return Err(broken("malformed signature"));
-        }
-        for (i, chunk) in e.signature.as_bytes().chunks(2).enumerate() {
-            let text = std::str::from_utf8(chunk).map_err(|_| broken("malformed signature"))?;
-            sig[i] = u8::from_str_radix(text, 16).map_err(|_| broken("malformed signature"))?;
-        }
+        hex::decode_to_slice(&e.signature, &mut sig).map_err(|_| broken("malformed signature"))?;
         let msg = signed_bytes(request_id, e.seq, e.at, &e.event, &e.reviewer, &e.detail, &prev);
         key.verify_strict(&msg, &Signature::from_bytes(&sig)).map_err(|_| broken("bad signature"))?;
-        prev = entry_hash(e, request_id);
+        prev = entry_hash(e, request_id, &prev);
     }
     Ok(())
 }

@@ -141,9 +141,9 @@ mod vector {
         let recipient = StaticSecret::from([0x11; 32]);
         let recipient_pub = PublicKey::from(&recipient).to_bytes();
         let boxed = seal(&recipient_pub, b"samenloop", b"aad", [0x22; 32], [0x33; 24]);
-        let hex: String = boxed.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = hex::encode(&boxed);
         if std::env::var_os("SAMENLOOP_PRINT_VECTOR").is_some() {
-            println!("recipient public {}", recipient_pub.iter().map(|b| format!("{b:02x}")).collect::<String>());
+            println!("recipient public {}", hex::encode(recipient_pub));
             println!("sealed {hex}");
         }
         let doc = include_str!("../../docs/protocol.md").replace(['\n', ' '], "");
