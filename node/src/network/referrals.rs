@@ -51,6 +51,33 @@ pub(crate) enum Delivery {
     },
 }
 
+impl Delivery {
+    /// The key under which a message is known to be in flight (so it is not sent twice at once).
+    fn key(&self) -> Option<String> {
+        match self {
+            #[cfg(feature = "test-support")]
+            Delivery::Raw(_) => None,
+            Delivery::Interest { call_id } => Some(format!("interest:{call_id}")),
+            Delivery::Referral { referral_id, .. } => Some(format!("referral:{referral_id}")),
+            Delivery::Withdrawal { referral_id, .. } => Some(format!("withdrawal:{referral_id}")),
+            Delivery::Answer { referral_id } => Some(format!("answer:{referral_id}")),
+        }
+    }
+
+    /// The message that carries `envelope` for this kind of delivery.
+    fn message(&self, envelope: Vec<u8>) -> Option<ReferralMessage> {
+        let bytes = envelope.into();
+        match self {
+            #[cfg(feature = "test-support")]
+            Delivery::Raw(_) => None,
+            Delivery::Interest { .. } => Some(ReferralMessage::Interest(bytes)),
+            Delivery::Referral { .. } => Some(ReferralMessage::Referral(bytes)),
+            Delivery::Withdrawal { .. } => Some(ReferralMessage::Withdrawal(bytes)),
+            Delivery::Answer { .. } => Some(ReferralMessage::Answer(bytes)),
+        }
+    }
+}
+
 fn bad(message: impl Into<String>) -> NodeError {
     NodeError::BadRequest(message.into())
 }
@@ -324,55 +351,40 @@ impl EventLoop {
 
     // ---- delivery -------------------------------------------------------------------------------
 
-    /// Every undelivered message for `peer`: (dedup key, message, delivery record).
-    fn pending_for(&self, peer: &PeerId) -> Vec<(String, ReferralMessage, Delivery)> {
-        let peer_text = peer.to_string();
-        let mut out = Vec::new();
+    /// Calls `f(recipient, what, envelope hex)` for every message that still has to be delivered. The one
+    /// place that says what "undelivered" means; nothing is decoded here, so walking it is cheap.
+    fn for_each_undelivered(&self, mut f: impl FnMut(&str, Delivery, &str)) {
         for record in self.requests.values() {
-            for r in record.referrals.iter().filter(|r| r.reviewer == peer_text) {
-                if !r.delivered
-                    && r.state == ReferralState::Offered
-                    && let Ok(bytes) = hex::decode(&r.envelope)
-                {
-                    out.push((
-                        format!("referral:{}", r.referral_id),
-                        ReferralMessage::Referral(bytes.into()),
-                        Delivery::Referral { request_id: record.id.clone(), referral_id: r.referral_id.clone() },
-                    ));
+            for r in &record.referrals {
+                if !r.delivered && r.state == ReferralState::Offered {
+                    let d = Delivery::Referral { request_id: record.id.clone(), referral_id: r.referral_id.clone() };
+                    f(&r.reviewer, d, &r.envelope);
                 }
-                if let Some(w) = r.withdrawal.as_ref().and_then(|w| hex::decode(w).ok()) {
-                    out.push((
-                        format!("withdrawal:{}", r.referral_id),
-                        ReferralMessage::Withdrawal(w.into()),
-                        Delivery::Withdrawal { request_id: record.id.clone(), referral_id: r.referral_id.clone() },
-                    ));
+                if let Some(w) = &r.withdrawal {
+                    let d = Delivery::Withdrawal { request_id: record.id.clone(), referral_id: r.referral_id.clone() };
+                    f(&r.reviewer, d, w);
                 }
             }
         }
-        for i in self.interests.values().filter(|i| i.requester == peer_text && !i.delivered) {
-            if let Ok(bytes) = hex::decode(&i.envelope) {
-                out.push((
-                    format!("interest:{}", i.call_id),
-                    ReferralMessage::Interest(bytes.into()),
-                    Delivery::Interest { call_id: i.call_id.clone() },
-                ));
+        for i in self.interests.values().filter(|i| !i.delivered) {
+            f(&i.requester, Delivery::Interest { call_id: i.call_id.clone() }, &i.envelope);
+        }
+        for r in self.received.values().filter(|r| !r.answer_delivered) {
+            if let Some(a) = &r.answer {
+                f(&r.requester, Delivery::Answer { referral_id: r.referral_id.clone() }, a);
             }
         }
-        for r in self.received.values().filter(|r| r.requester == peer_text && !r.answer_delivered) {
-            if let Some(a) = r.answer.as_ref().and_then(|a| hex::decode(a).ok()) {
-                out.push((
-                    format!("answer:{}", r.referral_id),
-                    ReferralMessage::Answer(a.into()),
-                    Delivery::Answer { referral_id: r.referral_id.clone() },
-                ));
-            }
-        }
-        out
     }
 
     /// Sends everything pending for `peer` if connected; otherwise dials it (with backoff).
     pub(super) fn flush_deliveries(&mut self, peer: PeerId) {
-        let pending = self.pending_for(&peer);
+        let peer_text = peer.to_string();
+        let mut pending = Vec::new();
+        self.for_each_undelivered(|to, d, hex| {
+            if to == peer_text {
+                pending.push((d, hex.to_string()));
+            }
+        });
         if pending.is_empty() {
             self.redial_at.remove(&peer);
             return;
@@ -390,11 +402,15 @@ impl EventLoop {
             }
             return;
         }
-        for (key, message, delivery) in pending {
-            if self.sending.insert(key) {
-                let id = self.swarm.behaviour_mut().referral.send_request(&peer, message);
-                self.deliveries.insert(id, delivery);
+        for (delivery, hex) in pending {
+            let Some(key) = delivery.key() else { continue };
+            if self.sending.contains(&key) {
+                continue; // in flight
             }
+            let Some(message) = hex::decode(&hex).ok().and_then(|bytes| delivery.message(bytes)) else { continue };
+            self.sending.insert(key);
+            let id = self.swarm.behaviour_mut().referral.send_request(&peer, message);
+            self.deliveries.insert(id, delivery);
         }
     }
 
@@ -444,21 +460,7 @@ impl EventLoop {
             }
         }
         let mut peers: Vec<PeerId> = Vec::new();
-        for record in self.requests.values() {
-            for r in &record.referrals {
-                if (!r.delivered && r.state == ReferralState::Offered) || r.withdrawal.is_some() {
-                    peers.extend(parse_peer(&r.reviewer));
-                }
-            }
-        }
-        for r in self.received.values() {
-            if r.answer.is_some() && !r.answer_delivered {
-                peers.extend(parse_peer(&r.requester));
-            }
-        }
-        for i in self.interests.values().filter(|i| !i.delivered) {
-            peers.extend(parse_peer(&i.requester));
-        }
+        self.for_each_undelivered(|to, _, _| peers.extend(parse_peer(to)));
         peers.sort();
         peers.dedup();
         for p in peers {
@@ -468,13 +470,15 @@ impl EventLoop {
 
     fn delivered(&mut self, delivery: Delivery, refused: Option<String>) {
         let now = now();
+        if let Some(key) = delivery.key() {
+            self.sending.remove(&key);
+        }
         match delivery {
             #[cfg(feature = "test-support")]
             Delivery::Raw(reply) => {
                 let _ = reply.send(Ok(refused.unwrap_or_else(|| "stored".into())));
             }
             Delivery::Interest { call_id } => {
-                self.sending.remove(&format!("interest:{call_id}"));
                 if let Some(i) = self.interests.get_mut(&call_id) {
                     i.delivered = true;
                 }
@@ -489,7 +493,6 @@ impl EventLoop {
                 }
             }
             Delivery::Referral { request_id, referral_id } => {
-                self.sending.remove(&format!("referral:{referral_id}"));
                 if let Some(record) = self.requests.get_mut(&request_id) {
                     let mut reviewer = None;
                     if let Some(r) = record.referrals.iter_mut().find(|r| r.referral_id == referral_id) {
@@ -506,7 +509,6 @@ impl EventLoop {
                 }
             }
             Delivery::Withdrawal { request_id, referral_id } => {
-                self.sending.remove(&format!("withdrawal:{referral_id}"));
                 if let Some(record) = self.requests.get_mut(&request_id)
                     && let Some(r) = record.referrals.iter_mut().find(|r| r.referral_id == referral_id)
                 {
@@ -517,7 +519,6 @@ impl EventLoop {
                 }
             }
             Delivery::Answer { referral_id } => {
-                self.sending.remove(&format!("answer:{referral_id}"));
                 if let Some(r) = self.received.get_mut(&referral_id) {
                     r.answer_delivered = true;
                 }
@@ -775,19 +776,18 @@ impl EventLoop {
     }
 
     fn forget_in_flight(&mut self, id: OutboundRequestId) {
-        if let Some(d) = self.deliveries.remove(&id) {
-            let key = match d {
+        let Some(delivery) = self.deliveries.remove(&id) else { return };
+        match delivery.key() {
+            Some(key) => {
+                self.sending.remove(&key);
+            }
+            None =>
+            {
                 #[cfg(feature = "test-support")]
-                Delivery::Raw(reply) => {
+                if let Delivery::Raw(reply) = delivery {
                     let _ = reply.send(Err(NodeError::BadRequest("delivery failed".into())));
-                    return;
                 }
-                Delivery::Interest { call_id } => format!("interest:{call_id}"),
-                Delivery::Referral { referral_id, .. } => format!("referral:{referral_id}"),
-                Delivery::Withdrawal { referral_id, .. } => format!("withdrawal:{referral_id}"),
-                Delivery::Answer { referral_id } => format!("answer:{referral_id}"),
-            };
-            self.sending.remove(&key);
+            }
         }
     }
 }
