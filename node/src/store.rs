@@ -92,7 +92,7 @@ pub enum StoreError {
     },
 }
 
-/// A profile as stored: its key (the PeerId bytes) and the envelope exactly as received.
+/// A stored row: its key and value. For profiles: the PeerId bytes and the envelope exactly as received.
 pub type StoredProfile = (Vec<u8>, Vec<u8>);
 
 /// The node's database handle.
@@ -139,6 +139,32 @@ impl Store {
         txn.commit().map_err(|e| self.access(e))
     }
 
+    /// Every row of a bytes table, as owned (key, value) pairs.
+    fn rows(&self, table: TableDefinition<&[u8], &[u8]>) -> Result<Vec<StoredProfile>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.access(e))?;
+        let t = txn.open_table(table).map_err(|e| self.access(e))?;
+        let mut out = Vec::new();
+        for row in t.iter().map_err(|e| self.access(e))? {
+            let (k, v) = row.map_err(|e| self.access(e))?;
+            out.push((k.value().to_vec(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Removes rows by key from a bytes table, in one transaction.
+    fn remove_keys<K: AsRef<[u8]>>(&self, table: TableDefinition<&[u8], &[u8]>, keys: &[K]) -> Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.write(|txn| {
+            let mut t = txn.open_table(table)?;
+            for k in keys {
+                t.remove(k.as_ref())?;
+            }
+            Ok(())
+        })
+    }
+
     /// Stores (or replaces) a verified profile received from the network.
     ///
     /// Written without waiting for the disk: an fsync per received profile would stall the event loop, and a
@@ -174,13 +200,10 @@ impl Store {
         vault: &crate::vault::Vault,
         table: Confidential,
     ) -> Result<Vec<T>, StoreError> {
-        let txn = self.db.begin_read().map_err(|e| self.access(e))?;
-        let t = txn.open_table(table.table()).map_err(|e| self.access(e))?;
+        let corrupt = |detail: String| StoreError::Corrupt { path: self.path.clone(), what: table.name(), detail };
         let mut out = Vec::new();
-        for row in t.iter().map_err(|e| self.access(e))? {
-            let (k, v) = row.map_err(|e| self.access(e))?;
-            let corrupt = |detail: String| StoreError::Corrupt { path: self.path.clone(), what: table.name(), detail };
-            let plain = vault.open(table.name(), k.value(), v.value()).map_err(|e| corrupt(e.to_string()))?;
+        for (k, v) in self.rows(table.table())? {
+            let plain = vault.open(table.name(), &k, &v).map_err(|e| corrupt(e.to_string()))?;
             out.push(serde_json::from_slice(&plain).map_err(|e| corrupt(e.to_string()))?);
         }
         Ok(out)
@@ -196,24 +219,12 @@ impl Store {
 
     /// Removes calls (expired ones).
     pub fn remove_calls(&self, ids: &[Vec<u8>]) -> Result<(), StoreError> {
-        self.write(|txn| {
-            let mut t = txn.open_table(CALLS)?;
-            for id in ids {
-                t.remove(id.as_slice())?;
-            }
-            Ok(())
-        })
+        self.remove_keys(CALLS, ids)
     }
 
     /// Every stored call's bytes.
     pub fn calls(&self) -> Result<Vec<Vec<u8>>, StoreError> {
-        let txn = self.db.begin_read().map_err(|e| self.access(e))?;
-        let table = txn.open_table(CALLS).map_err(|e| self.access(e))?;
-        let mut out = Vec::new();
-        for row in table.iter().map_err(|e| self.access(e))? {
-            out.push(row.map_err(|e| self.access(e))?.1.value().to_vec());
-        }
-        Ok(out)
+        Ok(self.rows(CALLS)?.into_iter().map(|(_, v)| v).collect())
     }
 
     /// Makes every earlier write durable.
@@ -223,39 +234,18 @@ impl Store {
 
     /// Removes profiles (expired ones).
     pub fn remove_profiles(&self, peers: &[PeerId]) -> Result<(), StoreError> {
-        if peers.is_empty() {
-            return Ok(());
-        }
-        self.write(|txn| {
-            let mut t = txn.open_table(PROFILES)?;
-            for p in peers {
-                t.remove(p.to_bytes().as_slice())?;
-            }
-            Ok(())
-        })
+        let keys: Vec<Vec<u8>> = peers.iter().map(|p| p.to_bytes()).collect();
+        self.remove_keys(PROFILES, &keys)
     }
 
     /// Every stored profile, for re-verification at start-up.
     pub fn profiles(&self) -> Result<Vec<StoredProfile>, StoreError> {
-        let txn = self.db.begin_read().map_err(|e| self.access(e))?;
-        let table = txn.open_table(PROFILES).map_err(|e| self.access(e))?;
-        let mut out = Vec::new();
-        for row in table.iter().map_err(|e| self.access(e))? {
-            let (k, v) = row.map_err(|e| self.access(e))?;
-            out.push((k.value().to_vec(), v.value().to_vec()));
-        }
-        Ok(out)
+        self.rows(PROFILES)
     }
 
     /// Removes profiles by their stored keys (ones that no longer verify).
     pub fn remove_profile_keys(&self, keys: &[Vec<u8>]) -> Result<(), StoreError> {
-        self.write(|txn| {
-            let mut t = txn.open_table(PROFILES)?;
-            for k in keys {
-                t.remove(k.as_slice())?;
-            }
-            Ok(())
-        })
+        self.remove_keys(PROFILES, keys)
     }
 
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
