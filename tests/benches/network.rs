@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use samenloop_node::api::types::ProfileUpdate;
-use samenloop_tests::{TestNode, all_hold, sample_update, temp_root, wait_for};
+use samenloop_tests::{TestNode, all_hold, sample_request, sample_update, temp_root, wait_for};
 
 const CHILD_ENV: &str = "SAMENLOOP_BENCH_CHILD";
 
@@ -142,9 +142,7 @@ async fn referral_round_trip(rounds: usize) {
     let (req, rev) = (requester.client(), reviewer.client());
     let mut times = Vec::new();
     for i in 0..rounds {
-        let mut r = bench_request();
-        r.learning_question = format!("question {i}");
-        let record = req.create_request(r).await.expect("request");
+        let record = req.create_request(sample_request(&format!("question {i}"))).await.expect("request");
         let t0 = Instant::now();
         req.refer(&record.id, vec![reviewer.peer_id], false, false, None).await.expect("refer");
         let referral_id = loop {
@@ -172,37 +170,6 @@ async fn referral_round_trip(rounds: usize) {
     );
     requester.stop().await;
     reviewer.stop().await;
-}
-
-fn bench_request() -> samenloop_protocol::ReviewRequest {
-    use samenloop_protocol::{CalendarDate, InvolvedOrganisation, OrganisationKind, ReviewRequest, ReviewVariant};
-    let today = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let day = |n: i64| CalendarDate::from_days_since_epoch((today / 86_400) as i64 + n);
-    ReviewRequest {
-        reason: "reason".into(),
-        learning_question: String::new(),
-        period_from: day(-300),
-        period_until: day(-10),
-        organisations: vec![InvolvedOrganisation { name: "Org".into(), kind: OrganisationKind::YouthCare }],
-        municipality: "Utrecht".into(),
-        inspectorate: String::new(),
-        context: String::new(),
-        available_information: String::new(),
-        family_involvement: String::new(),
-        privacy: String::new(),
-        desired_start: day(30),
-        desired_end: day(200),
-        contact: "contact".into(),
-        costs: String::new(),
-        budget_hours: 60,
-        expected_result: "result".into(),
-        report_addressee: "boards".into(),
-        expertise: vec!["ggz".into()],
-        region: None,
-        language: "nl".into(),
-        variant: ReviewVariant::Focused,
-        reviewers: 1,
-    }
 }
 
 fn rss_kib(pid: u32) -> Option<u64> {

@@ -136,3 +136,40 @@ pub fn init_logging() {
         let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
     }
 }
+
+/// A complete review request for tests and benchmarks: a mid-range review in Utrecht wanting
+/// jeugdbescherming and ggz, starting in a month, with `question` as its learning question.
+pub fn sample_request(question: &str) -> samenloop_protocol::ReviewRequest {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let today = samenloop_protocol::UnixTime(now).date().days_since_epoch();
+    let day = |n: i64| samenloop_protocol::CalendarDate::from_days_since_epoch(today + n);
+    use samenloop_protocol::{InvolvedOrganisation, OrganisationKind, ReviewRequest, ReviewVariant};
+    ReviewRequest {
+        reason: "A serious incident after five placements in two years".into(),
+        learning_question: question.into(),
+        period_from: day(-700),
+        period_until: day(-30),
+        organisations: vec![
+            InvolvedOrganisation { name: "GI Midden-Nederland".into(), kind: OrganisationKind::ChildProtection },
+            InvolvedOrganisation { name: "Jeugdzorg Utrecht".into(), kind: OrganisationKind::YouthCare },
+        ],
+        municipality: "Utrecht, aware and supportive".into(),
+        inspectorate: "Reported to the inspectorate".into(),
+        context: "No disciplinary investigations".into(),
+        available_information: "Case files".into(),
+        family_involvement: "The mother is willing to take part".into(),
+        privacy: "Consent obtained".into(),
+        desired_start: day(30),
+        desired_end: day(200),
+        contact: "J. de Vries, 030-0000000".into(),
+        costs: "Municipality pays".into(),
+        budget_hours: 100,
+        expected_result: "Concrete improvements in the chain".into(),
+        report_addressee: "The boards of the organisations".into(),
+        expertise: vec!["jeugdbescherming".into(), "ggz".into()],
+        region: Some("Utrecht".into()),
+        language: "nl".into(),
+        variant: ReviewVariant::MidRange,
+        reviewers: 2,
+    }
+}

@@ -6,49 +6,14 @@ use std::time::Duration;
 
 use samenloop_node::api::types::ProfileUpdate;
 use samenloop_protocol::referral::{Answer, ReferralState};
-use samenloop_protocol::{
-    Affiliation, Exclusion, InvolvedOrganisation, OrganisationKind, PeerId, ReviewRequest, ReviewVariant, UnixTime,
-};
-use samenloop_tests::{TestNode, all_hold, temp_root, wait_for};
+use samenloop_protocol::{Affiliation, Exclusion, PeerId, UnixTime};
+use samenloop_tests::{TestNode, all_hold, sample_request as request, temp_root, wait_for};
 
 const LIMIT: Duration = Duration::from_secs(10);
 const CANARY: &str = "canary-5e1f0c27-did-the-chain-see-the-child";
 
 fn now() -> UnixTime {
     UnixTime(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs())
-}
-
-fn request(question: &str) -> ReviewRequest {
-    let today = now().date().days_since_epoch();
-    let day = |n: i64| samenloop_protocol::CalendarDate::from_days_since_epoch(today + n);
-    ReviewRequest {
-        reason: "A serious incident after five placements in two years".into(),
-        learning_question: question.into(),
-        period_from: day(-700),
-        period_until: day(-30),
-        organisations: vec![
-            InvolvedOrganisation { name: "GI Midden-Nederland".into(), kind: OrganisationKind::ChildProtection },
-            InvolvedOrganisation { name: "Jeugdzorg Utrecht".into(), kind: OrganisationKind::YouthCare },
-        ],
-        municipality: "Utrecht, aware and supportive".into(),
-        inspectorate: "Reported to the inspectorate".into(),
-        context: "No disciplinary investigations".into(),
-        available_information: "Case files".into(),
-        family_involvement: "The mother is willing to take part".into(),
-        privacy: "Consent obtained".into(),
-        desired_start: day(30),
-        desired_end: day(200),
-        contact: "J. de Vries, 030-0000000".into(),
-        costs: "Municipality pays".into(),
-        budget_hours: 100,
-        expected_result: "Concrete improvements in the chain".into(),
-        report_addressee: "The boards of the organisations".into(),
-        expertise: vec!["jeugdbescherming".into(), "ggz".into()],
-        region: Some("Utrecht".into()),
-        language: "nl".into(),
-        variant: ReviewVariant::MidRange,
-        reviewers: 2,
-    }
 }
 
 fn profile(name: &str, tags: &[&str], region: &str) -> ProfileUpdate {
