@@ -27,7 +27,7 @@ pub fn home(flag: Option<PathBuf>) -> anyhow::Result<Home> {
 }
 
 /// Prints `text` as is, or `value` as JSON.
-fn print_either<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) -> anyhow::Result<()> {
+pub(crate) fn print_either<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) -> anyhow::Result<()> {
     if json {
         print_json(value)
     } else {

@@ -13,9 +13,9 @@ use samenloop_protocol::{
     CalendarDate, FieldProblem, InvolvedOrganisation, MatchResult, ReviewRequest, ReviewVariant, expertise,
 };
 use serde::Deserialize;
-use serde::Serialize;
 
 use crate::args::{CallCommand, ReferralCommand, RequestCommand, RequestNewArgs};
+use crate::commands::print_either as print;
 
 /// The fields of `request new --from FILE`, all optional so flags can complete or override them.
 #[derive(Debug, Default, Deserialize)]
@@ -140,15 +140,6 @@ fn build_request(args: &RequestNewArgs) -> anyhow::Result<ReviewRequest> {
         bail!("the request is incomplete or invalid:\n{}", lines.join("\n"));
     }
     Ok(request)
-}
-
-fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) -> anyhow::Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(value)?);
-    } else {
-        print!("{}", text(value));
-    }
-    Ok(())
 }
 
 fn state_text(s: &ReferralState) -> String {
