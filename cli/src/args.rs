@@ -51,6 +51,9 @@ pub enum Command {
     /// Referrals you received (for reviewers): read, accept, decline.
     #[command(subcommand)]
     Referral(ReferralCommand),
+    /// Cases you work on: the end-to-end-encrypted analysis and notes, shared with co-reviewers.
+    #[command(subcommand)]
+    Case(crate::cases::CaseCmd),
     /// List the documented expertise vocabulary.
     Expertise {
         /// Print JSON.

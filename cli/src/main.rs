@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod args;
+mod cases;
 mod commands;
 mod demo;
 mod passphrase;
@@ -50,6 +51,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Request(c) => requests::request(&home, c),
                 Command::Referral(c) => requests::referral(&home, c),
                 Command::Call(c) => requests::call(&home, c),
+                Command::Case(c) => cases::case(&home, c),
                 Command::Demo | Command::Expertise { .. } => unreachable!("handled above"),
             }
         }

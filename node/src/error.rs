@@ -17,6 +17,9 @@ pub enum NodeError {
     /// The operation needs a published profile first.
     #[error("this node has not published a profile yet: run `samenloop profile set --name NAME ...`")]
     NoProfile,
+    /// This node's role does not allow the operation.
+    #[error("{0}")]
+    Forbidden(String),
     /// Storage failed (disk full, I/O error); nothing was published.
     #[error("storage: {0}")]
     Storage(String),
@@ -33,6 +36,7 @@ impl NodeError {
             NodeError::BadRequest(_) => "bad-request",
             NodeError::NotFound(_) => "not-found",
             NodeError::NoProfile => "no-profile",
+            NodeError::Forbidden(_) => "forbidden",
             NodeError::Storage(_) => "storage",
             NodeError::Stopped => "stopped",
         }

@@ -15,6 +15,8 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod cases;
+pub mod casework;
 pub mod config;
 mod error;
 pub mod home;

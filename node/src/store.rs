@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use samenloop_protocol::case::{CaseId, DocKind};
 use samenloop_protocol::{PeerId, Profile, SignedProfile};
 
 /// PeerId bytes -> signed profile bytes.
@@ -26,6 +27,17 @@ const REFERRALS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("referrals
 const CALLS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("calls");
 /// Interests this reviewer sent: call id -> sealed JSON.
 const INTERESTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("interests");
+
+/// Case ledgers: case id (16) || op seq (8, big-endian) -> the signed operation, sealed with the vault
+/// (membership is confidential metadata).
+const CASE_LEDGER: TableDefinition<&[u8], &[u8]> = TableDefinition::new("case_ledger");
+/// Sealed bundles: case (16) || document (1) || author (32) || seq (8) -> bundle bytes (encrypted under the
+/// document's epoch key; stored exactly as received so they can be served and re-verified).
+const CASE_BUNDLES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("case_bundles");
+/// Signed heads, same key as the bundle they cover.
+const CASE_HEADS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("case_heads");
+/// The latest snapshot of each document: case (16) || document (1) -> sealed, signed snapshot.
+const CASE_SNAPSHOTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("case_snapshots");
 
 /// A table of confidential records, sealed with the node's vault before they reach the database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,9 +127,18 @@ impl Store {
             txn.open_table(REFERRALS)?;
             txn.open_table(CALLS)?;
             txn.open_table(INTERESTS)?;
+            txn.open_table(CASE_LEDGER)?;
+            txn.open_table(CASE_BUNDLES)?;
+            txn.open_table(CASE_HEADS)?;
+            txn.open_table(CASE_SNAPSHOTS)?;
             Ok(())
         })?;
         Ok(store)
+    }
+
+    /// An error naming this database and a stored value that does not read (left in place).
+    pub fn corrupt(&self, what: &'static str, detail: String) -> StoreError {
+        StoreError::Corrupt { path: self.path.clone(), what, detail }
     }
 
     fn access(&self, e: impl std::fmt::Display) -> StoreError {
@@ -305,4 +326,133 @@ impl Store {
             Ok(())
         })
     }
+
+    // ---- cases ----------------------------------------------------------------------------------------
+
+    /// Every row whose key starts with `prefix`, in key order.
+    fn prefixed(&self, table: TableDefinition<&[u8], &[u8]>, prefix: &[u8]) -> Result<Vec<StoredProfile>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.access(e))?;
+        let t = txn.open_table(table).map_err(|e| self.access(e))?;
+        let mut out = Vec::new();
+        for row in t.range(prefix..).map_err(|e| self.access(e))? {
+            let (k, v) = row.map_err(|e| self.access(e))?;
+            if !k.value().starts_with(prefix) {
+                break;
+            }
+            out.push((k.value().to_vec(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// The ids of every case with a ledger here.
+    pub fn case_ids(&self) -> Result<Vec<CaseId>, StoreError> {
+        let mut ids: Vec<CaseId> = Vec::new();
+        for (k, _) in self.rows(CASE_LEDGER)? {
+            if let Ok(id) = <[u8; 16]>::try_from(&k[..k.len().min(16)])
+                && ids.last() != Some(&CaseId(id))
+            {
+                ids.push(CaseId(id));
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Appends ledger operations (already sealed by the caller) from position `from`, durably.
+    pub fn put_ledger_ops(&self, case: &CaseId, from: u64, sealed_ops: &[Vec<u8>]) -> Result<(), StoreError> {
+        self.write(|txn| {
+            let mut t = txn.open_table(CASE_LEDGER)?;
+            for (i, op) in sealed_ops.iter().enumerate() {
+                t.insert(ledger_key(case, from + i as u64).as_slice(), op.as_slice())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// A case's sealed ledger operations in order, with their keys (the vault binds each to its key).
+    pub fn ledger_ops(&self, case: &CaseId) -> Result<Vec<StoredProfile>, StoreError> {
+        self.prefixed(CASE_LEDGER, &case.0)
+    }
+
+    /// Stores a verified run of one author's bundles and the head covering its last bundle, in one durable
+    /// transaction: a crash never leaves bundles without the head that lets them be served.
+    pub fn put_run(
+        &self,
+        case: &CaseId,
+        doc: DocKind,
+        author: &[u8; 32],
+        bundles: &[(u64, &[u8])],
+        head: (u64, &[u8]),
+    ) -> Result<(), StoreError> {
+        self.write(|txn| {
+            let mut t = txn.open_table(CASE_BUNDLES)?;
+            for (seq, bytes) in bundles {
+                t.insert(bundle_key(case, doc, author, *seq).as_slice(), *bytes)?;
+            }
+            txn.open_table(CASE_HEADS)?.insert(bundle_key(case, doc, author, head.0).as_slice(), head.1)?;
+            Ok(())
+        })
+    }
+
+    /// One document's bundles (key, bytes) in (author, seq) order.
+    pub fn bundles(&self, case: &CaseId, doc: DocKind) -> Result<Vec<StoredProfile>, StoreError> {
+        self.prefixed(CASE_BUNDLES, &doc_prefix(case, doc))
+    }
+
+    /// One document's signed heads (key, bytes) in (author, seq) order.
+    pub fn heads(&self, case: &CaseId, doc: DocKind) -> Result<Vec<StoredProfile>, StoreError> {
+        self.prefixed(CASE_HEADS, &doc_prefix(case, doc))
+    }
+
+    /// Replaces a document's snapshot and drops the bundles and heads it covers, in one durable transaction.
+    pub fn put_snapshot(
+        &self,
+        case: &CaseId,
+        doc: DocKind,
+        snapshot: &[u8],
+        covers: &[([u8; 32], u64)],
+    ) -> Result<(), StoreError> {
+        let prefix = doc_prefix(case, doc);
+        self.write(|txn| {
+            txn.open_table(CASE_SNAPSHOTS)?.insert(prefix.as_slice(), snapshot)?;
+            for table in [CASE_BUNDLES, CASE_HEADS] {
+                let mut t = txn.open_table(table)?;
+                for (author, seq) in covers {
+                    let from = bundle_key(case, doc, author, 0);
+                    let to = bundle_key(case, doc, author, seq.saturating_add(1));
+                    t.retain_in(from.as_slice()..to.as_slice(), |_, _| false)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// A document's snapshot, if one is stored.
+    pub fn snapshot(&self, case: &CaseId, doc: DocKind) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.access(e))?;
+        let t = txn.open_table(CASE_SNAPSHOTS).map_err(|e| self.access(e))?;
+        Ok(t.get(doc_prefix(case, doc).as_slice()).map_err(|e| self.access(e))?.map(|v| v.value().to_vec()))
+    }
+}
+
+fn ledger_key(case: &CaseId, seq: u64) -> [u8; 24] {
+    let mut k = [0u8; 24];
+    k[..16].copy_from_slice(&case.0);
+    k[16..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn doc_prefix(case: &CaseId, doc: DocKind) -> [u8; 17] {
+    let mut k = [0u8; 17];
+    k[..16].copy_from_slice(&case.0);
+    k[16] = doc.byte();
+    k
+}
+
+/// The key of a bundle or head: case || document || author || seq (big-endian, so keys sort by seq).
+pub fn bundle_key(case: &CaseId, doc: DocKind, author: &[u8; 32], seq: u64) -> [u8; 57] {
+    let mut k = [0u8; 57];
+    k[..17].copy_from_slice(&doc_prefix(case, doc));
+    k[17..49].copy_from_slice(author);
+    k[49..].copy_from_slice(&seq.to_be_bytes());
+    k
 }

@@ -48,6 +48,8 @@ pub enum RecordKind {
     Call = 6,
     /// A reviewer's interest in a call.
     Interest = 7,
+    /// An operation of a case's membership ledger ([`crate::case`]).
+    CaseOp = 8,
 }
 
 impl RecordKind {
@@ -60,6 +62,7 @@ impl RecordKind {
             5 => Some(RecordKind::Withdrawal),
             6 => Some(RecordKind::Call),
             7 => Some(RecordKind::Interest),
+            8 => Some(RecordKind::CaseOp),
             _ => None,
         }
     }

@@ -19,18 +19,24 @@
 
 mod accreditation;
 pub mod analysis;
+pub mod bundle;
 pub mod call;
+pub mod case;
 mod catchup;
 mod directory;
+pub mod doc_log;
+mod document;
 mod envelope;
 pub mod expertise;
 pub mod history;
 mod identity;
 mod matching;
+pub mod notes;
 mod profile;
 pub mod referral;
 mod request;
 pub mod sealed;
+pub mod sync;
 mod time;
 
 pub use accreditation::{

@@ -40,6 +40,7 @@ impl From<NodeError> for ApiError {
             NodeError::InvalidProfile(_) => StatusCode::UNPROCESSABLE_ENTITY,
             NodeError::BadRequest(_) => StatusCode::BAD_REQUEST,
             NodeError::NotFound(_) | NodeError::NoProfile => StatusCode::NOT_FOUND,
+            NodeError::Forbidden(_) => StatusCode::FORBIDDEN,
             NodeError::Storage(_) => StatusCode::INSUFFICIENT_STORAGE,
             NodeError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
         };
@@ -86,6 +87,17 @@ fn router(state: ApiState) -> Router {
                     Ok::<_, ApiError>(Json(s.client.set_profile(update).await?))
                 },
             ),
+        )
+        .route(
+            "/v1/cases",
+            post(|State(s): State<ApiState>, body: Bytes| async move {
+                let command: crate::casework::CaseCommand = parse(&body)?;
+                Ok::<_, ApiError>(Json(s.client.case(command).await?))
+            }),
+        )
+        .route(
+            "/v1/sync/stats",
+            get(|State(s): State<ApiState>| async move { Ok::<_, ApiError>(Json(s.client.sync_stats().await?)) }),
         )
         .route(
             "/v1/profiles/{peer}",

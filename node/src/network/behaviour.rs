@@ -11,6 +11,7 @@ use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::{NetworkBehaviour, behaviour::toggle::Toggle};
 use libp2p::{StreamProtocol, allow_block_list, identify, mdns, ping};
 use samenloop_protocol::referral::{ReferralMessage, ReferralReply};
+use samenloop_protocol::sync::{MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES, SyncRequest, SyncResponse};
 use samenloop_protocol::{CatchUpRequest, CatchUpResponse, MAX_PROFILE_BYTES};
 use sha2::{Digest, Sha256};
 
@@ -22,6 +23,8 @@ pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/samenloop/kad/1.0
 pub const CATCH_UP_PROTOCOL: StreamProtocol = StreamProtocol::new("/samenloop/directory/1");
 /// Direct delivery of referrals, answers and withdrawals.
 pub const REFERRAL_PROTOCOL: StreamProtocol = StreamProtocol::new("/samenloop/referral/1");
+/// Case document sync between members.
+pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/samenloop/sync/1");
 /// The gossip topic for anonymised calls for reviewers.
 pub const CALL_TOPIC: &str = "samenloop/calls/1";
 /// The one gossip topic for profiles. Coarse on purpose: gossipsub caps topics per peer.
@@ -39,6 +42,7 @@ pub(crate) struct Behaviour {
     pub mdns: Toggle<mdns::tokio::Behaviour>,
     pub catch_up: request_response::cbor::Behaviour<CatchUpRequest, CatchUpResponse>,
     pub referral: request_response::cbor::Behaviour<ReferralMessage, ReferralReply>,
+    pub sync: request_response::cbor::Behaviour<SyncRequest, SyncResponse>,
 }
 
 /// A problem building the behaviour (bad static configuration; not caused by input).
@@ -112,6 +116,15 @@ impl Behaviour {
             request_response::Config::default().with_request_timeout(Duration::from_secs(20)),
         );
 
+        let sync_codec = request_response::cbor::codec::Codec::<SyncRequest, SyncResponse>::default()
+            .set_request_size_maximum(MAX_SYNC_REQUEST_BYTES)
+            .set_response_size_maximum(MAX_SYNC_RESPONSE_BYTES);
+        let sync = request_response::Behaviour::with_codec(
+            sync_codec,
+            [(SYNC_PROTOCOL, ProtocolSupport::Full)],
+            request_response::Config::default().with_request_timeout(Duration::from_secs(60)),
+        );
+
         Ok(Behaviour {
             blocked,
             identify: identify::Behaviour::new(identify::Config::new(IDENTIFY_VERSION.into(), key.public())),
@@ -121,6 +134,7 @@ impl Behaviour {
             mdns,
             catch_up,
             referral,
+            sync,
         })
     }
 }

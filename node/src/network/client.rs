@@ -62,6 +62,20 @@ pub(crate) enum Command {
     },
     Withdraw(String, Reply<RequestRecord>),
     Referrals(Reply<Vec<ReceivedReferral>>),
+    Case(crate::casework::CaseCommand, Reply<serde_json::Value>),
+    SyncStats(Reply<super::casework::SyncStats>),
+    #[cfg(feature = "test-support")]
+    Partition {
+        peer: PeerId,
+        blocked: bool,
+        reply: Reply<()>,
+    },
+    #[cfg(feature = "test-support")]
+    RawSync {
+        peer: PeerId,
+        request: samenloop_protocol::sync::SyncRequest,
+        reply: Reply<samenloop_protocol::sync::SyncResponse>,
+    },
     Referral(String, Reply<ReferralView>),
     AnswerReferral(String, Answer, Reply<ReceivedReferral>),
     PostCall(String, Option<ReviewTheme>, Reply<CallView>),
@@ -191,6 +205,32 @@ impl Client {
     /// Referrals this node received.
     pub async fn referrals(&self) -> Result<Vec<ReceivedReferral>, NodeError> {
         self.ask(Command::Referrals).await
+    }
+
+    /// Runs a case command (see [`crate::casework::CaseCommand`]); the answer is its JSON view.
+    pub async fn case(&self, command: crate::casework::CaseCommand) -> Result<serde_json::Value, NodeError> {
+        self.ask(|r| Command::Case(command, r)).await
+    }
+
+    /// What case sync refused so far.
+    pub async fn sync_stats(&self) -> Result<super::casework::SyncStats, NodeError> {
+        self.ask(Command::SyncStats).await
+    }
+
+    /// Test support: cuts (or restores) all traffic with `peer`, to simulate members working apart.
+    #[cfg(feature = "test-support")]
+    pub async fn partition(&self, peer: PeerId, blocked: bool) -> Result<(), NodeError> {
+        self.ask(|reply| Command::Partition { peer, blocked, reply }).await
+    }
+
+    /// Test support: sends a sync request as a (possibly misbehaving) peer would, and returns the answer.
+    #[cfg(feature = "test-support")]
+    pub async fn raw_sync(
+        &self,
+        peer: PeerId,
+        request: samenloop_protocol::sync::SyncRequest,
+    ) -> Result<samenloop_protocol::sync::SyncResponse, NodeError> {
+        self.ask(|reply| Command::RawSync { peer, request, reply }).await
     }
 
     /// One received referral with its request opened.

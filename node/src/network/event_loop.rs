@@ -95,6 +95,16 @@ pub(crate) struct EventLoop {
     pub(super) interests: std::collections::BTreeMap<String, crate::reviews::SentInterest>,
     /// The gossip topic for calls.
     pub(super) call_topic: IdentTopic,
+    /// The cases this node is a member of.
+    pub(super) cases: crate::cases::CaseBook,
+    /// Sync requests in flight.
+    pub(super) sync_in_flight: HashMap<OutboundRequestId, super::casework::SyncInFlight>,
+    /// What sync refused, for the status view and tests.
+    pub(super) sync_stats: super::casework::SyncStats,
+    /// When connected members were last pulled from.
+    pub(super) last_case_pull: Option<Instant>,
+    /// Announces cases whose documents changed (for waiting clients and tests).
+    pub(super) case_events: broadcast::Sender<samenloop_protocol::case::CaseId>,
 }
 
 impl EventLoop {
@@ -130,6 +140,10 @@ impl EventLoop {
             .filter_map(|b| samenloop_protocol::call::verify_call(&b, now()).ok())
             .map(|c| (hex::encode(c.record.call_id), c))
             .collect();
+        let cases = crate::cases::CaseBook::load(&store, &vault, &identity).map_err(|e| match e {
+            crate::cases::CaseError::Store(s) => s,
+            other => store.corrupt("case", other.to_string()),
+        })?;
         Ok(EventLoop {
             swarm,
             commands,
@@ -159,6 +173,11 @@ impl EventLoop {
             calls,
             interests,
             call_topic: IdentTopic::new(super::behaviour::CALL_TOPIC),
+            cases,
+            sync_in_flight: HashMap::new(),
+            sync_stats: super::casework::SyncStats::default(),
+            last_case_pull: None,
+            case_events: broadcast::channel(256).0,
         })
     }
 
@@ -190,7 +209,10 @@ impl EventLoop {
                     }
                 },
                 _ = tick.tick() => self.on_tick(),
-                _ = delivery_tick.tick() => self.on_delivery_tick(),
+                _ = delivery_tick.tick() => {
+                    self.on_delivery_tick();
+                    self.on_case_tick();
+                }
             }
         }
     }
@@ -564,6 +586,27 @@ impl EventLoop {
             Command::Withdraw(id, reply) => {
                 let _ = reply.send(self.withdraw(&id));
             }
+            Command::Case(command, reply) => {
+                let _ = reply.send(self.on_case_command(command));
+            }
+            #[cfg(feature = "test-support")]
+            Command::RawSync { peer, request, reply } => {
+                let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+                self.sync_in_flight.insert(id, super::casework::SyncInFlight::Raw(reply));
+            }
+            Command::SyncStats(reply) => {
+                let _ = reply.send(Ok(self.sync_stats.clone()));
+            }
+            #[cfg(feature = "test-support")]
+            Command::Partition { peer, blocked, reply } => {
+                if blocked {
+                    self.swarm.behaviour_mut().blocked.block_peer(peer);
+                } else {
+                    self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+                    self.redial_at.remove(&peer);
+                }
+                let _ = reply.send(Ok(()));
+            }
             Command::Referrals(reply) => {
                 let _ = reply.send(Ok(self.referral_list()));
             }
@@ -625,6 +668,7 @@ impl EventLoop {
             SwarmEvent::ConnectionEstablished { peer_id, endpoint, .. } => {
                 self.redial_at.remove(&peer_id);
                 self.flush_deliveries(peer_id);
+                self.pull_from(peer_id);
                 debug!(%peer_id, addr = %endpoint.get_remote_address(), "connected");
                 if endpoint.is_dialer() {
                     self.swarm.behaviour_mut().kad.add_address(&peer_id, endpoint.get_remote_address().clone());
@@ -698,6 +742,7 @@ impl EventLoop {
             BehaviourEvent::Kad(event) => self.on_kad_event(event),
             BehaviourEvent::CatchUp(event) => self.on_catch_up_event(event),
             BehaviourEvent::Referral(event) => self.on_referral_event(event),
+            BehaviourEvent::Sync(event) => self.on_sync_event(event),
             _ => {}
         }
     }

@@ -4,6 +4,7 @@
 //! the event loop is the only owner of the swarm and the node's state, so no locks are needed.
 
 mod behaviour;
+mod casework;
 pub(crate) mod client;
 mod event_loop;
 mod referrals;

@@ -1,0 +1,377 @@
+//! `samenloop case ...`: the case documents, through the node's local API.
+//!
+//! Every entity command takes its fields as `--FIELD VALUE` pairs named as in the JSON view (`--set
+//! what="Home visit"` style is avoided: each kind has a small, documented set of flags), and sends them as a
+//! patch, so only the fields given change.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use samenloop_node::Home;
+use samenloop_node::api::client::ApiClient;
+use samenloop_node::casework::{CaseCommand, EntityKind, ExportFormat};
+use samenloop_protocol::case::{CaseId, DocKind, Role};
+use serde_json::{Map, Value};
+
+use crate::commands::print_either;
+
+/// Case commands.
+#[derive(Debug, Subcommand)]
+pub enum CaseCmd {
+    /// Open a new case with you as lead reviewer.
+    Open {
+        /// The case's working title.
+        #[arg(long, required_unless_present = "referral")]
+        title: Option<String>,
+        /// An accepted referral: its learning question, period and organisations are carried over.
+        #[arg(long, value_name = "ID")]
+        referral: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List your cases.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a case.
+    Show {
+        /// The case id.
+        case: CaseId,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Invite a reviewer from the directory (lead only).
+    Invite {
+        /// The case id.
+        case: CaseId,
+        /// The reviewer's peer id.
+        peer: String,
+        /// Their role: co-reviewer (supervisor comes with the comments document).
+        #[arg(long, default_value = "co-reviewer")]
+        role: Role,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The members of a case.
+    Members {
+        /// The case id.
+        case: CaseId,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move the case to a step of the method (1-6).
+    Step {
+        /// The case id.
+        case: CaseId,
+        /// The step, 1-6.
+        step: u64,
+        /// When (YYYY-MM-DD; today if absent).
+        #[arg(long)]
+        date: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The integrated timeline: add, edit, remove, list.
+    #[command(subcommand)]
+    Timeline(EntityCmd),
+    /// Key practice episodes.
+    #[command(subcommand)]
+    Episode(EntityCmd),
+    /// Contributing factors.
+    #[command(subcommand)]
+    Factor(EntityCmd),
+    /// Findings.
+    #[command(subcommand)]
+    Finding(EntityCmd),
+    /// Recommendations.
+    #[command(subcommand)]
+    Recommendation(EntityCmd),
+    /// Participants (by pseudonym).
+    #[command(subcommand)]
+    Participant(EntityCmd),
+    /// Sources.
+    #[command(subcommand)]
+    Source(EntityCmd),
+    /// Interview notes and file extracts (reviewers only).
+    #[command(subcommand)]
+    Note(EntityCmd),
+    /// Write the decrypted document to a file.
+    Export {
+        /// The case id.
+        case: CaseId,
+        /// Which document.
+        #[arg(long, default_value = "analysis")]
+        doc: DocKind,
+        /// automerge (loads in any Automerge implementation) or json.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Where to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Operations on one kind of entity.
+#[derive(Debug, Subcommand)]
+pub enum EntityCmd {
+    /// Add one; prints its id.
+    Add(EntityArgs),
+    /// Change the given fields of one.
+    Edit {
+        /// Its id.
+        #[arg(long)]
+        id: String,
+        #[command(flatten)]
+        args: EntityArgs,
+    },
+    /// Remove one.
+    Remove {
+        /// The case id.
+        case: CaseId,
+        /// Its id.
+        #[arg(long)]
+        id: String,
+    },
+    /// List them (the timeline in time order).
+    List {
+        /// The case id.
+        case: CaseId,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The fields of an entity, as `--field NAME=VALUE` pairs plus the common ones as flags.
+#[derive(Debug, Args)]
+pub struct EntityArgs {
+    /// The case id.
+    pub case: CaseId,
+    /// A field as NAME=VALUE (names as in the JSON view, e.g. what, known_then, decision, date, precision,
+    /// actor, agency, title, appraisal, level, description, text, addressee). Repeatable. Lists take
+    /// comma-separated values; true/false for flags.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Shorthand for --set date=VALUE.
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Shorthand for --set what=VALUE (timeline).
+    #[arg(long)]
+    pub what: Option<String>,
+    /// Shorthand for --set title=VALUE.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Shorthand for --set text=VALUE.
+    #[arg(long)]
+    pub text: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const LIST_FIELDS: [&str; 5] = ["sources", "timeline_entries", "episodes", "themes", "questions"];
+const BOOL_FIELDS: [&str; 2] = ["contested", "good_practice"];
+
+impl EntityArgs {
+    fn fields(&self) -> anyhow::Result<Map<String, Value>> {
+        let mut out = Map::new();
+        for (k, v) in [("date", &self.date), ("what", &self.what), ("title", &self.title), ("text", &self.text)] {
+            if let Some(v) = v {
+                out.insert(k.to_string(), Value::String(v.clone()));
+            }
+        }
+        for pair in &self.set {
+            let Some((k, v)) = pair.split_once('=') else {
+                anyhow::bail!("--set `{pair}`: expected NAME=VALUE");
+            };
+            let k = k.trim().replace('-', "_");
+            let value = if LIST_FIELDS.contains(&k.as_str()) {
+                Value::Array(
+                    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.into())).collect(),
+                )
+            } else if BOOL_FIELDS.contains(&k.as_str()) {
+                Value::Bool(v.parse().map_err(|_| anyhow::anyhow!("--set {k}: expected true or false"))?)
+            } else if v.is_empty() && k.contains("date") || k.starts_with("period") && v.is_empty() {
+                Value::Null
+            } else {
+                Value::String(v.to_string())
+            };
+            out.insert(k, value);
+        }
+        Ok(out)
+    }
+}
+
+fn render_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        Value::Array(a) => a.iter().map(render_value).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+fn render_entities(v: &Value) -> String {
+    let Value::Array(items) = v else { return format!("{v}\n") };
+    if items.is_empty() {
+        return "(none)\n".into();
+    }
+    let mut out = String::new();
+    for item in items {
+        let Value::Object(o) = item else { continue };
+        let id = o.get("id").map(render_value).unwrap_or_default();
+        let head = ["date", "title", "pseudonym", "addressee", "level"]
+            .iter()
+            .filter_map(|k| o.get(*k).filter(|v| !v.is_null()).map(render_value))
+            .collect::<Vec<_>>()
+            .join("  ");
+        out.push_str(&format!("{id}  {head}\n"));
+        for (k, v) in o {
+            if k == "id"
+                || matches!(v, Value::Null)
+                || v.as_str() == Some("")
+                || v.as_array().is_some_and(Vec::is_empty)
+            {
+                continue;
+            }
+            if ["date", "title", "pseudonym", "addressee", "level"].contains(&k.as_str()) {
+                continue;
+            }
+            out.push_str(&format!("    {k}: {}\n", render_value(v)));
+        }
+    }
+    out
+}
+
+fn render_summary(v: &Value) -> String {
+    let get = |k: &str| v.get(k).map(render_value).unwrap_or_default();
+    let mut out = format!(
+        "{}  {}\n    role: {}  step: {}  members: {}  timeline entries: {}\n",
+        get("id"),
+        get("title"),
+        get("role"),
+        get("step"),
+        get("members"),
+        get("timeline_entries")
+    );
+    if let Some(Value::Object(s)) = v.get("scope") {
+        if let Some(q) = s.get("learning_question").and_then(Value::as_str).filter(|q| !q.is_empty()) {
+            out.push_str(&format!("    learning question: {q}\n"));
+        }
+        if let Some(o) = s.get("organisations").filter(|o| o.as_array().is_some_and(|a| !a.is_empty())) {
+            out.push_str(&format!("    organisations: {}\n", render_value(o)));
+        }
+    }
+    if let Some(Value::Object(docs)) = v.get("documents") {
+        for (d, state) in docs {
+            out.push_str(&format!("    {d}: {}\n", render_value(state)));
+        }
+    }
+    out
+}
+
+fn entity_command(kind: EntityKind, cmd: EntityCmd) -> anyhow::Result<(CaseCommand, bool)> {
+    Ok(match cmd {
+        EntityCmd::Add(a) => (CaseCommand::Add { case: a.case, entity: kind, fields: a.fields()? }, a.json),
+        EntityCmd::Edit { id, args } => {
+            let fields = args.fields()?;
+            if fields.is_empty() {
+                anyhow::bail!("nothing to change: give at least one --set NAME=VALUE");
+            }
+            (CaseCommand::Edit { case: args.case, entity: kind, id, fields }, args.json)
+        }
+        EntityCmd::Remove { case, id } => (CaseCommand::Remove { case, entity: kind, id }, false),
+        EntityCmd::List { case, json } => (CaseCommand::ListEntities { case, entity: kind }, json),
+    })
+}
+
+/// Runs a `case` command against the local node.
+pub fn case(home: &Home, command: CaseCmd) -> anyhow::Result<()> {
+    let api = ApiClient::for_home(home)?;
+    let call = |c: &CaseCommand| -> anyhow::Result<Value> { Ok(api.post("/v1/cases", c)?) };
+    let (kind, cmd) = match command {
+        CaseCmd::Open { title, referral, json } => {
+            let v = call(&CaseCommand::Open { title, referral })?;
+            return print_either(json, &v, render_summary);
+        }
+        CaseCmd::List { json } => {
+            let v = call(&CaseCommand::List)?;
+            return print_either(json, &v, |v| match v {
+                Value::Array(a) if a.is_empty() => "no cases\n".into(),
+                Value::Array(a) => a.iter().map(render_summary).collect(),
+                other => format!("{other}\n"),
+            });
+        }
+        CaseCmd::Show { case, json } => {
+            let v = call(&CaseCommand::Show { case })?;
+            return print_either(json, &v, render_summary);
+        }
+        CaseCmd::Invite { case, peer, role, json } => {
+            let v = call(&CaseCommand::Invite { case, peer, role })?;
+            return print_either(json, &v, |v| {
+                format!("invited {} as {}\n", render_value(&v["member"]), render_value(&v["role"]))
+            });
+        }
+        CaseCmd::Members { case, json } => {
+            let v = call(&CaseCommand::Members { case })?;
+            return print_either(json, &v, |v| {
+                let Value::Array(a) = v else { return format!("{v}\n") };
+                a.iter()
+                    .map(|m| {
+                        format!(
+                            "{}  {}  {}\n",
+                            render_value(&m["role"]),
+                            render_value(&m["peer"]),
+                            render_value(&m["name"])
+                        )
+                    })
+                    .collect()
+            });
+        }
+        CaseCmd::Step { case, step, date, json } => {
+            let date = date.map(|d| d.parse()).transpose().map_err(|e| anyhow::anyhow!("--date: {e}"))?;
+            let v = call(&CaseCommand::Step { case, step, date })?;
+            return print_either(json, &v, |v| format!("step {} since {}\n", v["step"], render_value(&v["date"])));
+        }
+        CaseCmd::Export { case, doc, format, out } => {
+            let format = match format.as_str() {
+                "automerge" => ExportFormat::Automerge,
+                "json" => ExportFormat::Json,
+                other => anyhow::bail!("--format `{other}`: expected automerge or json"),
+            };
+            let v = call(&CaseCommand::Export { case, doc, format })?;
+            let bytes = match format {
+                ExportFormat::Automerge => {
+                    let hex_text =
+                        v["automerge_hex"].as_str().ok_or_else(|| anyhow::anyhow!("the node sent no document"))?;
+                    hex::decode(hex_text).map_err(|_| anyhow::anyhow!("the node sent malformed hex"))?
+                }
+                ExportFormat::Json => serde_json::to_vec_pretty(&v)?,
+            };
+            std::fs::write(&out, &bytes).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+            println!("wrote {} ({} bytes)", out.display(), bytes.len());
+            return Ok(());
+        }
+        CaseCmd::Timeline(c) => (EntityKind::Timeline, c),
+        CaseCmd::Episode(c) => (EntityKind::Episode, c),
+        CaseCmd::Factor(c) => (EntityKind::Factor, c),
+        CaseCmd::Finding(c) => (EntityKind::Finding, c),
+        CaseCmd::Recommendation(c) => (EntityKind::Recommendation, c),
+        CaseCmd::Participant(c) => (EntityKind::Participant, c),
+        CaseCmd::Source(c) => (EntityKind::Source, c),
+        CaseCmd::Note(c) => (EntityKind::Note, c),
+    };
+    let (command, json) = entity_command(kind, cmd)?;
+    let v = call(&command)?;
+    match &command {
+        CaseCommand::ListEntities { .. } => print_either(json, &v, render_entities),
+        _ => print_either(json, &v, |v| format!("{}\n", render_value(v.get("id").or(v.get("removed")).unwrap_or(v)))),
+    }
+}

@@ -1,0 +1,842 @@
+//! The cases this node is a member of: their ledgers, document keys and document replicas, and the sync
+//! rules around them. No networking here: the event loop hands this module what arrived and sends what it
+//! returns, so every rule is exercised without a socket.
+//!
+//! Flow of a local edit: typed change on the replica -> `save_after` the heads before it -> one sealed bundle
+//! with a signed head -> stored durably -> pushed to connected members. Flow of a received run: verify (member,
+//! chain, signature, epoch, AEAD, actor of every change) -> store -> apply -> commit to the log. Nothing is
+//! applied that was not first stored, and nothing stored was not first verified.
+//!
+//! At rest: bundles and snapshots as sealed (under the epoch key), the ledger sealed with the vault, document
+//! keys only inside the ledger (sealed to this node's X25519 key). No plaintext of any document is written.
+
+use std::collections::{BTreeMap, HashMap};
+
+use samenloop_protocol::Identity;
+use samenloop_protocol::analysis::{AnalysisDoc, AnalysisError};
+use samenloop_protocol::bundle::{BundleError, BundleHeader, BundleKey, SealedBundle, SealedSnapshot, SignedHead};
+use samenloop_protocol::case::{CaseAction, CaseId, DocKind, EpochKey, KeyGrant, Ledger, LedgerError, Role};
+use samenloop_protocol::doc_log::{AuthorSeq, DocLog};
+use samenloop_protocol::notes::{NotesDoc, NotesError};
+use samenloop_protocol::sync::{DocVector, SYNC_PAGE_BYTES, SyncRefusal, SyncResponse, WireRun};
+use serde_bytes::ByteBuf;
+use tracing::{debug, warn};
+use zeroize::Zeroizing;
+
+use crate::keystore::random_bytes;
+use crate::store::{Store, StoreError};
+use crate::vault::Vault;
+
+/// After this many bundles applied to a document since its last snapshot, a new snapshot is made and the
+/// bundles it covers are dropped: it bounds what a new member downloads and what a restart replays.
+pub const SNAPSHOT_EVERY: usize = 256;
+
+const LEDGER_TABLE: &str = "case_ledger";
+
+/// Why a case operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    /// No such case here.
+    #[error("no case {0} on this node")]
+    UnknownCase(CaseId),
+    /// This node's role does not allow the operation.
+    #[error("{0}")]
+    NotAllowed(String),
+    /// The document has not arrived from the other members yet.
+    #[error("the {0} document of this case has not arrived from the other members yet")]
+    NotYetSynced(&'static str),
+    /// The document failed to decrypt or load locally; it is reported and left untouched on disk.
+    #[error("the {doc} document of case {case} cannot be read on this node: {reason}")]
+    Broken {
+        /// The case.
+        case: CaseId,
+        /// The document.
+        doc: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The edit itself is invalid (unknown entity, bad id, bad step).
+    #[error("{0}")]
+    Invalid(String),
+    /// The ledger refused an operation.
+    #[error("{0}")]
+    Ledger(#[from] LedgerError),
+    /// A bundle could not be made.
+    #[error("{0}")]
+    Bundle(#[from] BundleError),
+    /// Storage failed; nothing was changed in memory.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+impl From<AnalysisError> for CaseError {
+    fn from(e: AnalysisError) -> CaseError {
+        CaseError::Invalid(e.to_string())
+    }
+}
+
+impl From<NotesError> for CaseError {
+    fn from(e: NotesError) -> CaseError {
+        CaseError::Invalid(e.to_string())
+    }
+}
+
+/// A replica of one case document, typed by what it is.
+pub enum CaseDocument {
+    /// The analysis.
+    Analysis(AnalysisDoc),
+    /// The reviewers' notes.
+    Notes(NotesDoc),
+}
+
+impl CaseDocument {
+    fn blank(doc: DocKind, actor: &[u8]) -> Option<CaseDocument> {
+        match doc {
+            DocKind::Analysis => Some(CaseDocument::Analysis(AnalysisDoc::blank(actor))),
+            DocKind::Notes => Some(CaseDocument::Notes(NotesDoc::blank(actor))),
+            DocKind::Comments => None,
+        }
+    }
+
+    fn apply(&mut self, changes: &[u8]) -> Result<(), String> {
+        match self {
+            CaseDocument::Analysis(d) => d.apply(changes).map_err(|e| e.to_string()),
+            CaseDocument::Notes(d) => d.apply(changes).map_err(|e| e.to_string()),
+        }
+    }
+
+    fn heads(&mut self) -> Vec<samenloop_protocol::analysis::ChangeHash> {
+        match self {
+            CaseDocument::Analysis(d) => d.heads(),
+            CaseDocument::Notes(d) => d.heads(),
+        }
+    }
+
+    fn save_after(&mut self, heads: &[samenloop_protocol::analysis::ChangeHash]) -> Vec<u8> {
+        match self {
+            CaseDocument::Analysis(d) => d.save_after(heads),
+            CaseDocument::Notes(d) => d.save_after(heads),
+        }
+    }
+
+    fn rollback(&mut self) {
+        match self {
+            CaseDocument::Analysis(d) => d.rollback(),
+            CaseDocument::Notes(d) => d.rollback(),
+        }
+    }
+
+    /// The whole document in Automerge's format (loadable by any Automerge implementation).
+    pub fn save(&mut self) -> Vec<u8> {
+        match self {
+            CaseDocument::Analysis(d) => d.save(),
+            CaseDocument::Notes(d) => d.save(),
+        }
+    }
+
+    /// The document as JSON.
+    pub fn to_json(&self) -> Result<serde_json::Value, CaseError> {
+        match self {
+            CaseDocument::Analysis(d) => Ok(d.to_json()?),
+            CaseDocument::Notes(d) => Ok(d.to_json()?),
+        }
+    }
+
+    /// Whether any member's first change has arrived.
+    pub fn is_blank(&mut self) -> bool {
+        match self {
+            CaseDocument::Analysis(d) => d.is_blank(),
+            CaseDocument::Notes(d) => d.is_blank(),
+        }
+    }
+}
+
+/// One document of a case on this node.
+pub struct Replica {
+    /// Chain positions of every author.
+    pub log: DocLog,
+    /// The document.
+    pub doc: CaseDocument,
+    /// Bundles applied since the last snapshot.
+    since_snapshot: usize,
+    /// The last snapshot stored (made here or received), to serve to members who are behind it.
+    snapshot: Option<SealedSnapshot>,
+    /// Set when the stored document failed to decrypt or load: it is reported, never replaced.
+    pub broken: Option<String>,
+}
+
+/// A case on this node.
+pub struct CaseReplica {
+    /// The verified ledger.
+    pub ledger: Ledger,
+    /// Keys this node holds, by (document, epoch).
+    keys: HashMap<(DocKind, u32), (EpochKey, BundleKey)>,
+    /// The documents this node may read.
+    pub docs: BTreeMap<DocKind, Replica>,
+    /// The ledger length each peer was last seen to hold, so pushes carry only what a peer lacks.
+    pub peer_ledger: HashMap<[u8; 32], u64>,
+}
+
+impl CaseReplica {
+    fn key(&self, doc: DocKind, epoch: u32) -> Option<&BundleKey> {
+        self.keys.get(&(doc, epoch)).map(|(_, k)| k)
+    }
+
+    /// The docs `member` may read, with what this node holds of each.
+    fn vectors_for(&self, member: &[u8; 32]) -> Vec<DocVector> {
+        self.docs
+            .iter()
+            .filter(|(d, _)| self.ledger.can_read(member, **d))
+            .map(|(d, r)| DocVector { doc: *d, seqs: r.log.version_vector() })
+            .collect()
+    }
+
+    /// Opens every grant addressed to `identity` that is not held yet.
+    fn open_grants(&mut self, identity: &Identity) -> Result<(), CaseError> {
+        let me = identity.verifying_key().to_bytes();
+        let case = self.ledger.case();
+        let grants: Vec<KeyGrant> = self.ledger.grants_for(&me).cloned().collect();
+        for g in grants {
+            if self.keys.contains_key(&(g.doc, g.epoch)) {
+                continue;
+            }
+            let key = g.open(&case, identity.encryption_secret())?;
+            let bundle_key = BundleKey::derive(&key, &case, g.doc, g.epoch);
+            self.keys.insert((g.doc, g.epoch), (key, bundle_key));
+        }
+        Ok(())
+    }
+}
+
+/// The result of receiving something: a short reason for each refused run, and which documents changed.
+#[derive(Debug, Default)]
+pub struct Received {
+    /// One line per refused run, operation or snapshot, with the reason.
+    pub refused: Vec<String>,
+    /// Documents that changed.
+    pub changed: Vec<DocKind>,
+    /// The ledger grew (new members to sync with).
+    pub ledger_grew: bool,
+}
+
+/// All cases of this node.
+pub struct CaseBook {
+    me: [u8; 32],
+    /// Cases by id.
+    pub cases: BTreeMap<CaseId, CaseReplica>,
+}
+
+fn random_nonce() -> [u8; 24] {
+    random_bytes::<24>()
+}
+
+fn doc_name(doc: DocKind) -> &'static str {
+    doc.name()
+}
+
+impl CaseBook {
+    /// Loads every case from the store, verifying ledgers, chains and signatures as if received. A document
+    /// that does not decrypt or load is marked broken and left on disk; other documents and cases load.
+    pub fn load(store: &Store, vault: &Vault, identity: &Identity) -> Result<CaseBook, CaseError> {
+        let me = identity.verifying_key().to_bytes();
+        let mut book = CaseBook { me, cases: BTreeMap::new() };
+        for case in store.case_ids()? {
+            let mut ops = Vec::new();
+            for (k, sealed) in store.ledger_ops(&case)? {
+                let plain = vault.open(LEDGER_TABLE, &k, &sealed).map_err(|e| CaseError::Broken {
+                    case,
+                    doc: "ledger",
+                    reason: e.to_string(),
+                })?;
+                ops.push(plain.to_vec());
+            }
+            let ledger = Ledger::from_ops(case, &ops).map_err(|e| CaseError::Broken {
+                case,
+                doc: "ledger",
+                reason: e.to_string(),
+            })?;
+            let mut replica =
+                CaseReplica { ledger, keys: HashMap::new(), docs: BTreeMap::new(), peer_ledger: HashMap::new() };
+            if let Err(e) = replica.open_grants(identity) {
+                warn!(%case, "cannot open this node's document keys: {e}");
+            }
+            for doc in DocKind::ALL {
+                if !replica.ledger.can_read(&me, doc) {
+                    continue;
+                }
+                let Some(blank) = CaseDocument::blank(doc, &me) else { continue };
+                let mut r = Replica {
+                    log: DocLog::new(case, doc),
+                    doc: blank,
+                    since_snapshot: 0,
+                    snapshot: None,
+                    broken: None,
+                };
+                if let Err(reason) = load_replica(store, &replica, &mut r) {
+                    warn!(%case, doc = doc.name(), "document cannot be read: {reason}");
+                    r.broken = Some(reason);
+                }
+                replica.docs.insert(doc, r);
+            }
+            book.cases.insert(case, replica);
+        }
+        Ok(book)
+    }
+
+    /// This node's member key.
+    pub fn me(&self) -> [u8; 32] {
+        self.me
+    }
+
+    /// A case.
+    pub fn case(&self, id: &CaseId) -> Result<&CaseReplica, CaseError> {
+        self.cases.get(id).ok_or(CaseError::UnknownCase(*id))
+    }
+
+    /// Opens a new case with this node as lead: fresh keys for every document, the `Open` operation, and the
+    /// first bundle of each document (the analysis with `init` applied).
+    pub fn open_case(
+        &mut self,
+        store: &Store,
+        vault: &Vault,
+        identity: &Identity,
+        init: impl FnOnce(&mut AnalysisDoc) -> Result<(), AnalysisError>,
+    ) -> Result<CaseId, CaseError> {
+        let case = CaseId(random_bytes::<16>());
+        let me = self.me;
+        let mut grants = Vec::new();
+        for doc in DocKind::ALL {
+            let key = EpochKey(Zeroizing::new(random_bytes::<32>()));
+            grants.push(KeyGrant::seal(
+                &case,
+                doc,
+                1,
+                &me,
+                &identity.encryption_public(),
+                &key,
+                random_bytes::<32>(),
+                random_nonce(),
+            ));
+        }
+        let record = samenloop_protocol::case::CaseOpRecord {
+            case,
+            seq: 0,
+            prev: [0; 32],
+            at: crate::network::now(),
+            action: CaseAction::Open { x25519: identity.encryption_public(), grants },
+        };
+        let op = samenloop_protocol::case::sign_op(identity.signing_key(), &record)?;
+        let ledger = Ledger::from_ops(case, std::slice::from_ref(&op))?;
+        let mut analysis = AnalysisDoc::new("", &me)?;
+        init(&mut analysis)?;
+        let notes = NotesDoc::new(&me)?;
+        let mut replica =
+            CaseReplica { ledger, keys: HashMap::new(), docs: BTreeMap::new(), peer_ledger: HashMap::new() };
+        replica.open_grants(identity)?;
+        for (doc, content) in
+            [(DocKind::Analysis, CaseDocument::Analysis(analysis)), (DocKind::Notes, CaseDocument::Notes(notes))]
+        {
+            replica.docs.insert(
+                doc,
+                Replica { log: DocLog::new(case, doc), doc: content, since_snapshot: 0, snapshot: None, broken: None },
+            );
+        }
+        store.put_ledger_ops(&case, 0, &[vault.seal(LEDGER_TABLE, &ledger_key(&case, 0), &op)])?;
+        for doc in [DocKind::Analysis, DocKind::Notes] {
+            seal_own(store, identity, &mut replica, doc, |d| Ok(d.save_after(&[])))?;
+        }
+        self.cases.insert(case, replica);
+        Ok(case)
+    }
+
+    /// Adds a member (lead only): the `Invite` operation with their keys. Returns the signed operation.
+    pub fn invite(
+        &mut self,
+        store: &Store,
+        vault: &Vault,
+        identity: &Identity,
+        case: &CaseId,
+        (member, x25519, role): ([u8; 32], [u8; 32], Role),
+    ) -> Result<Vec<u8>, CaseError> {
+        let replica = self.cases.get_mut(case).ok_or(CaseError::UnknownCase(*case))?;
+        if replica.ledger.lead() != self.me {
+            return Err(CaseError::NotAllowed("only the lead reviewer changes a case's membership".into()));
+        }
+        let mut grants = Vec::new();
+        for doc in DocKind::ALL.into_iter().filter(|d| role.reads(*d)) {
+            let epoch = replica.ledger.current_epoch(doc).ok_or(CaseError::Invalid("no key for a document".into()))?;
+            let (key, _) = replica
+                .keys
+                .get(&(doc, epoch))
+                .ok_or_else(|| CaseError::NotAllowed("this node does not hold the document's key".into()))?;
+            grants.push(KeyGrant::seal(case, doc, epoch, &member, &x25519, key, random_bytes::<32>(), random_nonce()));
+        }
+        let op = replica.ledger.sign_next(
+            identity.signing_key(),
+            crate::network::now(),
+            CaseAction::Invite { member, role, x25519, grants },
+        )?;
+        let mut next = replica.ledger.clone();
+        next.append(&op)?;
+        let seq = next.len() - 1;
+        store.put_ledger_ops(case, seq, &[vault.seal(LEDGER_TABLE, &ledger_key(case, seq), &op)])?;
+        replica.ledger = next;
+        Ok(op)
+    }
+
+    /// Applies a local edit to one document and commits it as one bundle. Returns the edit's result and the
+    /// run to push (none if the edit changed nothing). A failed edit leaves the document as it was.
+    pub fn edit<T>(
+        &mut self,
+        store: &Store,
+        identity: &Identity,
+        case: &CaseId,
+        doc: DocKind,
+        f: impl FnOnce(&mut CaseDocument) -> Result<T, CaseError>,
+    ) -> Result<(T, Option<WireRun>), CaseError> {
+        let replica = self.cases.get_mut(case).ok_or(CaseError::UnknownCase(*case))?;
+        if !replica.ledger.can_write(&self.me, doc) {
+            return Err(CaseError::NotAllowed(format!("your role may not write the {} document", doc.name())));
+        }
+        let r = replica.docs.get_mut(&doc).ok_or(CaseError::NotYetSynced(doc_name(doc)))?;
+        if let Some(reason) = &r.broken {
+            return Err(CaseError::Broken { case: *case, doc: doc_name(doc), reason: reason.clone() });
+        }
+        if r.doc.is_blank() {
+            return Err(CaseError::NotYetSynced(doc_name(doc)));
+        }
+        let before = r.doc.heads();
+        let out = match f(&mut r.doc) {
+            Ok(out) => out,
+            Err(e) => {
+                r.doc.rollback();
+                return Err(e);
+            }
+        };
+        let run = seal_own(store, identity, replica, doc, |d| Ok(d.save_after(&before)))?;
+        Ok((out, run))
+    }
+
+    /// A pull request for `case`: what this node holds.
+    pub fn pull_request(&self, case: &CaseId) -> Option<samenloop_protocol::sync::SyncRequest> {
+        let replica = self.cases.get(case)?;
+        Some(samenloop_protocol::sync::SyncRequest::Pull {
+            case: *case,
+            ledger_len: replica.ledger.len(),
+            docs: replica.vectors_for(&self.me),
+        })
+    }
+
+    /// A push of `runs` to `peer`, carrying the ledger operations the peer was not seen to hold.
+    pub fn push_request(
+        &self,
+        case: &CaseId,
+        peer: &[u8; 32],
+        runs: Vec<WireRun>,
+    ) -> Option<samenloop_protocol::sync::SyncRequest> {
+        let replica = self.cases.get(case)?;
+        let from = replica.peer_ledger.get(peer).copied().unwrap_or(0).min(replica.ledger.len());
+        let ledger = replica.ledger.ops()[from as usize..].iter().map(|o| ByteBuf::from(o.clone())).collect();
+        Some(samenloop_protocol::sync::SyncRequest::Push {
+            case: *case,
+            ledger,
+            ledger_from: from,
+            ledger_len: replica.ledger.len(),
+            runs,
+        })
+    }
+
+    /// Members of `case` other than this node, and whether they may read `doc` (None: any document).
+    pub fn other_members(&self, case: &CaseId, doc: Option<DocKind>) -> Vec<[u8; 32]> {
+        let Some(replica) = self.cases.get(case) else { return Vec::new() };
+        replica
+            .ledger
+            .members()
+            .filter(|m| m.key != self.me && doc.is_none_or(|d| m.role.reads(d)))
+            .map(|m| m.key)
+            .collect()
+    }
+
+    /// Answers a pull from `peer`: ledger operations, snapshots and runs it lacks, for the documents it may
+    /// read; nothing at all to a non-member.
+    pub fn answer_pull(
+        &mut self,
+        store: &Store,
+        peer: &[u8; 32],
+        case: &CaseId,
+        ledger_len: u64,
+        docs: &[DocVector],
+    ) -> SyncResponse {
+        let Some(replica) = self.cases.get_mut(case) else {
+            return SyncResponse::Refused(SyncRefusal::UnknownCase);
+        };
+        if replica.ledger.member(peer).is_none() {
+            return SyncResponse::Refused(SyncRefusal::NotAMember);
+        }
+        replica.peer_ledger.insert(*peer, ledger_len.min(replica.ledger.len()));
+        let from = (ledger_len as usize).min(replica.ledger.ops().len());
+        let ledger = replica.ledger.ops()[from..].iter().map(|o| ByteBuf::from(o.clone())).collect();
+        let mut snapshots = Vec::new();
+        let mut runs = Vec::new();
+        let mut budget = SYNC_PAGE_BYTES;
+        let mut more = false;
+        for (doc, r) in &replica.docs {
+            if !replica.ledger.can_read(peer, *doc) || r.broken.is_some() {
+                continue;
+            }
+            let theirs: HashMap<[u8; 32], u64> = docs
+                .iter()
+                .find(|v| v.doc == *doc)
+                .map(|v| v.seqs.iter().map(|s| (s.author, s.seq)).collect())
+                .unwrap_or_default();
+            let seq_of = |a: &[u8; 32]| theirs.get(a).copied().unwrap_or(0);
+            // Behind the snapshot for some author: the bundles are gone (or many), send the snapshot.
+            let mut base: HashMap<[u8; 32], u64> = HashMap::new();
+            if let Some(s) = &r.snapshot
+                && s.covers.iter().any(|c| seq_of(&c.author) < c.seq)
+            {
+                budget = budget.saturating_sub(s.bytes().len());
+                snapshots.push(ByteBuf::from(s.bytes().to_vec()));
+                base = s.covers.iter().map(|c| (c.author, c.seq)).collect();
+            }
+            match runs_after(
+                store,
+                case,
+                *doc,
+                &r.log.version_vector(),
+                &|a| seq_of(a).max(base.get(a).copied().unwrap_or(0)),
+                &mut budget,
+            ) {
+                Ok((mut found, truncated)) => {
+                    runs.append(&mut found);
+                    more |= truncated;
+                }
+                Err(e) => warn!(%case, "cannot read bundles to serve: {e}"),
+            }
+        }
+        SyncResponse::Delta { ledger, snapshots, runs, more, holds: replica.vectors_for(peer) }
+    }
+
+    /// Takes ledger operations from a member (a push or a pull's answer). For a case this node does not know,
+    /// the operations must start at the `Open` and name this node as a member (an invitation).
+    pub fn receive_ledger(
+        &mut self,
+        store: &Store,
+        vault: &Vault,
+        identity: &Identity,
+        case: &CaseId,
+        (from, ops): (u64, &[ByteBuf]),
+        received: &mut Received,
+    ) -> Result<(), CaseError> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let me = self.me;
+        if !self.cases.contains_key(case) {
+            if from != 0 {
+                return Err(CaseError::UnknownCase(*case));
+            }
+            let all: Vec<Vec<u8>> = ops.iter().map(|o| o.to_vec()).collect();
+            let ledger = Ledger::from_ops(*case, &all)?;
+            if ledger.member(&me).is_none() {
+                return Err(CaseError::NotAllowed("an invitation to a case this node is not a member of".into()));
+            }
+            let sealed: Vec<Vec<u8>> = all
+                .iter()
+                .enumerate()
+                .map(|(i, op)| vault.seal(LEDGER_TABLE, &ledger_key(case, i as u64), op))
+                .collect();
+            store.put_ledger_ops(case, 0, &sealed)?;
+            let mut replica =
+                CaseReplica { ledger, keys: HashMap::new(), docs: BTreeMap::new(), peer_ledger: HashMap::new() };
+            replica.open_grants(identity)?;
+            add_readable_docs(&mut replica, &me);
+            received.ledger_grew = true;
+            self.cases.insert(*case, replica);
+            return Ok(());
+        }
+        let Some(replica) = self.cases.get_mut(case) else { return Ok(()) };
+        let mut next = replica.ledger.clone();
+        for (i, op) in ops.iter().enumerate() {
+            let seq = from + i as u64;
+            if seq < next.len() {
+                if next.ops()[seq as usize] != op.as_slice() {
+                    return Err(CaseError::Ledger(LedgerError::BrokenLink(seq)));
+                }
+                continue;
+            }
+            next.append(op)?;
+        }
+        if next.len() > replica.ledger.len() {
+            let start = replica.ledger.len();
+            let sealed: Vec<Vec<u8>> = next.ops()[start as usize..]
+                .iter()
+                .enumerate()
+                .map(|(i, op)| vault.seal(LEDGER_TABLE, &ledger_key(case, start + i as u64), op))
+                .collect();
+            store.put_ledger_ops(case, start, &sealed)?;
+            replica.ledger = next;
+            replica.open_grants(identity)?;
+            add_readable_docs(replica, &me);
+            received.ledger_grew = true;
+        }
+        Ok(())
+    }
+
+    /// Takes a snapshot from a member, if it holds anything this node lacks.
+    pub fn receive_snapshot(
+        &mut self,
+        store: &Store,
+        identity: &Identity,
+        case: &CaseId,
+        bytes: Vec<u8>,
+        received: &mut Received,
+    ) -> Result<(), CaseError> {
+        let replica = self.cases.get_mut(case).ok_or(CaseError::UnknownCase(*case))?;
+        let snapshot = SealedSnapshot::decode(bytes)?;
+        if snapshot.case != *case {
+            return Err(CaseError::Bundle(BundleError::BrokenChain("a snapshot of another case")));
+        }
+        if !replica.ledger.can_write(&snapshot.author, snapshot.doc) {
+            return Err(CaseError::Bundle(BundleError::NotAWriter));
+        }
+        let doc = snapshot.doc;
+        let key = replica.key(doc, snapshot.epoch).ok_or(BundleError::UnknownEpoch(snapshot.epoch))?.clone();
+        let Some(r) = replica.docs.get_mut(&doc) else { return Ok(()) };
+        if r.broken.is_some() || !r.log.snapshot_is_ahead(&snapshot.covers) {
+            return Ok(());
+        }
+        let plain = snapshot.open(&key)?;
+        r.doc.apply(&plain).map_err(|e| CaseError::Bundle(BundleError::BadChanges(e)))?;
+        r.log.adopt_snapshot(&snapshot.covers);
+        received.changed.push(doc);
+        // Re-snapshot here at once: what this node holds is now the merge of both, and the bundles the
+        // received snapshot covers are not on this disk.
+        make_snapshot(store, identity, replica, doc)?;
+        Ok(())
+    }
+
+    /// Takes a run of bundles from a member: verified, stored, applied, committed, or refused whole.
+    pub fn receive_run(
+        &mut self,
+        store: &Store,
+        identity: &Identity,
+        case: &CaseId,
+        run: WireRun,
+        received: &mut Received,
+    ) -> Result<(), CaseError> {
+        let replica = self.cases.get_mut(case).ok_or(CaseError::UnknownCase(*case))?;
+        let head = SignedHead::decode(&run.head)?;
+        let mut bundles = Vec::with_capacity(run.bundles.len());
+        for b in run.bundles {
+            bundles.push(SealedBundle::parse(b.into_vec())?);
+        }
+        let doc = head.doc;
+        let Some(r) = replica.docs.get(&doc) else {
+            return Err(CaseError::NotAllowed(format!("this node does not hold the {} document", doc.name())));
+        };
+        if r.broken.is_some() {
+            return Ok(());
+        }
+        let checked =
+            r.log.check_run(bundles, head, &replica.ledger, |e| replica.keys.get(&(doc, e)).map(|(_, k)| k))?;
+        if checked.new.is_empty() {
+            return Ok(());
+        }
+        for b in &checked.new {
+            samenloop_protocol::doc_log::check_changes(&b.changes, &checked.author)?;
+        }
+        let stored: Vec<(u64, &[u8])> = checked.new.iter().map(|b| (b.bundle.header().seq, b.bundle.bytes())).collect();
+        store.put_run(case, doc, &checked.author, &stored, (checked.head.seq, &checked.head.encode()))?;
+        let Some(r) = replica.docs.get_mut(&doc) else { return Ok(()) };
+        for b in &checked.new {
+            if let Err(e) = r.doc.apply(&b.changes) {
+                // Checked above, so this is an Automerge-level inconsistency; keep going with the rest.
+                warn!(%case, "a verified bundle did not apply: {e}");
+            }
+        }
+        let hashes: Vec<_> = checked.new.iter().map(|b| b.hash).collect();
+        r.since_snapshot += hashes.len();
+        r.log.commit(checked.author, &hashes, checked.head);
+        received.changed.push(doc);
+        if r.since_snapshot >= SNAPSHOT_EVERY {
+            make_snapshot(store, identity, replica, doc)?;
+        }
+        Ok(())
+    }
+}
+
+fn add_readable_docs(replica: &mut CaseReplica, me: &[u8; 32]) {
+    let case = replica.ledger.case();
+    for doc in DocKind::ALL {
+        if replica.ledger.can_read(me, doc)
+            && !replica.docs.contains_key(&doc)
+            && let Some(blank) = CaseDocument::blank(doc, me)
+        {
+            replica.docs.insert(
+                doc,
+                Replica { log: DocLog::new(case, doc), doc: blank, since_snapshot: 0, snapshot: None, broken: None },
+            );
+        }
+    }
+}
+
+fn ledger_key(case: &CaseId, seq: u64) -> Vec<u8> {
+    let mut k = case.0.to_vec();
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// Seals this node's new changes to `doc` (from `changes`) as one bundle with a signed head, stores it, and
+/// commits it to the log. Returns the run to push, or None if there were no changes.
+fn seal_own(
+    store: &Store,
+    identity: &Identity,
+    replica: &mut CaseReplica,
+    doc: DocKind,
+    changes: impl FnOnce(&mut CaseDocument) -> Result<Vec<u8>, CaseError>,
+) -> Result<Option<WireRun>, CaseError> {
+    let case = replica.ledger.case();
+    let me = identity.verifying_key().to_bytes();
+    let epoch = replica.ledger.current_epoch(doc).ok_or(CaseError::Invalid("no key for a document".into()))?;
+    let key = replica
+        .keys
+        .get(&(doc, epoch))
+        .map(|(_, k)| k.clone())
+        .ok_or_else(|| CaseError::NotAllowed("this node does not hold the document's key".into()))?;
+    let Some(r) = replica.docs.get_mut(&doc) else { return Ok(None) };
+    let plain = Zeroizing::new(changes(&mut r.doc)?);
+    if plain.is_empty() {
+        return Ok(None);
+    }
+    let (seq, prev) = r.log.next_for(&me);
+    let header = BundleHeader { case, doc, epoch, author: me, seq, prev };
+    let bundle = match SealedBundle::seal(&key, header, &plain, random_nonce()) {
+        Ok(b) => b,
+        Err(e) => {
+            r.doc.rollback();
+            return Err(e.into());
+        }
+    };
+    let hash = bundle.chain_hash();
+    let head = SignedHead::sign(identity.signing_key(), case, doc, seq, hash);
+    let head_bytes = head.encode();
+    store.put_run(&case, doc, &me, &[(seq, bundle.bytes())], (seq, &head_bytes))?;
+    r.log.commit(me, &[hash], head);
+    r.since_snapshot += 1;
+    let run = WireRun { bundles: vec![ByteBuf::from(bundle.into_bytes())], head: head_bytes };
+    if r.since_snapshot >= SNAPSHOT_EVERY {
+        make_snapshot(store, identity, replica, doc)?;
+    }
+    Ok(Some(run))
+}
+
+/// Makes, stores and keeps a snapshot of `doc` covering everything held, and drops the bundles it covers.
+fn make_snapshot(store: &Store, identity: &Identity, replica: &mut CaseReplica, doc: DocKind) -> Result<(), CaseError> {
+    let case = replica.ledger.case();
+    let epoch = replica.ledger.current_epoch(doc).ok_or(CaseError::Invalid("no key for a document".into()))?;
+    let Some(key) = replica.key(doc, epoch).cloned() else { return Ok(()) };
+    let Some(r) = replica.docs.get_mut(&doc) else { return Ok(()) };
+    let covers = r.log.covers();
+    let saved = Zeroizing::new(r.doc.save());
+    let snapshot =
+        SealedSnapshot::seal(&key, identity.signing_key(), case, doc, epoch, covers.clone(), &saved, random_nonce())?;
+    let dropped: Vec<([u8; 32], u64)> = covers.iter().map(|c| (c.author, c.seq)).collect();
+    store.put_snapshot(&case, doc, snapshot.bytes(), &dropped)?;
+    debug!(%case, doc = doc.name(), bytes = snapshot.bytes().len(), "snapshot made");
+    r.snapshot = Some(snapshot);
+    r.since_snapshot = 0;
+    Ok(())
+}
+
+/// Loads one document from the store: its snapshot, then every stored run, verified as if received.
+fn load_replica(store: &Store, replica: &CaseReplica, r: &mut Replica) -> Result<(), String> {
+    let case = replica.ledger.case();
+    let doc = r.log.doc();
+    if let Some(bytes) = store.snapshot(&case, doc).map_err(|e| e.to_string())? {
+        let s = SealedSnapshot::decode(bytes).map_err(|e| format!("stored snapshot: {e}"))?;
+        let key = replica.key(doc, s.epoch).ok_or(format!("no key for the snapshot's epoch {}", s.epoch))?;
+        let plain = s.open(key).map_err(|e| format!("stored snapshot: {e}"))?;
+        r.doc.apply(&plain).map_err(|e| format!("stored snapshot: {e}"))?;
+        r.log.adopt_snapshot(&s.covers);
+        r.snapshot = Some(s);
+    }
+    let heads = store.heads(&case, doc).map_err(|e| e.to_string())?;
+    let mut latest_head: BTreeMap<[u8; 32], Vec<u8>> = BTreeMap::new();
+    for (k, v) in heads {
+        if let Ok(author) = <[u8; 32]>::try_from(&k[17..49]) {
+            latest_head.insert(author, v);
+        }
+    }
+    let mut by_author: BTreeMap<[u8; 32], Vec<SealedBundle>> = BTreeMap::new();
+    for (k, v) in store.bundles(&case, doc).map_err(|e| e.to_string())? {
+        let b = SealedBundle::parse(v).map_err(|e| format!("stored bundle: {e}"))?;
+        if let Ok(author) = <[u8; 32]>::try_from(&k[17..49]) {
+            by_author.entry(author).or_default().push(b);
+        }
+    }
+    for (author, bundles) in by_author {
+        let head_bytes = latest_head.get(&author).ok_or("stored bundles without a signed head")?;
+        let head = SignedHead::decode(head_bytes).map_err(|e| format!("stored head: {e}"))?;
+        let checked = r
+            .log
+            .check_run(bundles, head, &replica.ledger, |e| replica.keys.get(&(doc, e)).map(|(_, k)| k))
+            .map_err(|e| format!("stored bundles: {e}"))?;
+        for b in &checked.new {
+            r.doc.apply(&b.changes).map_err(|e| format!("stored bundle: {e}"))?;
+        }
+        let hashes: Vec<_> = checked.new.iter().map(|b| b.hash).collect();
+        r.since_snapshot += hashes.len();
+        r.log.commit(author, &hashes, checked.head);
+    }
+    Ok(())
+}
+
+/// The runs of `doc` beyond `their(author)` for every author held, within `budget` bytes (a run is cut at a
+/// stored head when the budget runs out). Returns the runs and whether anything was left out.
+fn runs_after(
+    store: &Store,
+    case: &CaseId,
+    doc: DocKind,
+    held: &[AuthorSeq],
+    their: &dyn Fn(&[u8; 32]) -> u64,
+    budget: &mut usize,
+) -> Result<(Vec<WireRun>, bool), StoreError> {
+    let mut out = Vec::new();
+    let mut truncated = false;
+    let wanted: Vec<&AuthorSeq> = held.iter().filter(|h| h.seq > their(&h.author)).collect();
+    if wanted.is_empty() {
+        return Ok((out, false));
+    }
+    let heads: BTreeMap<Vec<u8>, Vec<u8>> = store.heads(case, doc)?.into_iter().collect();
+    let bundles = store.bundles(case, doc)?;
+    for h in wanted {
+        let from = their(&h.author);
+        let mut run = Vec::new();
+        let mut last_head: Option<(usize, Vec<u8>)> = None;
+        for (k, v) in bundles.iter().filter(|(k, _)| k[17..49] == h.author) {
+            let seq = u64::from_be_bytes(k[49..57].try_into().unwrap_or([0; 8]));
+            if seq <= from {
+                continue;
+            }
+            if *budget < v.len() && last_head.is_some() {
+                truncated = true;
+                break;
+            }
+            *budget = budget.saturating_sub(v.len());
+            run.push(ByteBuf::from(v.clone()));
+            if let Some(head) = heads.get(k) {
+                last_head = Some((run.len(), head.clone()));
+            }
+        }
+        if let Some((n, head)) = last_head {
+            run.truncate(n);
+            out.push(WireRun { bundles: run, head });
+        }
+        if *budget == 0 {
+            truncated = true;
+            break;
+        }
+    }
+    Ok((out, truncated))
+}

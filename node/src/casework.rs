@@ -1,0 +1,498 @@
+//! Case commands as the local API receives them, and their execution against the [`CaseBook`]: open, invite,
+//! typed edits of every entity, views and exports. Entities are addressed by kind and id, and edited by
+//! patch (only the fields given change), so that a client never overwrites a field it did not mean to touch
+//! with a stale copy.
+
+use std::collections::BTreeMap;
+
+use samenloop_protocol::analysis::{
+    ContributingFactor, Finding, KeyPracticeEpisode, Participant, Recommendation, Scope, Source, TimelineEntry,
+};
+use samenloop_protocol::case::{CaseId, DocKind, Role};
+use samenloop_protocol::notes::Note;
+use samenloop_protocol::sync::WireRun;
+use samenloop_protocol::{CalendarDate, Directory, Identity, PeerId, referral};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::cases::{CaseBook, CaseDocument, CaseError};
+use crate::error::NodeError;
+use crate::keystore::random_bytes;
+use crate::reviews::ReceivedReferral;
+use crate::store::Store;
+use crate::vault::Vault;
+
+/// The kinds of entity a case holds, each in one document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntityKind {
+    /// A timeline entry (analysis).
+    Timeline,
+    /// A participant, by pseudonym (analysis).
+    Participant,
+    /// A source (analysis).
+    Source,
+    /// A key practice episode (analysis).
+    Episode,
+    /// A contributing factor (analysis).
+    Factor,
+    /// A finding (analysis).
+    Finding,
+    /// A recommendation (analysis).
+    Recommendation,
+    /// An interview note or file extract (notes).
+    Note,
+}
+
+impl EntityKind {
+    /// The document the entity lives in.
+    pub fn doc(self) -> DocKind {
+        match self {
+            EntityKind::Note => DocKind::Notes,
+            _ => DocKind::Analysis,
+        }
+    }
+}
+
+/// Export formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExportFormat {
+    /// Automerge's binary format, loadable by any Automerge implementation (returned hex-encoded).
+    Automerge,
+    /// The document as JSON.
+    Json,
+}
+
+/// A case command from the API.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "kebab-case")]
+pub enum CaseCommand {
+    /// Opens a case with this node as lead.
+    Open {
+        /// The title.
+        #[serde(default)]
+        title: Option<String>,
+        /// An accepted referral whose request gives the learning question, period and organisations.
+        #[serde(default)]
+        referral: Option<String>,
+    },
+    /// Every case on this node.
+    List,
+    /// One case: title, step, members, counts.
+    Show {
+        /// The case.
+        case: CaseId,
+    },
+    /// The members of a case.
+    Members {
+        /// The case.
+        case: CaseId,
+    },
+    /// Adds a member (lead only).
+    Invite {
+        /// The case.
+        case: CaseId,
+        /// The reviewer's peer id (their profile must be in the directory).
+        peer: String,
+        /// Their role.
+        role: Role,
+    },
+    /// Adds an entity; returns its new id.
+    Add {
+        /// The case.
+        case: CaseId,
+        /// What kind.
+        entity: EntityKind,
+        /// Its fields (as in the JSON view); missing fields are empty.
+        fields: Map<String, Value>,
+    },
+    /// Changes the given fields of an entity.
+    Edit {
+        /// The case.
+        case: CaseId,
+        /// What kind.
+        entity: EntityKind,
+        /// Which one.
+        id: String,
+        /// The fields to change.
+        fields: Map<String, Value>,
+    },
+    /// Removes an entity.
+    Remove {
+        /// The case.
+        case: CaseId,
+        /// What kind.
+        entity: EntityKind,
+        /// Which one.
+        id: String,
+    },
+    /// Lists the entities of one kind, in their natural order (the timeline in time order).
+    ListEntities {
+        /// The case.
+        case: CaseId,
+        /// What kind.
+        entity: EntityKind,
+    },
+    /// Moves the case to a step of the method (1-6).
+    Step {
+        /// The case.
+        case: CaseId,
+        /// The step.
+        step: u64,
+        /// When (today if absent).
+        #[serde(default)]
+        date: Option<CalendarDate>,
+    },
+    /// The decrypted document for its member.
+    Export {
+        /// The case.
+        case: CaseId,
+        /// Which document.
+        doc: DocKind,
+        /// In which format.
+        format: ExportFormat,
+    },
+}
+
+/// Something to announce to other members after a command.
+pub(crate) enum CaseEvent {
+    /// A new bundle of this node's.
+    Edited { case: CaseId, doc: DocKind, run: WireRun },
+    /// The ledger changed (a member was added).
+    LedgerChanged { case: CaseId },
+}
+
+/// What a command needs from the node.
+pub(crate) struct Context<'a> {
+    pub book: &'a mut CaseBook,
+    pub store: &'a Store,
+    pub vault: &'a Vault,
+    pub identity: &'a Identity,
+    pub directory: &'a Directory,
+    pub received: &'a BTreeMap<String, ReceivedReferral>,
+}
+
+/// A command's answer and what to announce.
+pub(crate) struct Outcome {
+    pub value: Value,
+    pub announce: Vec<CaseEvent>,
+}
+
+fn json<T: Serialize>(v: &T) -> Result<Value, NodeError> {
+    serde_json::to_value(v).map_err(|e| NodeError::BadRequest(e.to_string()))
+}
+
+/// Applies `fields` over `base` (through their JSON forms), naming the field that does not fit.
+fn patched<T: Serialize + DeserializeOwned>(base: &T, fields: &Map<String, Value>) -> Result<T, NodeError> {
+    let mut value = json(base)?;
+    let Value::Object(obj) = &mut value else { return Err(NodeError::BadRequest("not an object".into())) };
+    for (k, v) in fields {
+        if !obj.contains_key(k) {
+            let known: Vec<&str> = obj.keys().map(String::as_str).collect();
+            return Err(NodeError::BadRequest(format!("unknown field `{k}`: expected one of {}", known.join(", "))));
+        }
+        obj.insert(k.clone(), v.clone());
+    }
+    serde_json::from_value(value).map_err(|e| NodeError::BadRequest(format!("invalid field value: {e}")))
+}
+
+fn with_id<T: Serialize>(id: &str, entity: &T) -> Result<Value, NodeError> {
+    let mut v = json(entity)?;
+    if let Value::Object(o) = &mut v {
+        o.insert("id".into(), Value::String(id.to_string()));
+    }
+    Ok(v)
+}
+
+fn list_json<T: Serialize>(items: Vec<(String, T)>) -> Result<Value, NodeError> {
+    Ok(Value::Array(items.iter().map(|(id, e)| with_id(id, e)).collect::<Result<_, _>>()?))
+}
+
+fn wrong_doc() -> CaseError {
+    CaseError::Invalid("this entity does not live in this document".into())
+}
+
+/// Dispatches entity operations to the typed document API, one arm per entity kind.
+macro_rules! entity_ops {
+    ($( $kind:ident => $variant:ident, $ty:ty, $add:ident, $edit:ident, $remove:ident, $get:ident, $list:ident; )+) => {
+        fn add_entity(d: &mut CaseDocument, kind: EntityKind, id: &str, fields: &Map<String, Value>) -> Result<(), CaseError> {
+            match (kind, d) {
+                $( (EntityKind::$kind, CaseDocument::$variant(d)) => {
+                    let v: $ty = patched(&<$ty>::default(), fields).map_err(|e| CaseError::Invalid(e.to_string()))?;
+                    Ok(d.$add(id, &v)?)
+                } )+
+                _ => Err(wrong_doc()),
+            }
+        }
+
+        fn edit_entity(d: &mut CaseDocument, kind: EntityKind, id: &str, fields: &Map<String, Value>) -> Result<(), CaseError> {
+            match (kind, d) {
+                $( (EntityKind::$kind, CaseDocument::$variant(d)) => {
+                    let current = d.$get(id)?;
+                    let v: $ty = patched(&current, fields).map_err(|e| CaseError::Invalid(e.to_string()))?;
+                    Ok(d.$edit(id, &v)?)
+                } )+
+                _ => Err(wrong_doc()),
+            }
+        }
+
+        fn remove_entity(d: &mut CaseDocument, kind: EntityKind, id: &str) -> Result<(), CaseError> {
+            match (kind, d) {
+                $( (EntityKind::$kind, CaseDocument::$variant(d)) => Ok(d.$remove(id)?), )+
+                _ => Err(wrong_doc()),
+            }
+        }
+
+        fn list_entities(d: &CaseDocument, kind: EntityKind) -> Result<Value, NodeError> {
+            match (kind, d) {
+                $( (EntityKind::$kind, CaseDocument::$variant(d)) => {
+                    list_json(d.$list().map_err(CaseError::from)?)
+                } )+
+                _ => Err(wrong_doc().into()),
+            }
+        }
+    };
+}
+
+entity_ops! {
+    Timeline => Analysis, TimelineEntry, add_timeline_entry, edit_timeline_entry, remove_timeline_entry, timeline_entry, timeline;
+    Participant => Analysis, Participant, add_participant, edit_participant, remove_participant, participant, participants;
+    Source => Analysis, Source, add_source, edit_source, remove_source, source, sources;
+    Episode => Analysis, KeyPracticeEpisode, add_episode, edit_episode, remove_episode, episode, episodes;
+    Factor => Analysis, ContributingFactor, add_factor, edit_factor, remove_factor, factor, factors;
+    Finding => Analysis, Finding, add_finding, edit_finding, remove_finding, finding, findings;
+    Recommendation => Analysis, Recommendation, add_recommendation, edit_recommendation, remove_recommendation, recommendation, recommendations;
+    Note => Notes, Note, add_note, edit_note, remove_note, note, notes;
+}
+
+/// Short view of a case for lists.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CaseSummary {
+    /// The case id.
+    pub id: String,
+    /// Its title ("" until the analysis arrives).
+    pub title: String,
+    /// This node's role.
+    pub role: Option<Role>,
+    /// The current step (1-6).
+    pub step: u64,
+    /// How many members.
+    pub members: usize,
+    /// How many timeline entries.
+    pub timeline_entries: usize,
+    /// Documents this node holds, and whether each has arrived.
+    pub documents: BTreeMap<String, String>,
+}
+
+/// A member in a view.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MemberView {
+    /// Their peer id.
+    pub peer: String,
+    /// Their name from the directory, if known.
+    pub name: Option<String>,
+    /// Their role.
+    pub role: Role,
+    /// When they joined.
+    pub since: samenloop_protocol::UnixTime,
+}
+
+fn summary(book: &mut CaseBook, id: &CaseId) -> Result<CaseSummary, NodeError> {
+    let me = book.me();
+    let c = book.cases.get_mut(id).ok_or(CaseError::UnknownCase(*id))?;
+    let role = c.ledger.member(&me).map(|m| m.role);
+    let members = c.ledger.members().count();
+    let mut documents = BTreeMap::new();
+    let (mut title, mut step, mut entries) = (String::new(), 1, 0);
+    for (doc, r) in c.docs.iter_mut() {
+        let state = match (&r.broken, r.doc.is_blank()) {
+            (Some(reason), _) => format!("unreadable: {reason}"),
+            (None, true) => "not yet arrived".to_string(),
+            (None, false) => "ok".to_string(),
+        };
+        documents.insert(doc.name().to_string(), state);
+        if let CaseDocument::Analysis(a) = &mut r.doc
+            && r.broken.is_none()
+            && !a.is_blank()
+        {
+            title = a.title().unwrap_or_default();
+            step = a.step().unwrap_or(1);
+            entries = a.timeline().map(|t| t.len()).unwrap_or(0);
+        }
+    }
+    Ok(CaseSummary { id: id.to_string(), title, role, step, members, timeline_entries: entries, documents })
+}
+
+fn readable<'a>(book: &'a mut CaseBook, case: &CaseId, doc: DocKind) -> Result<&'a mut CaseDocument, NodeError> {
+    let c = book.cases.get_mut(case).ok_or(CaseError::UnknownCase(*case))?;
+    let r = c.docs.get_mut(&doc).ok_or_else(|| {
+        NodeError::Forbidden(format!("this node does not hold the {} document of this case", doc.name()))
+    })?;
+    if let Some(reason) = &r.broken {
+        return Err(CaseError::Broken { case: *case, doc: doc.name(), reason: reason.clone() }.into());
+    }
+    if r.doc.is_blank() {
+        return Err(CaseError::NotYetSynced(doc.name()).into());
+    }
+    Ok(&mut r.doc)
+}
+
+/// Runs one command.
+pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, NodeError> {
+    let mut announce = Vec::new();
+    let value = match command {
+        CaseCommand::Open { title, referral } => {
+            let scope = match &referral {
+                Some(id) => Some(scope_of_referral(cx.received, cx.identity, id)?),
+                None => None,
+            };
+            let title = title.unwrap_or_default();
+            if title.trim().is_empty() && scope.is_none() {
+                return Err(NodeError::BadRequest("a case needs --title or --referral".into()));
+            }
+            let case = cx.book.open_case(cx.store, cx.vault, cx.identity, |a| {
+                let title = match (&scope, title.trim().is_empty()) {
+                    (Some((_, request_title)), true) => request_title.clone(),
+                    _ => title.clone(),
+                };
+                a.set_title(&title)?;
+                if let Some((s, _)) = &scope {
+                    a.set_scope(s)?;
+                }
+                Ok(())
+            })?;
+            json(&summary(cx.book, &case)?)?
+        }
+        CaseCommand::List => {
+            let ids: Vec<CaseId> = cx.book.cases.keys().copied().collect();
+            let mut out = Vec::new();
+            for id in ids {
+                out.push(summary(cx.book, &id)?);
+            }
+            json(&out)?
+        }
+        CaseCommand::Show { case } => {
+            let s = summary(cx.book, &case)?;
+            let mut v = json(&s)?;
+            if let Ok(CaseDocument::Analysis(a)) = readable(cx.book, &case, DocKind::Analysis).map(|d| &*d)
+                && let Value::Object(o) = &mut v
+            {
+                o.insert("scope".into(), json(&a.scope().map_err(CaseError::from)?)?);
+                let dates: Vec<Value> = a
+                    .step_dates()
+                    .map_err(CaseError::from)?
+                    .into_iter()
+                    .map(|(s, d)| serde_json::json!({"step": s, "date": d.to_string()}))
+                    .collect();
+                o.insert("step_dates".into(), Value::Array(dates));
+                o.insert("dangling_references".into(), json(&a.dangling_references().map_err(CaseError::from)?)?);
+            }
+            v
+        }
+        CaseCommand::Members { case } => {
+            let c = cx.book.case(&case)?;
+            let members: Vec<MemberView> = c
+                .ledger
+                .members()
+                .map(|m| {
+                    let peer = m.peer_id();
+                    MemberView {
+                        peer: peer.map(|p| p.to_string()).unwrap_or_default(),
+                        name: peer.and_then(|p| cx.directory.get(&p)).map(|p| p.profile().name.clone()),
+                        role: m.role,
+                        since: m.since,
+                    }
+                })
+                .collect();
+            json(&members)?
+        }
+        CaseCommand::Invite { case, peer, role } => {
+            let peer: PeerId = peer.parse().map_err(|_| NodeError::BadRequest(format!("`{peer}` is not a peer id")))?;
+            if role == Role::Lead {
+                return Err(NodeError::BadRequest("the lead role is handed over, not given by invitation".into()));
+            }
+            let profile = cx.directory.get(&peer).ok_or_else(|| {
+                NodeError::NotFound(format!("{peer} is not in the directory: their signed profile gives their key"))
+            })?;
+            let member = samenloop_protocol::verifying_key_of(profile.peer())
+                .ok_or_else(|| NodeError::BadRequest("the profile's peer id is not an ed25519 key".into()))?
+                .to_bytes();
+            let x25519 = profile.record().encryption_key;
+            cx.book.invite(cx.store, cx.vault, cx.identity, &case, (member, x25519, role))?;
+            announce.push(CaseEvent::LedgerChanged { case });
+            serde_json::json!({ "case": case.to_string(), "member": peer.to_string(), "role": role })
+        }
+        CaseCommand::Add { case, entity, fields } => {
+            let id = hex::encode(random_bytes::<8>());
+            let (_, run) =
+                cx.book.edit(cx.store, cx.identity, &case, entity.doc(), |d| add_entity(d, entity, &id, &fields))?;
+            if let Some(run) = run {
+                announce.push(CaseEvent::Edited { case, doc: entity.doc(), run });
+            }
+            serde_json::json!({ "id": id })
+        }
+        CaseCommand::Edit { case, entity, id, fields } => {
+            let (_, run) =
+                cx.book.edit(cx.store, cx.identity, &case, entity.doc(), |d| edit_entity(d, entity, &id, &fields))?;
+            if let Some(run) = run {
+                announce.push(CaseEvent::Edited { case, doc: entity.doc(), run });
+            }
+            serde_json::json!({ "id": id })
+        }
+        CaseCommand::Remove { case, entity, id } => {
+            let (_, run) =
+                cx.book.edit(cx.store, cx.identity, &case, entity.doc(), |d| remove_entity(d, entity, &id))?;
+            if let Some(run) = run {
+                announce.push(CaseEvent::Edited { case, doc: entity.doc(), run });
+            }
+            serde_json::json!({ "removed": id })
+        }
+        CaseCommand::ListEntities { case, entity } => list_entities(readable(cx.book, &case, entity.doc())?, entity)?,
+        CaseCommand::Step { case, step, date } => {
+            let date =
+                date.unwrap_or_else(|| CalendarDate::from_days_since_epoch((crate::network::now().0 / 86_400) as i64));
+            let (_, run) = cx.book.edit(cx.store, cx.identity, &case, DocKind::Analysis, |d| match d {
+                CaseDocument::Analysis(a) => Ok(a.set_step(step, date)?),
+                _ => Err(wrong_doc()),
+            })?;
+            if let Some(run) = run {
+                announce.push(CaseEvent::Edited { case, doc: DocKind::Analysis, run });
+            }
+            serde_json::json!({ "step": step, "date": date.to_string() })
+        }
+        CaseCommand::Export { case, doc, format } => {
+            let d = readable(cx.book, &case, doc)?;
+            match format {
+                ExportFormat::Json => d.to_json()?,
+                ExportFormat::Automerge => serde_json::json!({ "automerge_hex": hex::encode(d.save()) }),
+            }
+        }
+    };
+    Ok(Outcome { value, announce })
+}
+
+/// The scope (and a title) carried over from an accepted referral's request.
+fn scope_of_referral(
+    received: &BTreeMap<String, ReceivedReferral>,
+    identity: &Identity,
+    id: &str,
+) -> Result<(Scope, String), NodeError> {
+    let r = received.get(id).ok_or_else(|| NodeError::NotFound(format!("no referral {id} on this node")))?;
+    if !matches!(r.state, referral::ReferralState::Accepted { .. }) {
+        return Err(NodeError::BadRequest(format!("referral {id} is not accepted: accept it first")));
+    }
+    let bytes = hex::decode(&r.envelope).map_err(|_| NodeError::Storage("stored referral is not hex".into()))?;
+    let opened = referral::receive(&bytes, &identity.peer_id(), identity.encryption_secret())
+        .map_err(|e| NodeError::Storage(format!("stored referral does not open: {e}")))?;
+    let q = &opened.request;
+    let scope = Scope {
+        learning_question: q.learning_question.clone(),
+        period_from: Some(q.period_from),
+        period_to: Some(q.period_until),
+        organisations: q.organisations.iter().map(|o| o.name.clone()).collect(),
+    };
+    let title = format!("Review for {}", q.municipality);
+    Ok((scope, title))
+}

@@ -1,0 +1,315 @@
+//! The case side of the event loop: case commands from the API, and `/samenloop/sync/1` with members.
+//!
+//! Sync is anti-entropy plus announcements: a local edit is pushed to every member who may read the
+//! document at once (request-response dials them if needed); on every new connection, and every few seconds
+//! while connected, a node pulls each shared case from each member; members that are not connected are
+//! dialled with a short backoff, so two members who edited apart converge within seconds of meeting again.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use libp2p::request_response::{self, OutboundRequestId};
+use libp2p::swarm::dial_opts::DialOpts;
+use samenloop_protocol::case::CaseId;
+use samenloop_protocol::sync::{SyncRefusal, SyncRequest, SyncResponse, WireRun};
+use samenloop_protocol::{PeerId, peer_id_of, verifying_key_of};
+use serde::{Deserialize, Serialize};
+use tracing::{debug, info, warn};
+
+use super::event_loop::EventLoop;
+use crate::cases::{CaseError, Received};
+use crate::casework::{CaseCommand, CaseEvent};
+use crate::error::NodeError;
+
+/// How often connected members pull each shared case from each other.
+pub(crate) const PULL_EVERY: Duration = Duration::from_secs(5);
+/// The longest wait between dials of an absent member.
+const MAX_MEMBER_REDIAL: Duration = Duration::from_secs(2);
+
+/// What a sync request in flight was, to act on its response.
+pub(crate) enum SyncInFlight {
+    Pull {
+        case: CaseId,
+        peer: PeerId,
+    },
+    Push {
+        case: CaseId,
+    },
+    #[cfg(feature = "test-support")]
+    Raw(super::client::Reply<SyncResponse>),
+}
+
+/// A sync rejection counted for tests and the status view.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SyncStats {
+    /// Runs, snapshots and ledger operations refused, with reasons (most recent last, at most 100).
+    pub refused: Vec<String>,
+    /// Pull requests answered with nothing because the requester is not a member.
+    pub refused_non_members: u64,
+}
+
+fn member_key(peer: &PeerId) -> Option<[u8; 32]> {
+    verifying_key_of(peer).map(|k| k.to_bytes())
+}
+
+impl EventLoop {
+    pub(super) fn on_case_command(&mut self, command: CaseCommand) -> Result<serde_json::Value, NodeError> {
+        let outcome = crate::casework::execute(self.case_context(), command)?;
+        for announce in outcome.announce {
+            self.announce_case(announce);
+        }
+        Ok(outcome.value)
+    }
+
+    fn case_context(&mut self) -> crate::casework::Context<'_> {
+        crate::casework::Context {
+            book: &mut self.cases,
+            store: &self.store,
+            vault: &self.vault,
+            identity: &self.identity,
+            directory: &self.directory,
+            received: &self.received,
+        }
+    }
+
+    /// Pushes something new to the members who may read it.
+    fn announce_case(&mut self, event: CaseEvent) {
+        let (case, doc, runs) = match event {
+            CaseEvent::Edited { case, doc, run } => (case, Some(doc), vec![run]),
+            CaseEvent::LedgerChanged { case } => (case, None, Vec::new()),
+        };
+        for member in self.cases.other_members(&case, doc) {
+            let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&member) else { continue };
+            let peer = peer_id_of(&key);
+            if let Some(request) = self.cases.push_request(&case, &member, runs.clone()) {
+                let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+                self.sync_in_flight.insert(id, SyncInFlight::Push { case });
+            }
+        }
+    }
+
+    /// Pulls every case shared with `peer` from it.
+    pub(super) fn pull_from(&mut self, peer: PeerId) {
+        let Some(key) = member_key(&peer) else { return };
+        let shared: Vec<CaseId> =
+            self.cases.cases.iter().filter(|(_, c)| c.ledger.member(&key).is_some()).map(|(id, _)| *id).collect();
+        for case in shared {
+            self.pull(case, peer);
+        }
+    }
+
+    fn pull(&mut self, case: CaseId, peer: PeerId) {
+        let busy = self
+            .sync_in_flight
+            .values()
+            .any(|f| matches!(f, SyncInFlight::Pull { case: c, peer: p } if *c == case && *p == peer));
+        if busy {
+            return;
+        }
+        if let Some(request) = self.cases.pull_request(&case) {
+            let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+            self.sync_in_flight.insert(id, SyncInFlight::Pull { case, peer });
+        }
+    }
+
+    /// Periodic: pull from connected members, dial absent ones.
+    pub(super) fn on_case_tick(&mut self) {
+        let me = self.cases.me();
+        let mut members: HashSet<PeerId> = HashSet::new();
+        for c in self.cases.cases.values() {
+            for m in c.ledger.members().filter(|m| m.key != me) {
+                if let Some(p) = m.peer_id() {
+                    members.insert(p);
+                }
+            }
+        }
+        let pull_due = self.last_case_pull.is_none_or(|t| t.elapsed() >= PULL_EVERY);
+        for peer in members {
+            if self.swarm.is_connected(&peer) {
+                if pull_due {
+                    self.pull_from(peer);
+                }
+                continue;
+            }
+            let (due, backoff) =
+                self.redial_at.get(&peer).copied().unwrap_or((Instant::now(), Duration::from_millis(500)));
+            if Instant::now() >= due {
+                let _ = self.swarm.dial(DialOpts::peer_id(peer).build());
+                let backoff = (backoff * 2).min(MAX_MEMBER_REDIAL);
+                self.redial_at.insert(peer, (Instant::now() + backoff, backoff));
+            }
+        }
+        if pull_due {
+            self.last_case_pull = Some(Instant::now());
+        }
+    }
+
+    pub(super) fn on_sync_event(&mut self, event: request_response::Event<SyncRequest, SyncResponse>) {
+        match event {
+            request_response::Event::Message { peer, message, .. } => match message {
+                request_response::Message::Request { request, channel, .. } => {
+                    let response = self.answer_sync(peer, request);
+                    if self.swarm.behaviour_mut().sync.send_response(channel, response).is_err() {
+                        debug!(%peer, "sync response not sent: the connection closed");
+                    }
+                }
+                request_response::Message::Response { request_id, response } => {
+                    self.on_sync_response(peer, request_id, response);
+                }
+            },
+            request_response::Event::OutboundFailure { peer, request_id, error, .. } => {
+                #[cfg(feature = "test-support")]
+                if let Some(SyncInFlight::Raw(reply)) = self.sync_in_flight.remove(&request_id) {
+                    let _ = reply.send(Err(NodeError::BadRequest(error.to_string())));
+                    return;
+                }
+                self.sync_in_flight.remove(&request_id);
+                debug!(%peer, "sync request failed: {error}");
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => debug!(%peer, "sync answer failed: {error}"),
+            request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+
+    fn note_refused(&mut self, peer: PeerId, what: String) {
+        warn!(%peer, "refused from a member: {what}");
+        self.sync_stats.refused.push(what);
+        if self.sync_stats.refused.len() > 100 {
+            self.sync_stats.refused.remove(0);
+        }
+    }
+
+    fn answer_sync(&mut self, peer: PeerId, request: SyncRequest) -> SyncResponse {
+        let Some(key) = member_key(&peer) else { return SyncResponse::Refused(SyncRefusal::NotAMember) };
+        match request {
+            SyncRequest::Pull { case, ledger_len, docs } => {
+                let response = self.cases.answer_pull(&self.store, &key, &case, ledger_len, &docs);
+                if matches!(response, SyncResponse::Refused(_)) {
+                    self.sync_stats.refused_non_members += 1;
+                    info!(%peer, %case, "refused a pull: not a member, or unknown case");
+                }
+                response
+            }
+            SyncRequest::Push { case, ledger, ledger_from, ledger_len, runs } => {
+                let known = self.cases.cases.contains_key(&case);
+                if known && self.cases.case(&case).is_ok_and(|c| c.ledger.member(&key).is_none()) {
+                    return SyncResponse::Refused(SyncRefusal::NotAMember);
+                }
+                if !known && ledger.is_empty() {
+                    return SyncResponse::Refused(SyncRefusal::UnknownCase);
+                }
+                let mut received = Received::default();
+                if let Err(e) = self.cases.receive_ledger(
+                    &self.store,
+                    &self.vault,
+                    &self.identity,
+                    &case,
+                    (ledger_from, &ledger),
+                    &mut received,
+                ) {
+                    let line = format!("ledger: {e}");
+                    self.note_refused(peer, line.clone());
+                    if !known {
+                        return SyncResponse::Refused(SyncRefusal::UnknownCase);
+                    }
+                    received.refused.push(line);
+                }
+                // The pusher is a member by our (possibly just received) ledger; note what it holds.
+                if let Some(c) = self.cases.cases.get_mut(&case) {
+                    if c.ledger.member(&key).is_none() {
+                        return SyncResponse::Refused(SyncRefusal::NotAMember);
+                    }
+                    c.peer_ledger.insert(key, ledger_len);
+                }
+                self.take_runs(peer, &case, runs, &mut received);
+                let behind = self.cases.case(&case).is_ok_and(|c| c.ledger.len() < ledger_len);
+                if !known || behind || !received.refused.is_empty() {
+                    self.pull(case, peer);
+                }
+                if received.ledger_grew {
+                    self.announce_case(CaseEvent::LedgerChanged { case });
+                }
+                SyncResponse::Ack { refused: received.refused }
+            }
+        }
+    }
+
+    fn take_runs(&mut self, peer: PeerId, case: &CaseId, runs: Vec<WireRun>, received: &mut Received) {
+        for run in runs {
+            if let Err(e) = self.cases.receive_run(&self.store, &self.identity, case, run, received) {
+                let line = format!("run: {e}");
+                self.note_refused(peer, line.clone());
+                received.refused.push(line);
+            }
+        }
+        if !received.changed.is_empty() {
+            let _ = self.case_events.send(*case);
+        }
+    }
+
+    fn on_sync_response(&mut self, peer: PeerId, id: OutboundRequestId, response: SyncResponse) {
+        let Some(flight) = self.sync_in_flight.remove(&id) else { return };
+        let case = match flight {
+            SyncInFlight::Pull { case, .. } => case,
+            #[cfg(feature = "test-support")]
+            SyncInFlight::Raw(reply) => {
+                let _ = reply.send(Ok(response));
+                return;
+            }
+            SyncInFlight::Push { case } => {
+                if let SyncResponse::Ack { refused } = &response
+                    && !refused.is_empty()
+                {
+                    debug!(%peer, %case, ?refused, "a member refused part of a push");
+                }
+                if let SyncResponse::Refused(r) = response {
+                    debug!(%peer, %case, "push refused: {r}");
+                }
+                return;
+            }
+        };
+        match response {
+            SyncResponse::Delta { ledger, snapshots, runs, more, holds: _ } => {
+                let mut received = Received::default();
+                let from = self.cases.case(&case).map(|c| c.ledger.len()).unwrap_or(0);
+                if let Err(e) = self.cases.receive_ledger(
+                    &self.store,
+                    &self.vault,
+                    &self.identity,
+                    &case,
+                    (from, &ledger),
+                    &mut received,
+                ) {
+                    self.note_refused(peer, format!("ledger: {e}"));
+                }
+                for s in snapshots {
+                    if let Err(e) =
+                        self.cases.receive_snapshot(&self.store, &self.identity, &case, s.into_vec(), &mut received)
+                    {
+                        self.note_refused(peer, format!("snapshot: {e}"));
+                    }
+                }
+                self.take_runs(peer, &case, runs, &mut received);
+                if received.ledger_grew {
+                    self.announce_case(CaseEvent::LedgerChanged { case });
+                }
+                if more {
+                    self.pull(case, peer);
+                }
+            }
+            SyncResponse::Refused(reason) => debug!(%peer, %case, "pull refused: {reason}"),
+            SyncResponse::Ack { .. } => {}
+        }
+    }
+}
+
+impl From<CaseError> for NodeError {
+    fn from(e: CaseError) -> NodeError {
+        match e {
+            CaseError::UnknownCase(_) => NodeError::NotFound(e.to_string()),
+            CaseError::Store(s) => NodeError::Storage(s.to_string()),
+            CaseError::NotAllowed(_) => NodeError::Forbidden(e.to_string()),
+            _ => NodeError::BadRequest(e.to_string()),
+        }
+    }
+}

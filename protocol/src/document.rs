@@ -1,0 +1,566 @@
+//! Plumbing shared by the case documents (`analysis` and `notes`), so that each of them is only its schema.
+//!
+//! A case document is an Automerge document whose ROOT holds `schema` (1) and `kind` (which document it is),
+//! and whose entities live in top-level maps under random ids. An entity type describes itself once, as a
+//! list of named [`Field`]s ([`Record`]) plus the map it lives in and its sort order ([`Entity`]); the
+//! generic code here adds, edits, removes, reads and lists it:
+//!
+//! - Free text is an Automerge Text edited by diff (`update_text`), so concurrent edits of one field merge
+//!   character-wise, and an edit writes only the fields that changed, so concurrent edits of different
+//!   fields both survive.
+//! - Lists are edited by splicing the changed middle, so two members appending at once both keep theirs.
+//! - Enums are stored as kebab-case strings ([`Tag`]) and read tolerantly: an unknown value (say, from a
+//!   newer version) reads as the type's default and is left untouched unless the user changes that field.
+//! - A top-level map that an older document lacks reads as empty and is created on the first write. If two
+//!   members create it concurrently, Automerge keeps both maps as a conflict; reads take the union of all
+//!   of them, so nobody's additions disappear.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, AutoCommit, AutomergeError, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+
+use crate::time::CalendarDate;
+
+/// The longest entity id accepted (ids are random strings chosen by the caller, e.g. 32 hex characters).
+pub(crate) const MAX_ID_CHARS: usize = 64;
+
+/// The schema version written into ROOT, and the only one read.
+pub(crate) const SCHEMA: u64 = 1;
+
+/// What went wrong in the shared code; each document converts it into its own public error.
+#[derive(Debug)]
+pub(crate) enum DocError {
+    /// Automerge refused an operation or the bytes do not load.
+    Automerge(AutomergeError),
+    /// The document does not have the expected shape.
+    Schema(&'static str),
+    /// No entity of this kind with this id.
+    NotFound { what: &'static str, id: String },
+    /// An entity of this kind already has this id.
+    Exists { what: &'static str, id: String },
+    /// The id is empty or too long.
+    BadId(String),
+    /// The JSON view could not be built.
+    Json(serde_json::Error),
+}
+
+impl From<AutomergeError> for DocError {
+    fn from(e: AutomergeError) -> DocError {
+        DocError::Automerge(e)
+    }
+}
+
+impl From<serde_json::Error> for DocError {
+    fn from(e: serde_json::Error) -> DocError {
+        DocError::Json(e)
+    }
+}
+
+/// Checks a caller-supplied id (or pseudonym used as a key): non-empty and at most [`MAX_ID_CHARS`].
+pub(crate) fn check_id(id: &str) -> Result<(), DocError> {
+    if id.is_empty() || id.chars().count() > MAX_ID_CHARS {
+        return Err(DocError::BadId(id.chars().take(MAX_ID_CHARS + 1).collect()));
+    }
+    Ok(())
+}
+
+/// An enum stored as a kebab-case string.
+pub(crate) trait Tag: Copy + Eq + 'static {
+    /// Every variant.
+    const ALL: &'static [Self];
+    /// The stored string.
+    fn as_str(self) -> &'static str;
+    /// The variant stored as `s`, if it is one this version knows.
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|t| t.as_str() == s)
+    }
+}
+
+/// Defines a public enum stored as a kebab-case string: the serde names and the stored names are the same
+/// strings, so the JSON view and the Automerge document agree. Every enum marks one `#[default]` variant,
+/// which is what an unknown stored value reads as.
+macro_rules! tag_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $s:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(
+            Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+        )]
+        #[serde(rename_all = "kebab-case")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $crate::document::Tag for $name {
+            const ALL: &'static [Self] = &[$($name::$variant),+];
+
+            fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $s,)+
+                }
+            }
+        }
+    };
+}
+pub(crate) use tag_enum;
+
+/// The stored value of one field, compared with the current value to decide whether to write it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Field<'a> {
+    /// Free text: an Automerge Text edited by diff.
+    Text(&'a str),
+    /// A string scalar, or null.
+    Str(Option<Cow<'a, str>>),
+    /// A boolean.
+    Bool(bool),
+    /// A list of strings.
+    List(Vec<Cow<'a, str>>),
+}
+
+impl<'a> Field<'a> {
+    /// An enum value.
+    pub(crate) fn tag<T: Tag>(t: T) -> Field<'a> {
+        Field::Str(Some(Cow::Borrowed(t.as_str())))
+    }
+
+    /// An optional enum value.
+    pub(crate) fn opt_tag<T: Tag>(t: Option<T>) -> Field<'a> {
+        Field::Str(t.map(|t| Cow::Borrowed(t.as_str())))
+    }
+
+    /// An optional date, stored as `YYYY-MM-DD`.
+    pub(crate) fn date(d: Option<CalendarDate>) -> Field<'a> {
+        Field::Str(d.map(|d| Cow::Owned(d.to_string())))
+    }
+
+    /// An optional string scalar.
+    pub(crate) fn opt_str(s: &'a Option<String>) -> Field<'a> {
+        Field::Str(s.as_deref().map(Cow::Borrowed))
+    }
+
+    /// A list of strings.
+    pub(crate) fn list(items: &'a [String]) -> Field<'a> {
+        Field::List(items.iter().map(|s| Cow::Borrowed(s.as_str())).collect())
+    }
+
+    /// A list of enum values.
+    pub(crate) fn tags<T: Tag>(items: &[T]) -> Field<'a> {
+        Field::List(items.iter().map(|t| Cow::Borrowed(t.as_str())).collect())
+    }
+}
+
+/// Something stored as a set of named fields in one Automerge map.
+pub(crate) trait Record: Sized {
+    /// Every stored field, always in the same order.
+    fn fields(&self) -> Vec<(&'static str, Field<'_>)>;
+    /// Reads the record back, tolerating missing or malformed fields.
+    fn read(r: &Reader<'_>) -> Result<Self, AutomergeError>;
+}
+
+/// A record kept in a top-level map under caller-chosen random ids.
+pub(crate) trait Entity: Record {
+    /// The top-level map.
+    const MAP: &'static str;
+    /// What one is called in error messages.
+    const NAME: &'static str;
+    /// What lists sort on (before the id, which breaks ties).
+    type Key: Ord;
+    /// The sort key.
+    fn sort_key(&self) -> Self::Key;
+}
+
+/// Reads the fields of one map, tolerantly: a missing or malformed field reads as empty.
+pub(crate) struct Reader<'a> {
+    doc: &'a AutoCommit,
+    obj: &'a ObjId,
+}
+
+impl Reader<'_> {
+    /// A text field (a plain string scalar is accepted too).
+    pub(crate) fn text(&self, key: &str) -> Result<String, AutomergeError> {
+        text_at(self.doc, self.obj, key)
+    }
+
+    /// A string scalar.
+    pub(crate) fn str(&self, key: &str) -> Result<Option<String>, AutomergeError> {
+        Ok(match self.doc.get(self.obj, key)? {
+            Some((Value::Scalar(s), _)) => s.as_str().map(str::to_string),
+            _ => None,
+        })
+    }
+
+    /// A date; one that does not parse reads as none.
+    pub(crate) fn date(&self, key: &str) -> Result<Option<CalendarDate>, AutomergeError> {
+        Ok(self.str(key)?.and_then(|d| d.parse().ok()))
+    }
+
+    /// An enum; an unknown value reads as none.
+    pub(crate) fn tag<T: Tag>(&self, key: &str) -> Result<Option<T>, AutomergeError> {
+        Ok(self.str(key)?.as_deref().and_then(T::parse))
+    }
+
+    /// A boolean; anything but `true` reads as false.
+    pub(crate) fn bool(&self, key: &str) -> Result<bool, AutomergeError> {
+        Ok(
+            matches!(self.doc.get(self.obj, key)?, Some((Value::Scalar(s), _)) if s.as_ref() == &ScalarValue::Boolean(true)),
+        )
+    }
+
+    /// A list of strings, as stored (non-string items read as empty strings).
+    pub(crate) fn list(&self, key: &str) -> Result<Vec<String>, AutomergeError> {
+        match self.doc.get(self.obj, key)? {
+            Some((Value::Object(ObjType::List), list)) => read_list(self.doc, &list),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// A list used as a set (references, themes): duplicates, which concurrent additions of the same item
+    /// produce, and empty strings are dropped; first occurrences keep their order.
+    pub(crate) fn set(&self, key: &str) -> Result<Vec<String>, AutomergeError> {
+        let mut out: Vec<String> = Vec::new();
+        for item in self.list(key)? {
+            if !item.is_empty() && !out.contains(&item) {
+                out.push(item);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A list of enum values; unknown ones are skipped.
+    pub(crate) fn tags<T: Tag>(&self, key: &str) -> Result<Vec<T>, AutomergeError> {
+        let mut out = Vec::new();
+        for t in self.set(key)?.iter().filter_map(|s| T::parse(s)) {
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn text_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<String, AutomergeError> {
+    match doc.get(obj, key)? {
+        Some((Value::Object(ObjType::Text), id)) => doc.text(&id),
+        Some((Value::Scalar(s), _)) => Ok(s.as_str().unwrap_or_default().to_string()),
+        _ => Ok(String::new()),
+    }
+}
+
+fn read_list(doc: &AutoCommit, list: &ObjId) -> Result<Vec<String>, AutomergeError> {
+    let mut out = Vec::new();
+    for i in 0..doc.length(list) {
+        if let Some((Value::Scalar(s), _)) = doc.get(list, i)? {
+            out.push(s.as_str().unwrap_or_default().to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// An Automerge document with the case-document conventions; `analysis` and `notes` wrap one.
+pub(crate) struct Document {
+    /// The Automerge document, for the schema-specific parts of the wrappers.
+    pub(crate) doc: AutoCommit,
+}
+
+impl Document {
+    /// A new document of `kind`, written by `actor`.
+    pub(crate) fn new(kind: &str, actor: &[u8]) -> Result<Document, DocError> {
+        let mut doc = AutoCommit::new();
+        doc.set_actor(ActorId::from(actor));
+        doc.put(ROOT, "schema", SCHEMA)?;
+        doc.put(ROOT, "kind", kind)?;
+        Ok(Document { doc })
+    }
+
+    /// Loads saved bytes and checks the schema and the kind; `kind_optional` accepts documents written
+    /// before `kind` existed. `actor` is who will write to it here.
+    pub(crate) fn load(bytes: &[u8], actor: &[u8], kind: &str, kind_optional: bool) -> Result<Document, DocError> {
+        let mut doc = AutoCommit::load(bytes)?;
+        doc.set_actor(ActorId::from(actor));
+        match doc.get(ROOT, "schema")? {
+            Some((Value::Scalar(s), _)) => match s.as_ref() {
+                ScalarValue::Uint(n) if *n == SCHEMA => {}
+                ScalarValue::Int(n) if u64::try_from(*n).ok() == Some(SCHEMA) => {}
+                ScalarValue::Uint(_) | ScalarValue::Int(_) => return Err(DocError::Schema("unknown schema version")),
+                _ => return Err(DocError::Schema("the schema version is not a number")),
+            },
+            _ => return Err(DocError::Schema("no schema version: not a case document")),
+        }
+        match doc.get(ROOT, "kind")? {
+            Some((Value::Scalar(s), _)) if s.as_str() == Some(kind) => {}
+            None if kind_optional => {}
+            None => return Err(DocError::Schema("the document does not say which document it is")),
+            Some(_) => return Err(DocError::Schema("this is another kind of case document")),
+        }
+        Ok(Document { doc })
+    }
+
+    /// An empty document with no changes at all, written by `actor`: what a new member starts from before
+    /// the other members' changes arrive (creating the schema here would conflict with theirs).
+    pub(crate) fn blank(actor: &[u8]) -> Document {
+        let mut doc = AutoCommit::new();
+        doc.set_actor(ActorId::from(actor));
+        Document { doc }
+    }
+
+    /// Whether no change at all has been applied yet.
+    pub(crate) fn is_blank(&mut self) -> bool {
+        self.doc.get_heads().is_empty() && self.doc.pending_ops() == 0
+    }
+
+    /// Drops the edits made since the last commit (a failed edit leaves the document as it was).
+    pub(crate) fn rollback(&mut self) {
+        self.doc.rollback();
+    }
+
+    /// See the wrappers' `save`.
+    pub(crate) fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// See the wrappers' `save_after`.
+    pub(crate) fn save_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
+        self.doc.save_after(heads)
+    }
+
+    /// See the wrappers' `apply`.
+    pub(crate) fn apply(&mut self, changes: &[u8]) -> Result<(), AutomergeError> {
+        self.doc.load_incremental(changes)?;
+        Ok(())
+    }
+
+    /// See the wrappers' `merge`.
+    pub(crate) fn merge(&mut self, other: &mut Document) -> Result<(), AutomergeError> {
+        self.doc.merge(&mut other.doc)?;
+        Ok(())
+    }
+
+    /// See the wrappers' `fork`.
+    pub(crate) fn fork(&mut self, actor: &[u8]) -> Document {
+        let mut doc = self.doc.fork();
+        doc.set_actor(ActorId::from(actor));
+        Document { doc }
+    }
+
+    /// See the wrappers' `heads`.
+    pub(crate) fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// A reader of the fields of `obj`.
+    pub(crate) fn reader<'a>(&'a self, obj: &'a ObjId) -> Reader<'a> {
+        Reader { doc: &self.doc, obj }
+    }
+
+    /// The text at `obj`/`key` (empty if missing).
+    pub(crate) fn text_at(&self, obj: &ObjId, key: &str) -> Result<String, AutomergeError> {
+        text_at(&self.doc, obj, key)
+    }
+
+    /// Every map stored under the top-level `key`: the winner first, then any that lost a concurrent
+    /// creation (see the module docs). Empty if there is none (an older document).
+    pub(crate) fn root_maps(&self, key: &str) -> Result<Vec<ObjId>, AutomergeError> {
+        let mut out = Vec::new();
+        if let Some((Value::Object(ObjType::Map), winner)) = self.doc.get(ROOT, key)? {
+            out.push(winner);
+        }
+        for (value, id) in self.doc.get_all(ROOT, key)? {
+            if matches!(value, Value::Object(ObjType::Map)) && !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The map under `parent`/`key`, created if it is missing.
+    pub(crate) fn ensure_map(&mut self, parent: &ObjId, key: &str) -> Result<ObjId, AutomergeError> {
+        match self.doc.get(parent, key)? {
+            Some((Value::Object(ObjType::Map), id)) => Ok(id),
+            _ => self.doc.put_object(parent, key, ObjType::Map),
+        }
+    }
+
+    /// Writes `new` into `obj`: every field if `old` is none, otherwise only those that differ from `old`.
+    pub(crate) fn write_record<R: Record>(
+        &mut self,
+        obj: &ObjId,
+        old: Option<&R>,
+        new: &R,
+    ) -> Result<(), AutomergeError> {
+        let old_fields = old.map(Record::fields);
+        for (i, (key, value)) in new.fields().into_iter().enumerate() {
+            let unchanged = old_fields.as_ref().and_then(|f| f.get(i)).is_some_and(|(_, o)| *o == value);
+            if !unchanged {
+                self.write_field(obj, key, &value)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes one field: text by diff, lists by splicing the changed middle, scalars by overwriting.
+    pub(crate) fn write_field(&mut self, obj: &ObjId, key: &str, value: &Field<'_>) -> Result<(), AutomergeError> {
+        match value {
+            Field::Text(s) => {
+                let t = match self.doc.get(obj, key)? {
+                    Some((Value::Object(ObjType::Text), t)) => t,
+                    _ => self.doc.put_object(obj, key, ObjType::Text)?,
+                };
+                self.doc.update_text(&t, s)?;
+            }
+            Field::Str(Some(s)) => self.doc.put(obj, key, s.as_ref())?,
+            Field::Str(None) => self.doc.put(obj, key, ScalarValue::Null)?,
+            Field::Bool(b) => self.doc.put(obj, key, *b)?,
+            Field::List(items) => self.splice_list(obj, key, items)?,
+        }
+        Ok(())
+    }
+
+    /// Turns the list at `obj`/`key` into `new` by deleting and inserting only between the common prefix
+    /// and suffix, so that concurrent edits elsewhere in the list survive.
+    fn splice_list(&mut self, obj: &ObjId, key: &str, new: &[Cow<'_, str>]) -> Result<(), AutomergeError> {
+        let list = match self.doc.get(obj, key)? {
+            Some((Value::Object(ObjType::List), list)) => list,
+            _ => self.doc.put_object(obj, key, ObjType::List)?,
+        };
+        let old = read_list(&self.doc, &list)?;
+        let prefix = old.iter().zip(new).take_while(|(o, n)| o.as_str() == n.as_ref()).count();
+        let max_suffix = old.len().min(new.len()) - prefix;
+        let suffix = old
+            .iter()
+            .rev()
+            .zip(new.iter().rev())
+            .take(max_suffix)
+            .take_while(|(o, n)| o.as_str() == n.as_ref())
+            .count();
+        for _ in prefix..old.len() - suffix {
+            self.doc.delete(&list, prefix)?;
+        }
+        for (i, item) in new[prefix..new.len() - suffix].iter().enumerate() {
+            self.doc.insert(&list, prefix + i, item.as_ref())?;
+        }
+        Ok(())
+    }
+
+    /// The entity object with `id`, in whichever of the entity's maps holds it.
+    fn find<E: Entity>(&self, id: &str) -> Result<Option<ObjId>, AutomergeError> {
+        for map in self.root_maps(E::MAP)? {
+            if let Some((Value::Object(ObjType::Map), obj)) = self.doc.get(&map, id)? {
+                return Ok(Some(obj));
+            }
+        }
+        Ok(None)
+    }
+
+    fn found<E: Entity>(&self, id: &str) -> Result<ObjId, DocError> {
+        self.find::<E>(id)?.ok_or_else(|| DocError::NotFound { what: E::NAME, id: id.to_string() })
+    }
+
+    /// Adds `entity` under `id`; refuses a bad id or one already taken.
+    pub(crate) fn add<E: Entity>(&mut self, id: &str, entity: &E) -> Result<(), DocError> {
+        check_id(id)?;
+        if self.find::<E>(id)?.is_some() {
+            return Err(DocError::Exists { what: E::NAME, id: id.to_string() });
+        }
+        let map = self.ensure_map(&ROOT, E::MAP)?;
+        let obj = self.doc.put_object(&map, id, ObjType::Map)?;
+        self.write_record(&obj, None, entity)?;
+        Ok(())
+    }
+
+    /// Edits the entity `id`, writing only the fields that changed.
+    pub(crate) fn edit<E: Entity>(&mut self, id: &str, entity: &E) -> Result<(), DocError> {
+        let obj = self.found::<E>(id)?;
+        let old = E::read(&self.reader(&obj))?;
+        self.write_record(&obj, Some(&old), entity)?;
+        Ok(())
+    }
+
+    /// Removes the entity `id` (from every map that holds it).
+    pub(crate) fn remove<E: Entity>(&mut self, id: &str) -> Result<(), DocError> {
+        self.found::<E>(id)?;
+        for map in self.root_maps(E::MAP)? {
+            if self.doc.get(&map, id)?.is_some() {
+                self.doc.delete(&map, id)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The entity `id`.
+    pub(crate) fn get<E: Entity>(&self, id: &str) -> Result<E, DocError> {
+        let obj = self.found::<E>(id)?;
+        Ok(E::read(&self.reader(&obj))?)
+    }
+
+    /// Every entity of this type, sorted by its key and then by id.
+    pub(crate) fn list<E: Entity>(&self) -> Result<Vec<(String, E)>, AutomergeError> {
+        let mut keyed: Vec<(E::Key, String, E)> = Vec::new();
+        let mut seen = BTreeSet::new();
+        for map in self.root_maps(E::MAP)? {
+            for id in self.doc.keys(&map) {
+                if seen.contains(&id) {
+                    continue;
+                }
+                if let Some((Value::Object(ObjType::Map), obj)) = self.doc.get(&map, id.as_str())? {
+                    let entity = E::read(&self.reader(&obj))?;
+                    seen.insert(id.clone());
+                    keyed.push((entity.sort_key(), id, entity));
+                }
+            }
+        }
+        keyed.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        Ok(keyed.into_iter().map(|(_, id, e)| (id, e)).collect())
+    }
+
+    /// Every entity of this type in list order, as JSON objects with an `"id"` next to their fields: the
+    /// deterministic view that reports and exports are built from.
+    pub(crate) fn list_json<E: Entity + serde::Serialize>(&self) -> Result<serde_json::Value, DocError> {
+        let mut out = Vec::new();
+        for (id, entity) in self.list::<E>()? {
+            let mut value = serde_json::to_value(&entity)?;
+            if let Some(obj) = value.as_object_mut() {
+                obj.insert("id".to_string(), serde_json::Value::String(id));
+            }
+            out.push(value);
+        }
+        Ok(serde_json::Value::Array(out))
+    }
+}
+
+/// The public add/edit/remove/get/list methods of one entity type on a document wrapper (a struct whose
+/// `inner` is a [`Document`]), so every entity gets the same API with the same documented behaviour.
+macro_rules! entity_api {
+    ($err:ty, $ty:ty, $what:literal, $order:literal,
+     $add:ident, $edit:ident, $remove:ident, $get:ident, $list:ident) => {
+        #[doc = concat!("Adds a ", $what, " under `id`, a fresh random id from the caller (1-64 characters), so ")]
+        #[doc = "concurrent additions never collide. Refuses an id already taken."]
+        pub fn $add(&mut self, id: &str, value: &$ty) -> Result<(), $err> {
+            Ok(self.inner.add(id, value)?)
+        }
+
+        #[doc = concat!("Edits the ", $what, " `id`: only the fields that differ from the current value are ")]
+        #[doc = "written, and text by diff, so a concurrent edit of another field (or another part of the same "]
+        #[doc = "text) by someone else survives."]
+        pub fn $edit(&mut self, id: &str, value: &$ty) -> Result<(), $err> {
+            Ok(self.inner.edit(id, value)?)
+        }
+
+        #[doc = concat!("Removes the ", $what, " `id`.")]
+        pub fn $remove(&mut self, id: &str) -> Result<(), $err> {
+            Ok(self.inner.remove::<$ty>(id)?)
+        }
+
+        #[doc = concat!("The ", $what, " `id`.")]
+        pub fn $get(&self, id: &str) -> Result<$ty, $err> {
+            Ok(self.inner.get(id)?)
+        }
+
+        #[doc = concat!("Every ", $what, " with its id, ", $order, ", then by id, so every member sees the same ")]
+        #[doc = "order."]
+        pub fn $list(&self) -> Result<Vec<(String, $ty)>, $err> {
+            Ok(self.inner.list()?)
+        }
+    };
+}
+pub(crate) use entity_api;
