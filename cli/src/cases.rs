@@ -218,7 +218,7 @@ fn render_value(v: &Value) -> String {
     }
 }
 
-fn render_entities(v: &Value) -> String {
+pub(crate) fn render_entities(v: &Value) -> String {
     let Value::Array(items) = v else { return format!("{v}\n") };
     if items.is_empty() {
         return "(none)\n".into();
@@ -250,7 +250,7 @@ fn render_entities(v: &Value) -> String {
     out
 }
 
-fn render_summary(v: &Value) -> String {
+pub(crate) fn render_summary(v: &Value) -> String {
     let get = |k: &str| v.get(k).map(render_value).unwrap_or_default();
     let mut out = format!(
         "{}  {}\n    role: {}  step: {}  members: {}  timeline entries: {}\n",

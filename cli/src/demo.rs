@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use samenloop_node::api::types::ProfileUpdate;
+use samenloop_node::casework::{CaseCommand, EntityKind};
 use samenloop_node::keystore::{self, KdfParams, Passphrase};
 use samenloop_node::{Client, Home, NodeConfig, NodeHandle};
+use samenloop_protocol::case::{CaseId, Role};
 use samenloop_protocol::referral::{Answer, ReferralState};
 use samenloop_protocol::{
     AccreditationLevel, Affiliation, CalendarDate, DirectoryQuery, InvolvedOrganisation, OrganisationKind,
@@ -297,6 +299,67 @@ pub async fn run() -> anyhow::Result<()> {
     };
     println!("\n$ samenloop request show {}\n", record.id);
     print!("{}", crate::requests::render_request(&accepted));
+
+    // 9. The first reviewer opens the case from the accepted referral and invites the other; both add
+    //    timeline entries at the same time; the merged timeline is the same on both nodes.
+    let (lead, co) = (&reviewer_clients[0], &reviewer_clients[1]);
+    let lead_referral = lead
+        .referrals()
+        .await?
+        .into_iter()
+        .find(|r| r.request_id == record.id)
+        .context("the lead's referral disappeared")?;
+    println!("\n$ samenloop case open --referral {}\n", lead_referral.referral_id);
+    let opened = lead.case(CaseCommand::Open { title: None, referral: Some(lead_referral.referral_id) }).await?;
+    let case: CaseId = opened["id"].as_str().context("no case id")?.parse().map_err(anyhow::Error::msg)?;
+    let co_peer = co.status().await?.peer_id;
+    println!("\n$ samenloop case invite {case} {co_peer} --role co-reviewer");
+    lead.case(CaseCommand::Invite { case, peer: co_peer, role: Role::CoReviewer }).await?;
+    let started = Instant::now();
+    while co.case(CaseCommand::ListEntities { case, entity: EntityKind::Timeline }).await.is_err() {
+        if started.elapsed() > Duration::from_secs(15) {
+            bail!("the case did not reach the co-reviewer within 15 s");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let show = co.case(CaseCommand::Show { case }).await?;
+    print!("{}", crate::cases::render_summary(&show));
+    let entry = |date: &str, actor: &str, what: &str| {
+        let mut m = serde_json::Map::new();
+        m.insert("date".into(), date.into());
+        m.insert("actor".into(), actor.into());
+        m.insert("what".into(), what.into());
+        m
+    };
+    println!("\nBoth reviewers add timeline entries at the same time (each on their own node, encrypted):");
+    let (a, b) = tokio::join!(
+        lead.case(CaseCommand::Add {
+            case,
+            entity: EntityKind::Timeline,
+            fields: entry("2024-03-02", "GI-1", "Family guardian visits; the mother cancels the follow-up"),
+        }),
+        co.case(CaseCommand::Add {
+            case,
+            entity: EntityKind::Timeline,
+            fields: entry("2024-02-12", "VT-1", "Veilig Thuis receives a report from the school"),
+        }),
+    );
+    a?;
+    b?;
+    let started = Instant::now();
+    let merged = loop {
+        let l = lead.case(CaseCommand::ListEntities { case, entity: EntityKind::Timeline }).await?;
+        let c = co.case(CaseCommand::ListEntities { case, entity: EntityKind::Timeline }).await?;
+        if l.as_array().map_or(0, Vec::len) == 2 && l == c {
+            break l;
+        }
+        if started.elapsed() > Duration::from_secs(15) {
+            bail!("the timelines did not converge within 15 s");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    println!("\n$ samenloop case timeline list {case}   (the same on both nodes, in time order)\n");
+    print!("{}", crate::cases::render_entities(&merged));
 
     requester_node.shutdown().await;
     for node in nodes {

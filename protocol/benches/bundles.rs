@@ -1,0 +1,221 @@
+//! Sealed bundles and case documents, on one core. A bench binary that prints figures.
+//!
+//! - seal/open: `SealedBundle::seal` + chain hash (+ the author's signed head), and parse + chain check +
+//!   `open` (+ head verification), against plain XChaCha20-Poly1305 on the same data in the same run, for
+//!   1 KiB, 16 KiB and 1 MiB. Heads are reported both per bundle (a single interactive edit) and amortised over
+//!   runs of 64 bundles (catch-up, bulk import). Target: ratio at least 0.8 at 16 KiB and above.
+//! - a case whose timeline has 10 000 entries by two authors (one bundle per entry): bytes a fresh member
+//!   downloads as bundles and as a snapshot, against Automerge's own sync protocol for the same document;
+//!   time to verify, decrypt and apply everything; time to load the document from a sealed snapshot (what a
+//!   restart does). Targets: at most 1.2x Automerge's bytes; load at most 500 ms.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use chacha20poly1305::aead::{AeadInOut, KeyInit};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use samenloop_protocol::analysis::{AnalysisDoc, Precision, TimelineEntry};
+use samenloop_protocol::bundle::{BundleHeader, BundleKey, SealedBundle, SealedSnapshot, SignedHead, verify_run};
+use samenloop_protocol::case::{CaseId, DocKind, EpochKey};
+use samenloop_protocol::doc_log::check_changes;
+use samenloop_protocol::ed25519_dalek::SigningKey;
+use zeroize::Zeroizing;
+
+const CASE: CaseId = CaseId([3; 16]);
+
+fn time<F: FnMut()>(iters: usize, mut f: F) -> Duration {
+    f();
+    let start = Instant::now();
+    for _ in 0..iters {
+        f();
+    }
+    start.elapsed() / iters as u32
+}
+
+fn bundle_key() -> BundleKey {
+    BundleKey::derive(&EpochKey(Zeroizing::new([9; 32])), &CASE, DocKind::Analysis, 1)
+}
+
+fn seal_open(size: usize, signer: &SigningKey) {
+    let data = vec![0x5au8; size];
+    let iters = (64 * 1024 * 1024 / size).clamp(200, 20_000);
+    let cipher = XChaCha20Poly1305::new(&chacha20poly1305::Key::from([9u8; 32]));
+    let nonce = XNonce::from([1u8; 24]);
+    let mut buf = data.clone();
+    let plain_seal = time(iters, || {
+        buf.copy_from_slice(&data);
+        black_box(cipher.encrypt_inout_detached(&nonce, b"aad", buf.as_mut_slice().into()).unwrap());
+    });
+    let tag = cipher.encrypt_inout_detached(&nonce, b"aad", buf.as_mut_slice().into()).unwrap();
+    let ct = buf.clone();
+    let plain_open = time(iters, || {
+        buf.copy_from_slice(&ct);
+        cipher.decrypt_inout_detached(&nonce, b"aad", buf.as_mut_slice().into(), &tag).unwrap();
+    });
+
+    let key = bundle_key();
+    let author = signer.verifying_key().to_bytes();
+    let header = BundleHeader { case: CASE, doc: DocKind::Analysis, epoch: 1, author, seq: 1, prev: [0; 32] };
+    let seal_chain = time(iters, || {
+        let b = SealedBundle::seal(&key, header, &data, [2; 24]).unwrap();
+        black_box(b.chain_hash());
+    });
+    let sign = time(iters.min(2_000), || {
+        black_box(SignedHead::sign(signer, CASE, DocKind::Analysis, 1, [7; 32]));
+    });
+    let bundle = SealedBundle::seal(&key, header, &data, [2; 24]).unwrap();
+    let head = SignedHead::sign(signer, CASE, DocKind::Analysis, 1, bundle.chain_hash());
+    let wire = bundle.bytes().to_vec();
+    let head_wire = head.encode();
+    let open_chain = time(iters, || {
+        let b = SealedBundle::parse(wire.clone()).unwrap();
+        verify_run(0, &[0; 32], std::slice::from_ref(&b), &head).unwrap();
+        black_box(b.open(&key).unwrap());
+    });
+    let verify = time(iters.min(2_000), || {
+        black_box(SignedHead::decode(&head_wire).unwrap());
+    });
+    let ratio = |plain: Duration, ours: Duration| plain.as_secs_f64() / ours.as_secs_f64();
+    let amortised = |d: Duration| d / 64;
+    let label = match size {
+        s if s >= 1 << 20 => format!("{} MiB", s >> 20),
+        s => format!("{} KiB", s >> 10),
+    };
+    println!(
+        "  {label:>6}: seal {:>9.1?} (plain {:>9.1?})  ratio amortised {:.2}, per-edit head {:.2} | open {:>9.1?} (plain {:>9.1?})  ratio amortised {:.2}, per-edit head {:.2}",
+        seal_chain + amortised(sign),
+        plain_seal,
+        ratio(plain_seal, seal_chain + amortised(sign)),
+        ratio(plain_seal, seal_chain + sign),
+        open_chain + amortised(verify),
+        plain_open,
+        ratio(plain_open, open_chain + amortised(verify)),
+        ratio(plain_open, open_chain + verify),
+    );
+}
+
+fn entry(i: usize) -> TimelineEntry {
+    TimelineEntry {
+        date: Some(samenloop_protocol::CalendarDate::from_days_since_epoch(19_000 + (i % 900) as i64)),
+        precision: Some(if i % 7 == 0 { Precision::Month } else { Precision::Day }),
+        actor: format!("GI-{}", i % 12),
+        agency: ["GI Midden", "Veilig Thuis", "Wijkteam Oost", "School"][i % 4].into(),
+        what: format!("Contact {i}: home visit, the mother says the child slept at a friend's place"),
+        known_then: "Earlier reports of neglect were known to the wijkteam, not to the school".into(),
+        decision: "Follow up next week".into(),
+        ..TimelineEntry::default()
+    }
+}
+
+fn big_case() {
+    const ENTRIES: usize = 10_000;
+    let a = SigningKey::from_bytes(&[1; 32]);
+    let b = SigningKey::from_bytes(&[2; 32]);
+    let key = bundle_key();
+    let mut doc_a = AnalysisDoc::new("Case of 10 000 entries", &a.verifying_key().to_bytes()).unwrap();
+    let mut runs: Vec<(SigningKey, Vec<SealedBundle>)> = vec![(a.clone(), Vec::new()), (b.clone(), Vec::new())];
+    // The lead's first bundle holds the document's creation.
+    let mut prev = [[0u8; 32]; 2];
+    let mut seal = |who: usize, changes: &[u8], runs: &mut Vec<(SigningKey, Vec<SealedBundle>)>| {
+        let author = runs[who].0.verifying_key().to_bytes();
+        let seq = runs[who].1.len() as u64 + 1;
+        let header = BundleHeader { case: CASE, doc: DocKind::Analysis, epoch: 1, author, seq, prev: prev[who] };
+        let bundle = SealedBundle::seal(&key, header, changes, [seq as u8; 24]).unwrap();
+        prev[who] = bundle.chain_hash();
+        runs[who].1.push(bundle);
+    };
+    let first = doc_a.save_after(&[]);
+    seal(0, &first, &mut runs);
+    let mut doc_b = doc_a.fork(&b.verifying_key().to_bytes());
+    let started = Instant::now();
+    for i in 0..ENTRIES {
+        let (who, doc) = if i % 2 == 0 { (0, &mut doc_a) } else { (1, &mut doc_b) };
+        let before = doc.heads();
+        doc.add_timeline_entry(&format!("{i:08x}"), &entry(i)).unwrap();
+        let changes = doc.save_after(&before);
+        seal(who, &changes, &mut runs);
+    }
+    doc_a.merge(&mut doc_b).unwrap();
+    println!("  built {ENTRIES} entries as {} bundles in {:.1?}", runs[0].1.len() + runs[1].1.len(), started.elapsed());
+    let heads: Vec<SignedHead> = runs
+        .iter()
+        .map(|(k, r)| SignedHead::sign(k, CASE, DocKind::Analysis, r.len() as u64, r.last().unwrap().chain_hash()))
+        .collect();
+
+    // A fresh member applies every bundle: verify the chains, check and decrypt, apply.
+    let bundle_bytes: usize = runs.iter().flat_map(|(_, r)| r.iter().map(|b| b.bytes().len())).sum::<usize>() + 2 * 154;
+    let started = Instant::now();
+    let mut fresh = AnalysisDoc::blank(&[9; 32]);
+    for ((signer, run), head) in runs.iter().zip(&heads) {
+        let head = SignedHead::decode(&head.encode()).unwrap();
+        verify_run(0, &[0; 32], run, &head).unwrap();
+        for bundle in run {
+            let changes = bundle.open(&key).unwrap();
+            check_changes(&changes, &signer.verifying_key().to_bytes()).unwrap();
+            fresh.apply(&changes).unwrap();
+        }
+    }
+    let apply_bundles = started.elapsed();
+    assert_eq!(fresh.heads(), doc_a.heads());
+
+    // The same member from a snapshot.
+    let saved = doc_a.save();
+    let snapshot = SealedSnapshot::seal(&key, &a, CASE, DocKind::Analysis, 1, Vec::new(), &saved, [4; 24]).unwrap();
+    let snapshot_bytes = snapshot.bytes().len();
+    let started = Instant::now();
+    let decoded = SealedSnapshot::decode(snapshot.bytes().to_vec()).unwrap();
+    let plain = decoded.open(&key).unwrap();
+    let mut loaded = AnalysisDoc::load(&plain, &[9; 32]).unwrap();
+    let load = started.elapsed();
+    assert_eq!(loaded.heads(), doc_a.heads());
+    assert_eq!(loaded.timeline().unwrap().len(), ENTRIES);
+
+    // Automerge's own sync protocol from an empty document.
+    let mut full = automerge::AutoCommit::load(&saved).unwrap();
+    let mut empty = automerge::AutoCommit::new();
+    let (mut s1, mut s2) = (automerge::sync::State::new(), automerge::sync::State::new());
+    let mut sync_bytes = 0usize;
+    let mut messages = 0;
+    use automerge::sync::SyncDoc;
+    loop {
+        let mut progressed = false;
+        if let Some(m) = full.sync().generate_sync_message(&mut s1) {
+            let enc = m.encode();
+            sync_bytes += enc.len();
+            messages += 1;
+            empty.sync().receive_sync_message(&mut s2, automerge::sync::Message::decode(&enc).unwrap()).unwrap();
+            progressed = true;
+        }
+        if let Some(m) = empty.sync().generate_sync_message(&mut s2) {
+            let enc = m.encode();
+            sync_bytes += enc.len();
+            messages += 1;
+            full.sync().receive_sync_message(&mut s1, automerge::sync::Message::decode(&enc).unwrap()).unwrap();
+            progressed = true;
+        }
+        if !progressed {
+            break;
+        }
+    }
+    assert_eq!(empty.get_heads(), full.get_heads());
+    println!(
+        "  fresh member, bundles: {bundle_bytes} bytes ({:.2}x automerge sync), verify+decrypt+apply {apply_bundles:.1?}",
+        bundle_bytes as f64 / sync_bytes as f64
+    );
+    println!(
+        "  fresh member, snapshot: {snapshot_bytes} bytes ({:.2}x automerge sync)",
+        snapshot_bytes as f64 / sync_bytes as f64
+    );
+    println!("  automerge sync from empty: {sync_bytes} bytes in {messages} messages");
+    println!("  load from a sealed snapshot (decrypt + load + checks): {load:.1?} (target <= 500 ms)");
+}
+
+fn main() {
+    let signer = SigningKey::from_bytes(&[5; 32]);
+    println!("seal/open vs plain XChaCha20-Poly1305 (amortised: one head per 64 bundles):");
+    for size in [1 << 10, 16 << 10, 1 << 20] {
+        seal_open(size, &signer);
+    }
+    println!("a case with a 10 000-entry timeline by two authors:");
+    big_case();
+}
