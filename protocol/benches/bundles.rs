@@ -97,7 +97,7 @@ fn seal_open(size: usize, signer: &SigningKey) {
 fn entry(i: usize) -> TimelineEntry {
     TimelineEntry {
         date: Some(samenloop_protocol::CalendarDate::from_days_since_epoch(19_000 + (i % 900) as i64)),
-        precision: Some(if i % 7 == 0 { Precision::Month } else { Precision::Day }),
+        precision: Some(if i.is_multiple_of(7) { Precision::Month } else { Precision::Day }),
         actor: format!("GI-{}", i % 12),
         agency: ["GI Midden", "Veilig Thuis", "Wijkteam Oost", "School"][i % 4].into(),
         what: format!("Contact {i}: home visit, the mother says the child slept at a friend's place"),
@@ -129,7 +129,7 @@ fn big_case() {
     let mut doc_b = doc_a.fork(&b.verifying_key().to_bytes());
     let started = Instant::now();
     for i in 0..ENTRIES {
-        let (who, doc) = if i % 2 == 0 { (0, &mut doc_a) } else { (1, &mut doc_b) };
+        let (who, doc) = if i.is_multiple_of(2) { (0, &mut doc_a) } else { (1, &mut doc_b) };
         let before = doc.heads();
         doc.add_timeline_entry(&format!("{i:08x}"), &entry(i)).unwrap();
         let changes = doc.save_after(&before);
