@@ -1,0 +1,49 @@
+//! The sealed-bundle test vector in docs/protocol.md, so another implementation can check its encoder.
+
+use samenloop_protocol::bundle::{BundleHeader, BundleKey, SealedBundle, SignedHead};
+use samenloop_protocol::case::{CaseId, DocKind, EpochKey};
+use samenloop_protocol::ed25519_dalek::SigningKey;
+use zeroize::Zeroizing;
+
+/// Epoch key 0x09 x 32, case 0x03 x 16, analysis, epoch 1, author secret 0x05 x 32, seq 1, nonce 0x02 x 24,
+/// plaintext "samenloop bundle vector".
+fn vector() -> (SealedBundle, SignedHead) {
+    let case = CaseId([3; 16]);
+    let key = BundleKey::derive(&EpochKey(Zeroizing::new([9; 32])), &case, DocKind::Analysis, 1);
+    let signer = SigningKey::from_bytes(&[5; 32]);
+    let header = BundleHeader {
+        case,
+        doc: DocKind::Analysis,
+        epoch: 1,
+        author: signer.verifying_key().to_bytes(),
+        seq: 1,
+        prev: [0; 32],
+    };
+    let bundle = SealedBundle::seal(&key, header, b"samenloop bundle vector", [2; 24]).unwrap();
+    let head = SignedHead::sign(&signer, case, DocKind::Analysis, 1, bundle.chain_hash());
+    (bundle, head)
+}
+
+const VECTOR: &str = include_str!("vectors/bundle.hex");
+
+#[test]
+fn bundle_vector_is_stable_and_documented() {
+    let (bundle, head) = vector();
+    let text = format!(
+        "bundle {}\nchain-hash {}\nhead {}",
+        hex::encode(bundle.bytes()),
+        hex::encode(bundle.chain_hash()),
+        hex::encode(head.encode())
+    );
+    if std::env::var("SAMENLOOP_PRINT_VECTORS").is_ok() {
+        println!("{text}");
+    }
+    assert_eq!(text, VECTOR.trim(), "the bundle encoding changed: update docs/protocol.md deliberately");
+    let doc = include_str!("../../docs/protocol.md").replace(['\n', ' '], "");
+    for line in VECTOR.lines() {
+        let value = line.split_whitespace().last().unwrap_or_default();
+        assert!(doc.contains(value), "docs/protocol.md does not contain the current bundle vector");
+    }
+    let key = BundleKey::derive(&EpochKey(Zeroizing::new([9; 32])), &CaseId([3; 16]), DocKind::Analysis, 1);
+    assert_eq!(&bundle.open(&key).unwrap()[..], b"samenloop bundle vector");
+}
