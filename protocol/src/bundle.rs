@@ -275,9 +275,13 @@ impl SealedBundle {
     }
 
     /// Decrypts the changes. Call only after the bundle's run verified ([`verify_run`]).
-    pub fn open(&self, key: &BundleKey) -> Result<Zeroizing<Vec<u8>>, BundleError> {
+    ///
+    /// The plaintext is not zeroized on drop (unlike keys): it is applied to the document at once, which keeps
+    /// the same content in memory for as long as the case is open, and zeroizing megabytes byte by byte would
+    /// cost as much as decrypting them.
+    pub fn open(&self, key: &BundleKey) -> Result<Vec<u8>, BundleError> {
         let ct_end = self.bytes.len() - TAG_LEN;
-        let mut plain = Zeroizing::new(self.bytes[HEADER_LEN..ct_end].to_vec());
+        let mut plain = self.bytes[HEADER_LEN..ct_end].to_vec();
         let nonce = XNonce::from(array::<24>(&self.bytes[AAD_LEN..AAD_LEN + 24]));
         let tag = chacha20poly1305::Tag::from(array::<16>(&self.bytes[ct_end..]));
         key.cipher
@@ -541,11 +545,11 @@ impl SealedSnapshot {
         &self.bytes
     }
 
-    /// Decrypts the saved document.
-    pub fn open(&self, key: &BundleKey) -> Result<Zeroizing<Vec<u8>>, BundleError> {
+    /// Decrypts the saved document (not zeroized on drop, for the reason given at [`SealedBundle::open`]).
+    pub fn open(&self, key: &BundleKey) -> Result<Vec<u8>, BundleError> {
         let ct = &self.bytes[self.ciphertext_at..self.ciphertext_at + self.ciphertext_len];
         let (ct, tag) = ct.split_at(ct.len() - TAG_LEN);
-        let mut plain = Zeroizing::new(ct.to_vec());
+        let mut plain = ct.to_vec();
         let aad = snapshot_aad(&self.case, self.doc.byte(), self.epoch, &self.author, &self.covers);
         key.cipher
             .decrypt_inout_detached(

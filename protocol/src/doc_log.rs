@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
 
 use crate::bundle::{BundleError, BundleKey, ChainHash, Covered, SealedBundle, SignedHead, verify_run};
 use crate::case::{CaseId, DocKind, Ledger};
@@ -67,7 +66,7 @@ pub struct AcceptedBundle {
     /// Its chain hash.
     pub hash: ChainHash,
     /// The Automerge changes inside.
-    pub changes: Zeroizing<Vec<u8>>,
+    pub changes: Vec<u8>,
 }
 
 /// The result of checking a run: the bundles that are new (possibly none: a run we already held).
@@ -251,6 +250,7 @@ mod tests {
     use crate::case::{CaseAction, EpochKey, KeyGrant, Role};
     use crate::identity::Identity;
     use crate::time::UnixTime;
+    use zeroize::Zeroizing;
 
     const CASE: CaseId = CaseId([1; 16]);
 

@@ -183,7 +183,7 @@ impl EventLoop {
         let Some(key) = member_key(&peer) else { return SyncResponse::Refused(SyncRefusal::NotAMember) };
         match request {
             SyncRequest::Pull { case, ledger_len, docs } => {
-                let response = self.cases.answer_pull(&self.store, &key, &case, ledger_len, &docs);
+                let response = self.cases.answer_pull(&self.store, &self.identity, &key, &case, ledger_len, &docs);
                 if matches!(response, SyncResponse::Refused(_)) {
                     self.sync_stats.refused_non_members += 1;
                     info!(%peer, %case, "refused a pull: not a member, or unknown case");
@@ -295,6 +295,19 @@ impl EventLoop {
                 }
                 if more {
                     self.pull(case, peer);
+                }
+            }
+            SyncResponse::Refused(SyncRefusal::UnknownCase) => {
+                // A member who does not know the case yet missed its invitation (offline then): send the ledger.
+                let Some(key) = member_key(&peer) else { return };
+                if let Some(c) = self.cases.cases.get_mut(&case)
+                    && c.ledger.member(&key).is_some()
+                {
+                    c.peer_ledger.insert(key, 0);
+                    if let Some(request) = self.cases.push_request(&case, &key, Vec::new()) {
+                        let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+                        self.sync_in_flight.insert(id, SyncInFlight::Push { case });
+                    }
                 }
             }
             SyncResponse::Refused(reason) => debug!(%peer, %case, "pull refused: {reason}"),
