@@ -27,8 +27,12 @@ use crate::keystore::random_bytes;
 use crate::store::{Store, StoreError};
 use crate::vault::Vault;
 
-/// A member lacking more bundles than this (beyond the stored snapshot) is sent a fresh snapshot instead.
-pub const FRESH_SNAPSHOT_AFTER: u64 = 64;
+/// A member lacking more bundle bytes than this (beyond the stored snapshot) is sent a fresh snapshot
+/// instead: one compressed document is several times smaller than the same history as separate bundles.
+pub const FRESH_SNAPSHOT_BYTES: usize = 256 * 1024;
+
+/// Bundle bytes since the last snapshot after which a new one is made.
+pub const SNAPSHOT_BYTES: usize = 1024 * 1024;
 
 /// After this many bundles applied to a document since its last snapshot, a new snapshot is made and the
 /// bundles it covers are dropped: it bounds what a new member downloads and what a restart replays.
@@ -154,6 +158,18 @@ impl CaseDocument {
     }
 }
 
+impl Replica {
+    fn note_applied(&mut self, bundles: usize, bytes: usize) {
+        self.since_snapshot += bundles;
+        self.bytes_since_snapshot += bytes;
+    }
+
+    /// Whether enough history has accumulated that a snapshot should bound it.
+    fn snapshot_due(&self) -> bool {
+        self.since_snapshot >= SNAPSHOT_EVERY || self.bytes_since_snapshot >= SNAPSHOT_BYTES
+    }
+}
+
 /// One document of a case on this node.
 pub struct Replica {
     /// Chain positions of every author.
@@ -162,6 +178,8 @@ pub struct Replica {
     pub doc: CaseDocument,
     /// Bundles applied since the last snapshot.
     since_snapshot: usize,
+    /// Their bytes.
+    bytes_since_snapshot: usize,
     /// The last snapshot stored (made here or received), to serve to members who are behind it.
     snapshot: Option<SealedSnapshot>,
     /// Set when the stored document failed to decrypt or load: it is reported, never replaced.
@@ -272,6 +290,7 @@ impl CaseBook {
                     log: DocLog::new(case, doc),
                     doc: blank,
                     since_snapshot: 0,
+                    bytes_since_snapshot: 0,
                     snapshot: None,
                     broken: None,
                 };
@@ -341,7 +360,14 @@ impl CaseBook {
         {
             replica.docs.insert(
                 doc,
-                Replica { log: DocLog::new(case, doc), doc: content, since_snapshot: 0, snapshot: None, broken: None },
+                Replica {
+                    log: DocLog::new(case, doc),
+                    doc: content,
+                    since_snapshot: 0,
+                    bytes_since_snapshot: 0,
+                    snapshot: None,
+                    broken: None,
+                },
             );
         }
         store.put_ledger_ops(&case, 0, &[vault.seal(LEDGER_TABLE, &ledger_key(&case, 0), &op)])?;
@@ -494,7 +520,7 @@ impl CaseBook {
                 replica.ledger.can_read(peer, **doc)
                     && replica.ledger.can_write(&me, **doc)
                     && r.broken.is_none()
-                    && lacking_beyond_snapshot(r, docs) > FRESH_SNAPSHOT_AFTER
+                    && lacking_bytes(store, case, r, docs) > FRESH_SNAPSHOT_BYTES
             })
             .map(|(doc, _)| *doc)
             .collect();
@@ -631,9 +657,11 @@ impl CaseBook {
             return Ok(());
         }
         // A reader stores the writer's snapshot as its own, so it must not lose anything it holds beyond it.
-        let dominates = r.log.version_vector().iter().all(|h| {
-            snapshot.covers.iter().find(|c| c.author == h.author).is_some_and(|c| c.seq >= h.seq)
-        });
+        let dominates = r
+            .log
+            .version_vector()
+            .iter()
+            .all(|h| snapshot.covers.iter().find(|c| c.author == h.author).is_some_and(|c| c.seq >= h.seq));
         if !replica.ledger.can_write(&me, doc) && !dominates {
             return Ok(());
         }
@@ -651,6 +679,7 @@ impl CaseBook {
             store.put_snapshot(case, doc, snapshot.bytes(), &dropped)?;
             r.snapshot = Some(snapshot);
             r.since_snapshot = 0;
+            r.bytes_since_snapshot = 0;
         }
         Ok(())
     }
@@ -695,29 +724,56 @@ impl CaseBook {
             }
         }
         let hashes: Vec<_> = checked.new.iter().map(|b| b.hash).collect();
-        r.since_snapshot += hashes.len();
+        r.note_applied(hashes.len(), checked.new.iter().map(|b| b.bundle.bytes().len()).sum());
         r.log.commit(checked.author, &hashes, checked.head);
         received.changed.push(doc);
-        if r.since_snapshot >= SNAPSHOT_EVERY {
+        if r.snapshot_due() && replica.ledger.can_write(&self.me, doc) {
             make_snapshot(store, identity, replica, doc)?;
         }
         Ok(())
     }
 }
 
-/// How many bundles of `r` a member holding `docs` lacks beyond what `r`'s stored snapshot covers.
-fn lacking_beyond_snapshot(r: &Replica, docs: &[DocVector]) -> u64 {
+/// How many bundle bytes of `r` a member holding `docs` lacks beyond what `r`'s stored snapshot covers.
+fn lacking_bytes(store: &Store, case: &CaseId, r: &Replica, docs: &[DocVector]) -> usize {
     let doc = r.log.doc();
-    let theirs = |a: &[u8; 32]| {
+    let theirs = |a: &[u8]| {
         docs.iter()
             .find(|v| v.doc == doc)
-            .and_then(|v| v.seqs.iter().find(|s| &s.author == a))
+            .and_then(|v| v.seqs.iter().find(|s| s.author.as_slice() == a))
             .map_or(0, |s| s.seq)
     };
-    let covered = |a: &[u8; 32]| {
-        r.snapshot.as_ref().and_then(|s| s.covers.iter().find(|c| &c.author == a)).map_or(0, |c| c.seq)
+    let covered = |a: &[u8]| {
+        r.snapshot.as_ref().and_then(|s| s.covers.iter().find(|c| c.author.as_slice() == a)).map_or(0, |c| c.seq)
     };
-    r.log.version_vector().iter().map(|h| h.seq.saturating_sub(theirs(&h.author).max(covered(&h.author)))).sum()
+    let Ok(bundles) = store.bundles(case, doc) else { return 0 };
+    bundles
+        .iter()
+        .filter(|(k, _)| {
+            let seq = u64::from_be_bytes(k[49..57].try_into().unwrap_or([0; 8]));
+            seq > theirs(&k[17..49]).max(covered(&k[17..49]))
+        })
+        .map(|(_, v)| v.len())
+        .sum()
+}
+
+/// Makes a snapshot of every document this node writes that has changed since its last one, so the next
+/// start loads one compressed document instead of replaying bundles. Called at shutdown.
+pub fn snapshot_pending(book: &mut CaseBook, store: &Store, identity: &Identity) {
+    let me = book.me;
+    for replica in book.cases.values_mut() {
+        let due: Vec<DocKind> = replica
+            .docs
+            .iter()
+            .filter(|(d, r)| r.since_snapshot > 0 && r.broken.is_none() && replica.ledger.can_write(&me, **d))
+            .map(|(d, _)| *d)
+            .collect();
+        for doc in due {
+            if let Err(e) = make_snapshot(store, identity, replica, doc) {
+                warn!(case = %replica.ledger.case(), "could not snapshot at shutdown: {e}");
+            }
+        }
+    }
 }
 
 fn add_readable_docs(replica: &mut CaseReplica, me: &[u8; 32]) {
@@ -729,7 +785,14 @@ fn add_readable_docs(replica: &mut CaseReplica, me: &[u8; 32]) {
         {
             replica.docs.insert(
                 doc,
-                Replica { log: DocLog::new(case, doc), doc: blank, since_snapshot: 0, snapshot: None, broken: None },
+                Replica {
+                    log: DocLog::new(case, doc),
+                    doc: blank,
+                    since_snapshot: 0,
+                    bytes_since_snapshot: 0,
+                    snapshot: None,
+                    broken: None,
+                },
             );
         }
     }
@@ -777,9 +840,9 @@ fn seal_own(
     let head_bytes = head.encode();
     store.put_run(&case, doc, &me, &[(seq, bundle.bytes())], (seq, &head_bytes))?;
     r.log.commit(me, &[hash], head);
-    r.since_snapshot += 1;
+    r.note_applied(1, bundle.bytes().len());
     let run = WireRun { bundles: vec![ByteBuf::from(bundle.into_bytes())], head: head_bytes };
-    if r.since_snapshot >= SNAPSHOT_EVERY {
+    if r.snapshot_due() {
         make_snapshot(store, identity, replica, doc)?;
     }
     Ok(Some(run))
@@ -800,6 +863,7 @@ fn make_snapshot(store: &Store, identity: &Identity, replica: &mut CaseReplica, 
     debug!(%case, doc = doc.name(), bytes = snapshot.bytes().len(), "snapshot made");
     r.snapshot = Some(snapshot);
     r.since_snapshot = 0;
+    r.bytes_since_snapshot = 0;
     Ok(())
 }
 
@@ -840,7 +904,7 @@ fn load_replica(store: &Store, replica: &CaseReplica, r: &mut Replica) -> Result
             r.doc.apply(&b.changes).map_err(|e| format!("stored bundle: {e}"))?;
         }
         let hashes: Vec<_> = checked.new.iter().map(|b| b.hash).collect();
-        r.since_snapshot += hashes.len();
+        r.note_applied(hashes.len(), checked.new.iter().map(|b| b.bundle.bytes().len()).sum());
         r.log.commit(author, &hashes, checked.head);
     }
     Ok(())

@@ -108,6 +108,16 @@ pub enum CaseCommand {
         /// Its fields (as in the JSON view); missing fields are empty.
         fields: Map<String, Value>,
     },
+    /// Adds many entities at once (an import, e.g. a timeline assembled elsewhere), in bundles of at most
+    /// [`IMPORT_BATCH`] entities; returns their ids in order.
+    Import {
+        /// The case.
+        case: CaseId,
+        /// What kind.
+        entity: EntityKind,
+        /// Each entity's fields.
+        items: Vec<Map<String, Value>>,
+    },
     /// Changes the given fields of an entity.
     Edit {
         /// The case.
@@ -155,6 +165,9 @@ pub enum CaseCommand {
         format: ExportFormat,
     },
 }
+
+/// The most entities one bundle of an import carries (keeps every bundle far below the size limit).
+pub const IMPORT_BATCH: usize = 250;
 
 /// Something to announce to other members after a command.
 pub(crate) enum CaseEvent {
@@ -432,6 +445,20 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
                 announce.push(CaseEvent::Edited { case, doc: entity.doc(), run });
             }
             serde_json::json!({ "id": id })
+        }
+        CaseCommand::Import { case, entity, items } => {
+            let mut ids = Vec::with_capacity(items.len());
+            for chunk in items.chunks(IMPORT_BATCH) {
+                let chunk_ids: Vec<String> = chunk.iter().map(|_| hex::encode(random_bytes::<8>())).collect();
+                let (_, run) = cx.book.edit(cx.store, cx.identity, &case, entity.doc(), |d| {
+                    chunk.iter().zip(&chunk_ids).try_for_each(|(fields, id)| add_entity(d, entity, id, fields))
+                })?;
+                if let Some(run) = run {
+                    announce.push(CaseEvent::Edited { case, doc: entity.doc(), run });
+                }
+                ids.extend(chunk_ids);
+            }
+            serde_json::json!({ "ids": ids })
         }
         CaseCommand::Edit { case, entity, id, fields } => {
             let (_, run) =

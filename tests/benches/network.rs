@@ -7,10 +7,18 @@
 //!    the acceptance (deliver, open, accept, deliver the answer), p50 and p99.
 //! 3. Idle memory: one node in its own process joins a 10-node network, publishes, then idles; we read
 //!    its resident set size from /proc. Target: at most 40 MB.
+//! 4. Case documents: a case whose timeline has 10 000 entries written by two authors (imported in bundles
+//!    of 250); a fresh member in its own process is invited: time until it holds all 10 000 entries, sync
+//!    payload bytes it received against Automerge's own sync protocol for the same document (target at most
+//!    1.2x), its memory with the case loaded, and the time to start it again from its home with the case
+//!    (decrypt and load; target at most 500 ms) against the start of an empty node.
+//! 5. Edit-to-visible latency between two connected members on loopback, p50 and p99 (target p50 < 200 ms).
 
 use std::time::{Duration, Instant};
 
 use samenloop_node::api::types::ProfileUpdate;
+use samenloop_node::casework::{CaseCommand, EntityKind, ExportFormat};
+use samenloop_protocol::case::{CaseId, Role};
 use samenloop_tests::{TestNode, all_hold, sample_request, sample_update, temp_root, wait_for};
 
 const CHILD_ENV: &str = "SAMENLOOP_BENCH_CHILD";
@@ -30,6 +38,12 @@ fn main() {
     }
     if only.as_deref().is_none_or(|f| "memory".contains(f)) {
         runtime.block_on(idle_memory(10));
+    }
+    if only.as_deref().is_none_or(|f| "case".contains(f)) {
+        runtime.block_on(big_case(10_000));
+    }
+    if only.as_deref().is_none_or(|f| "edit".contains(f)) {
+        runtime.block_on(edit_to_visible(100));
     }
 }
 
@@ -214,13 +228,230 @@ async fn idle_memory(n: usize) {
     }
 }
 
-/// The measured node: runs in its own process so its memory is its own.
+/// The measured node: runs in its own process so its memory is its own. With a third field `api`, it also
+/// serves the local API (so the parent can drive it) and prints how long its start took.
 async fn child(spec: String) {
-    let (home, seeds) = spec.split_once('|').expect("child spec");
+    let mut parts = spec.split('|');
+    let home = parts.next().expect("child spec");
+    let seeds = parts.next().unwrap_or_default();
+    let with_api = parts.next() == Some("api");
     let mut node = TestNode::create_or_open(std::path::Path::new(home));
     let bootstrap = seeds.split(',').filter_map(|s| s.parse().ok()).collect();
-    node.start(bootstrap, |_| {}).await;
+    let started = Instant::now();
+    node.start(bootstrap, |c| {
+        if with_api {
+            c.api = Some("127.0.0.1:0".parse().expect("addr"));
+        }
+    })
+    .await;
+    println!("START_MS={:.1}", started.elapsed().as_secs_f64() * 1000.0);
     node.client().set_profile(sample_update(99)).await.expect("publish");
     // Run until the parent kills us.
     std::future::pending::<()>().await;
+}
+
+fn entry(i: usize) -> serde_json::Map<String, serde_json::Value> {
+    let agency = ["GI Midden", "Veilig Thuis", "Wijkteam Oost", "School"][i % 4];
+    let v = serde_json::json!({
+        "date": format!("2024-{:02}-{:02}", 1 + i % 12, 1 + i % 28),
+        "actor": format!("GI-{}", i % 12),
+        "agency": agency,
+        "what": format!("Contact {i}: home visit, the mother says the child slept at a friend's place"),
+        "known_then": "Earlier reports of neglect were known to the wijkteam, not to the school",
+        "decision": "Follow up next week",
+    });
+    match v {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
+async fn timeline_len(c: &samenloop_node::Client, case: CaseId) -> usize {
+    c.case(CaseCommand::Show { case }).await.ok().and_then(|v| v["timeline_entries"].as_u64()).unwrap_or(0) as usize
+}
+
+/// Spawns the measured node with the API and returns it and its start time (ms) as it printed it.
+fn spawn_child(home: &std::path::Path, seed: &[libp2p::Multiaddr]) -> (std::process::Child, f64) {
+    use std::io::BufRead;
+    let spec = format!("{}|{}|api", home.display(), seed.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
+    let mut child = std::process::Command::new(std::env::current_exe().expect("own path"))
+        .env(CHILD_ENV, spec)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn measured node");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+    let ms = line.trim().strip_prefix("START_MS=").and_then(|v| v.parse().ok()).unwrap_or(f64::NAN);
+    (child, ms)
+}
+
+fn automerge_sync_bytes(saved: &[u8]) -> usize {
+    use automerge::sync::SyncDoc;
+    let mut full = automerge::AutoCommit::load(saved).expect("export loads");
+    let mut empty = automerge::AutoCommit::new();
+    let (mut s1, mut s2) = (automerge::sync::State::new(), automerge::sync::State::new());
+    let mut bytes = 0;
+    loop {
+        let mut progressed = false;
+        if let Some(m) = full.sync().generate_sync_message(&mut s1) {
+            let enc = m.encode();
+            bytes += enc.len();
+            let m = automerge::sync::Message::decode(&enc).expect("decode");
+            empty.sync().receive_sync_message(&mut s2, m).expect("receive");
+            progressed = true;
+        }
+        if let Some(m) = empty.sync().generate_sync_message(&mut s2) {
+            let enc = m.encode();
+            bytes += enc.len();
+            let m = automerge::sync::Message::decode(&enc).expect("decode");
+            full.sync().receive_sync_message(&mut s1, m).expect("receive");
+            progressed = true;
+        }
+        if !progressed {
+            return bytes;
+        }
+    }
+}
+
+async fn big_case(entries: usize) {
+    let (_tmp, root) = temp_root();
+    let nodes = start_network(2, &root).await;
+    let (lead, co) = (nodes[0].client(), nodes[1].client());
+    lead.set_profile(sample_update(1)).await.expect("publish");
+    co.set_profile(sample_update(2)).await.expect("publish");
+    let co_peer = nodes[1].peer_id;
+    wait_for(Duration::from_secs(20), "profiles", || async { lead.profile(co_peer).await.is_ok() }).await;
+    let opened = lead.case(CaseCommand::Open { title: Some("Bench case".into()), referral: None }).await.expect("open");
+    let case: CaseId = opened["id"].as_str().expect("id").parse().expect("case id");
+    lead.case(CaseCommand::Invite { case, peer: co_peer.to_string(), role: Role::CoReviewer }).await.expect("invite");
+    wait_for(Duration::from_secs(20), "co-reviewer has the case", || async {
+        co.case(CaseCommand::ListEntities { case, entity: EntityKind::Timeline }).await.is_ok()
+    })
+    .await;
+    let started = Instant::now();
+    let half: Vec<_> = (0..entries).map(entry).collect();
+    let (a, b) = tokio::join!(
+        lead.case(CaseCommand::Import { case, entity: EntityKind::Timeline, items: half[..entries / 2].to_vec() }),
+        co.case(CaseCommand::Import { case, entity: EntityKind::Timeline, items: half[entries / 2..].to_vec() }),
+    );
+    a.expect("import");
+    b.expect("import");
+    wait_for(Duration::from_secs(120), "both authors hold every entry", || async {
+        timeline_len(&lead, case).await == entries && timeline_len(&co, case).await == entries
+    })
+    .await;
+    println!("case: {entries} entries written by two authors and exchanged in {:.1?}", started.elapsed());
+
+    // The fresh member, in its own process.
+    let fresh_home = root.join("fresh");
+    let fresh_peer = TestNode::create(&fresh_home).peer_id;
+    let seed = nodes[0].addrs().await;
+    let (mut child, _) = spawn_child(&fresh_home, &seed);
+    wait_for(Duration::from_secs(30), "fresh member's profile", || async { lead.profile(fresh_peer).await.is_ok() })
+        .await;
+    let home = samenloop_node::Home::new(&fresh_home);
+    let api = samenloop_node::api::client::ApiClient::for_home(&home).expect("api");
+    let api_len = |api: &samenloop_node::api::client::ApiClient| -> usize {
+        api.post::<_, serde_json::Value>("/v1/cases", &CaseCommand::Show { case })
+            .ok()
+            .and_then(|v| v["timeline_entries"].as_u64())
+            .unwrap_or(0) as usize
+    };
+    let started = Instant::now();
+    lead.case(CaseCommand::Invite { case, peer: fresh_peer.to_string(), role: Role::CoReviewer })
+        .await
+        .expect("invite");
+    loop {
+        if api_len(&api) == entries {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(300), "the fresh member did not converge");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let converge = started.elapsed();
+    let stats: serde_json::Value = api.get("/v1/sync/stats").expect("stats");
+    let received = stats["payload_bytes_received"].as_u64().unwrap_or(0) as usize;
+    let rss = rss_kib(child.id()).unwrap_or(0);
+    let export = lead
+        .case(CaseCommand::Export {
+            case,
+            doc: samenloop_protocol::case::DocKind::Analysis,
+            format: ExportFormat::Automerge,
+        })
+        .await
+        .expect("export");
+    let saved = hex::decode(export["automerge_hex"].as_str().expect("hex")).expect("hex");
+    let baseline = automerge_sync_bytes(&saved);
+    println!(
+        "case: fresh member holds all {entries} entries {converge:.1?} after the invitation; sync payload {received} bytes \
+         = {:.2}x Automerge's sync protocol ({baseline} bytes) [target <= 1.2x: {}]",
+        received as f64 / baseline as f64,
+        if (received as f64) <= 1.2 * baseline as f64 { "met" } else { "MISSED" }
+    );
+    println!("case: fresh member's resident memory with the case loaded {:.1} MB", rss as f64 / 1024.0);
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // Start it again from its home: the case is decrypted and loaded before the node runs.
+    let (mut again, with_case) = spawn_child(&fresh_home, &seed);
+    let loaded_rss = rss_kib(again.id()).unwrap_or(0);
+    let _ = again.kill();
+    let _ = again.wait();
+    let empty_home = root.join("empty");
+    TestNode::create(&empty_home);
+    let (mut empty, without) = spawn_child(&empty_home, &seed);
+    let _ = empty.kill();
+    let _ = empty.wait();
+    println!(
+        "case: node start with the 10 000-entry case {with_case:.0} ms, empty node {without:.0} ms: loading the case takes \
+         {:.0} ms [target <= 500 ms: {}]; resident memory just after start {:.1} MB",
+        with_case - without,
+        if with_case - without <= 500.0 { "met" } else { "MISSED" },
+        loaded_rss as f64 / 1024.0
+    );
+    for mut node in nodes {
+        node.stop().await;
+    }
+}
+
+async fn edit_to_visible(rounds: usize) {
+    let (_tmp, root) = temp_root();
+    let nodes = start_network(2, &root).await;
+    let (a, b) = (nodes[0].client(), nodes[1].client());
+    a.set_profile(sample_update(1)).await.expect("publish");
+    b.set_profile(sample_update(2)).await.expect("publish");
+    let b_peer = nodes[1].peer_id;
+    wait_for(Duration::from_secs(20), "profiles", || async { a.profile(b_peer).await.is_ok() }).await;
+    let opened = a.case(CaseCommand::Open { title: Some("Latency".into()), referral: None }).await.expect("open");
+    let case: CaseId = opened["id"].as_str().expect("id").parse().expect("case id");
+    a.case(CaseCommand::Invite { case, peer: b_peer.to_string(), role: Role::CoReviewer }).await.expect("invite");
+    wait_for(Duration::from_secs(20), "member has the case", || async {
+        b.case(CaseCommand::ListEntities { case, entity: EntityKind::Timeline }).await.is_ok()
+    })
+    .await;
+    let mut samples = Vec::new();
+    for i in 0..rounds {
+        let started = Instant::now();
+        a.case(CaseCommand::Add { case, entity: EntityKind::Timeline, fields: entry(i) }).await.expect("add");
+        loop {
+            if timeline_len(&b, case).await > i {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(10), "edit not visible");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        samples.push(started.elapsed());
+    }
+    samples.sort();
+    println!(
+        "edit-to-visible between two members on loopback ({rounds} edits): p50 {:.1?}, p99 {:.1?} [target p50 < 200 ms: {}]",
+        percentile(&samples, 0.5),
+        percentile(&samples, 0.99),
+        if percentile(&samples, 0.5) < Duration::from_millis(200) { "met" } else { "MISSED" }
+    );
+    for mut node in nodes {
+        node.stop().await;
+    }
 }

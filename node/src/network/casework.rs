@@ -46,6 +46,9 @@ pub struct SyncStats {
     pub refused: Vec<String>,
     /// Pull requests answered with nothing because the requester is not a member.
     pub refused_non_members: u64,
+    /// Bytes of ledger operations, snapshots, bundles and heads received in sync messages (the payload; CBOR
+    /// framing adds a few bytes per item).
+    pub payload_bytes_received: u64,
 }
 
 fn member_key(peer: &PeerId) -> Option<[u8; 32]> {
@@ -236,6 +239,8 @@ impl EventLoop {
 
     fn take_runs(&mut self, peer: PeerId, case: &CaseId, runs: Vec<WireRun>, received: &mut Received) {
         for run in runs {
+            let bytes: usize = run.bundles.iter().map(|b| b.len()).sum::<usize>() + run.head.len();
+            self.sync_stats.payload_bytes_received += bytes as u64;
             if let Err(e) = self.cases.receive_run(&self.store, &self.identity, case, run, received) {
                 let line = format!("run: {e}");
                 self.note_refused(peer, line.clone());
@@ -282,6 +287,8 @@ impl EventLoop {
                 ) {
                     self.note_refused(peer, format!("ledger: {e}"));
                 }
+                let payload: usize = ledger.iter().chain(&snapshots).map(|b| b.len()).sum();
+                self.sync_stats.payload_bytes_received += payload as u64;
                 for s in snapshots {
                     if let Err(e) =
                         self.cases.receive_snapshot(&self.store, &self.identity, &case, s.into_vec(), &mut received)

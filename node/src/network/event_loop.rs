@@ -196,6 +196,7 @@ impl EventLoop {
                 command = self.commands.recv() => match command {
                     Some(Command::Shutdown(done)) => {
                         info!("node stopping");
+                        crate::cases::snapshot_pending(&mut self.cases, &self.store, &self.identity);
                         if let Err(e) = self.store.flush() {
                             warn!("could not flush the database at shutdown: {e}");
                         }
