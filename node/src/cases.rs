@@ -199,6 +199,13 @@ pub struct CaseReplica {
 }
 
 impl CaseReplica {
+    /// The current epoch key of `doc`, if this node holds it (tests act as a modified client with it).
+    #[cfg(feature = "test-support")]
+    pub fn current_key(&self, doc: DocKind) -> Option<EpochKey> {
+        let epoch = self.ledger.current_epoch(doc)?;
+        self.keys.get(&(doc, epoch)).map(|(k, _)| k.clone())
+    }
+
     fn key(&self, doc: DocKind, epoch: u32) -> Option<&BundleKey> {
         self.keys.get(&(doc, epoch)).map(|(_, k)| k)
     }

@@ -71,6 +71,11 @@ impl TestNode {
         }
     }
 
+    /// The node's identity, opened from its home (for tests that act as this member with a modified client).
+    pub fn identity(&self) -> samenloop_protocol::Identity {
+        keystore::open(&self.home.identity_path(), &pass()).expect("open identity")
+    }
+
     /// The command handle.
     pub fn client(&self) -> Client {
         self.handle.as_ref().expect("node is running").client()

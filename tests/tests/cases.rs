@@ -244,3 +244,196 @@ async fn three_members_co_edit_a_case() {
         }
     }
 }
+
+/// A member acting with a modified client: every kind of bad bundle is refused with its reason and never
+/// applied, and sync of everything else goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_bundles_from_members_are_refused_and_change_nothing() {
+    use samenloop_protocol::analysis::{AnalysisDoc, TimelineEntry};
+    use samenloop_protocol::bundle::{BundleHeader, BundleKey, SealedBundle, SignedHead};
+    use samenloop_protocol::case::EpochKey;
+    use samenloop_protocol::ed25519_dalek::SigningKey;
+    use samenloop_protocol::sync::WireRun;
+
+    let (_tmp, root) = temp_root();
+    let mut a = TestNode::create(&root.join("lead"));
+    let mut e = TestNode::create(&root.join("eva"));
+    let mut s = TestNode::create(&root.join("sup"));
+    a.start(vec![], |_| {}).await;
+    let seed = a.addrs().await;
+    e.start(seed.clone(), |_| {}).await;
+    s.start(seed.clone(), |_| {}).await;
+    for (i, n) in [&a, &e, &s].iter().enumerate() {
+        n.client().set_profile(sample_update(i)).await.unwrap();
+    }
+    let (ac, ec, sc) = (a.client(), e.client(), s.client());
+    for n in [&e, &s] {
+        let peer = n.peer_id;
+        wait_for(LIMIT, "profiles", || async { ac.profile(peer).await.is_ok() }).await;
+    }
+    let opened = ac.case(CaseCommand::Open { title: Some("Case".into()), referral: None }).await.unwrap();
+    let case: CaseId = opened["id"].as_str().unwrap().parse().unwrap();
+    ac.case(CaseCommand::Invite { case, peer: e.peer_id.to_string(), role: Role::CoReviewer }).await.unwrap();
+    ac.case(CaseCommand::Invite { case, peer: s.peer_id.to_string(), role: Role::Supervisor }).await.unwrap();
+    wait_for(LIMIT, "Eva has the case", || async { export(&ec, case, DocKind::Analysis).await.is_ok() }).await;
+    wait_for(LIMIT, "the supervisor has the analysis", || async { export(&sc, case, DocKind::Analysis).await.is_ok() })
+        .await;
+    // The supervisor never holds the notes, nor their key.
+    assert!(export(&sc, case, DocKind::Notes).await.is_err());
+    assert!(sc.epoch_key(case, DocKind::Notes).await.is_err());
+
+    let eva = e.identity();
+    let key_bytes = ec.epoch_key(case, DocKind::Analysis).await.unwrap();
+    let key = BundleKey::derive(&EpochKey(zeroize::Zeroizing::new(key_bytes)), &case, DocKind::Analysis, 1);
+    let saved =
+        hex::decode(
+            ac.case(CaseCommand::Export { case, doc: DocKind::Analysis, format: ExportFormat::Automerge })
+                .await
+                .unwrap()["automerge_hex"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+    // Changes as a member would make them, by `actor`.
+    let changes = |actor: &[u8], what: &str| {
+        let mut doc = AnalysisDoc::load(&saved, actor).unwrap();
+        let before = doc.heads();
+        let entry = TimelineEntry { what: what.into(), ..TimelineEntry::default() };
+        doc.add_timeline_entry(&format!("x{}", what.len()), &entry).unwrap();
+        doc.save_after(&before)
+    };
+    let me = eva.verifying_key().to_bytes();
+    let header = |epoch: u32| BundleHeader { case, doc: DocKind::Analysis, epoch, author: me, seq: 1, prev: [0; 32] };
+    let run = |signer: &SigningKey, bundle: SealedBundle| WireRun {
+        head: SignedHead::sign(signer, case, DocKind::Analysis, 1, bundle.chain_hash()).encode(),
+        bundles: vec![serde_bytes::ByteBuf::from(bundle.into_bytes())],
+    };
+    let push = |runs: Vec<WireRun>| SyncRequest::Push { case, ledger: vec![], ledger_from: 3, ledger_len: 3, runs };
+    let refused = |r: SyncResponse| match r {
+        SyncResponse::Ack { refused } => refused.join("; "),
+        other => format!("{other:?}"),
+    };
+    let before = export(&ac, case, DocKind::Analysis).await.unwrap();
+    let eva_key = eva.signing_key().clone();
+
+    // Each bad run from Eva's node (a member) to the lead's, with the reason expected in the refusal.
+    let good = SealedBundle::seal(&key, header(1), &changes(&me, "a legitimate entry"), [1; 24]).unwrap();
+    let mut tampered_ct = good.bytes().to_vec();
+    let n = tampered_ct.len();
+    tampered_ct[n - 30] ^= 1;
+    let tampered_ct = SealedBundle::parse(tampered_ct).unwrap();
+    let wrong_key = BundleKey::derive(&EpochKey(zeroize::Zeroizing::new([7; 32])), &case, DocKind::Analysis, 1);
+    let stranger = SigningKey::from_bytes(&[42; 32]);
+    let mut forged_head = run(&eva_key, good.clone());
+    forged_head.head = {
+        let mut h = SignedHead::sign(&stranger, case, DocKind::Analysis, 1, good.chain_hash()).encode();
+        h[18..50].copy_from_slice(&me); // claims Eva as the author, signed by someone else
+        h
+    };
+    let mut oversized = good.bytes()[..118].to_vec();
+    let big = 4 * 1024 * 1024 + 1024;
+    oversized.extend_from_slice(&(big as u32 + 16).to_be_bytes());
+    oversized.resize(122 + big + 16, 0);
+    let oversized =
+        WireRun { bundles: vec![serde_bytes::ByteBuf::from(oversized)], head: run(&eva_key, good.clone()).head };
+    let cases: Vec<(&str, WireRun)> = vec![
+        ("bad signature", forged_head),
+        ("does not decrypt", run(&eva_key, tampered_ct)),
+        (
+            "does not decrypt",
+            run(&eva_key, SealedBundle::seal(&wrong_key, header(1), &changes(&me, "w"), [2; 24]).unwrap()),
+        ),
+        ("unknown epoch 9", run(&eva_key, SealedBundle::seal(&key, header(9), &changes(&me, "e9"), [3; 24]).unwrap())),
+        (
+            "attributed to someone other",
+            run(&eva_key, SealedBundle::seal(&key, header(1), &changes(&[1; 32], "as someone else"), [4; 24]).unwrap()),
+        ),
+        ("exceeds the limit", oversized),
+    ];
+    for (reason, bad) in cases {
+        let answer = refused(ec.raw_sync(a.peer_id, push(vec![bad])).await.unwrap());
+        assert!(answer.contains(reason), "expected `{reason}`, got `{answer}`");
+    }
+    assert_eq!(export(&ac, case, DocKind::Analysis).await.unwrap(), before, "nothing was applied");
+
+    // The good run is taken; then a different seq 1, correctly signed by Eva, is equivocation.
+    assert_eq!(refused(ec.raw_sync(a.peer_id, push(vec![run(&eva_key, good)])).await.unwrap()), "");
+    assert!(has_entry(&ac, case, "a legitimate entry").await);
+    let other = SealedBundle::seal(&key, header(1), &changes(&me, "another history"), [5; 24]).unwrap();
+    let answer = refused(ec.raw_sync(a.peer_id, push(vec![run(&eva_key, other)])).await.unwrap());
+    assert!(answer.contains("equivocation"), "got `{answer}`");
+    assert!(!has_entry(&ac, case, "another history").await);
+
+    // A supervisor's well-formed, correctly signed bundle for the analysis, from a modified client.
+    let sup = s.identity();
+    let sup_me = sup.verifying_key().to_bytes();
+    let sup_header = BundleHeader { author: sup_me, ..header(1) };
+    let sup_bundle = SealedBundle::seal(&key, sup_header, &changes(&sup_me, "supervisor writes"), [6; 24]).unwrap();
+    let answer = refused(sc.raw_sync(a.peer_id, push(vec![run(sup.signing_key(), sup_bundle)])).await.unwrap());
+    assert!(answer.contains("may not write"), "got `{answer}`");
+
+    // Sync of the rest goes on: the lead's edit reaches Eva (with the bundle injected in her name, which her
+    // node adopts as its own chain), and then Eva's own next edit reaches the lead.
+    add(&ac, case, EntityKind::Timeline, json!({"what": "lead after the bad bundles"})).await;
+    wait_for(LIMIT, "the lead's edit still syncs", || has_entry(&ec, case, "lead after the bad bundles")).await;
+    wait_for(LIMIT, "Eva's node holds the bundle made in her name", || has_entry(&ec, case, "a legitimate entry"))
+        .await;
+    add(&ec, case, EntityKind::Timeline, json!({"what": "after the bad bundles"})).await;
+    wait_for(LIMIT, "Eva's edit still syncs", || has_entry(&ac, case, "after the bad bundles")).await;
+    assert!(!has_entry(&ac, case, "supervisor writes").await);
+
+    // A document that fails to decrypt locally is reported, refused for edits, and never replaced.
+    e.stop().await;
+    let garbage = b"not a snapshot: the disk was modified".to_vec();
+    {
+        let store = samenloop_node::store::Store::open(&e.home.db_path()).unwrap();
+        assert!(store.snapshot(&case, DocKind::Analysis).unwrap().is_some(), "a snapshot was made at shutdown");
+        store.put_snapshot(&case, DocKind::Analysis, &garbage, &[]).unwrap();
+    }
+    e.start(seed.clone(), |_| {}).await;
+    let ec = e.client();
+    let shown = ec.case(CaseCommand::Show { case }).await.unwrap();
+    assert!(shown["documents"]["analysis"].as_str().unwrap().starts_with("unreadable"), "{shown}");
+    assert_eq!(shown["documents"]["notes"], "ok", "the other document still loads");
+    let err =
+        ec.case(CaseCommand::Add { case, entity: EntityKind::Timeline, fields: fields(json!({"what": "x"})) }).await;
+    assert!(err.unwrap_err().to_string().contains("cannot be read on this node"));
+    add(&ac, case, EntityKind::Timeline, json!({"what": "while Eva's copy is unreadable"})).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    e.stop().await;
+    let store = samenloop_node::store::Store::open(&e.home.db_path()).unwrap();
+    assert_eq!(store.snapshot(&case, DocKind::Analysis).unwrap(), Some(garbage), "left as it was");
+    drop(store);
+    for n in [&mut a, &mut e, &mut s] {
+        n.stop().await;
+    }
+}
+
+/// A reviewer whose node is down when invited receives the case once it is back, without anyone editing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_invitee_gets_the_case_when_back() {
+    let (_tmp, root) = temp_root();
+    let mut a = TestNode::create(&root.join("lead"));
+    let mut b = TestNode::create(&root.join("bram"));
+    a.start(vec![], |_| {}).await;
+    let seed = a.addrs().await;
+    b.start(seed.clone(), |_| {}).await;
+    a.client().set_profile(sample_update(0)).await.unwrap();
+    b.client().set_profile(sample_update(1)).await.unwrap();
+    let ac = a.client();
+    let peer = b.peer_id;
+    wait_for(LIMIT, "profile", || async { ac.profile(peer).await.is_ok() }).await;
+    b.stop().await;
+    let opened = ac.case(CaseCommand::Open { title: Some("Case while away".into()), referral: None }).await.unwrap();
+    let case: CaseId = opened["id"].as_str().unwrap().parse().unwrap();
+    ac.case(CaseCommand::Invite { case, peer: peer.to_string(), role: Role::CoReviewer }).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    b.start(seed, |_| {}).await;
+    let bc = b.client();
+    wait_for(LIMIT, "the invitation arrives after the restart", || async {
+        export(&bc, case, DocKind::Analysis).await.is_ok_and(|v| v["title"] == "Case while away")
+    })
+    .await;
+    a.stop().await;
+    b.stop().await;
+}

@@ -71,6 +71,12 @@ pub(crate) enum Command {
         reply: Reply<()>,
     },
     #[cfg(feature = "test-support")]
+    EpochKey {
+        case: samenloop_protocol::case::CaseId,
+        doc: samenloop_protocol::case::DocKind,
+        reply: Reply<[u8; 32]>,
+    },
+    #[cfg(feature = "test-support")]
     RawSync {
         peer: PeerId,
         request: samenloop_protocol::sync::SyncRequest,
@@ -221,6 +227,16 @@ impl Client {
     #[cfg(feature = "test-support")]
     pub async fn partition(&self, peer: PeerId, blocked: bool) -> Result<(), NodeError> {
         self.ask(|reply| Command::Partition { peer, blocked, reply }).await
+    }
+
+    /// Test support: this node's current key of a case document, so a test can act as a modified client.
+    #[cfg(feature = "test-support")]
+    pub async fn epoch_key(
+        &self,
+        case: samenloop_protocol::case::CaseId,
+        doc: samenloop_protocol::case::DocKind,
+    ) -> Result<[u8; 32], NodeError> {
+        self.ask(|reply| Command::EpochKey { case, doc, reply }).await
     }
 
     /// Test support: sends a sync request as a (possibly misbehaving) peer would, and returns the answer.

@@ -591,6 +591,11 @@ impl EventLoop {
                 let _ = reply.send(self.on_case_command(command));
             }
             #[cfg(feature = "test-support")]
+            Command::EpochKey { case, doc, reply } => {
+                let key = self.cases.cases.get(&case).and_then(|c| c.current_key(doc)).map(|k| *k.0);
+                let _ = reply.send(key.ok_or_else(|| NodeError::NotFound("no key".into())));
+            }
+            #[cfg(feature = "test-support")]
             Command::RawSync { peer, request, reply } => {
                 let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
                 self.sync_in_flight.insert(id, super::casework::SyncInFlight::Raw(reply));
