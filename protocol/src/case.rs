@@ -26,9 +26,29 @@ use crate::time::UnixTime;
 /// The most operations a ledger may hold: far beyond any real review team, small enough to bound memory.
 pub const MAX_LEDGER_OPS: usize = 1024;
 
-/// A case's random 16-byte id, shown as 32 hex digits.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// A case's random 16-byte id, shown as 32 hex digits (also in JSON); 16 raw bytes in binary formats.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CaseId(pub [u8; 16]);
+
+impl Serialize for CaseId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() { s.collect_str(self) } else { s.serialize_bytes(&self.0) }
+    }
+}
+
+impl<'de> Deserialize<'de> for CaseId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<CaseId, D::Error> {
+        if d.is_human_readable() {
+            let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+            text.parse().map_err(serde::de::Error::custom)
+        } else {
+            let bytes = <serde_bytes::ByteBuf>::deserialize(d)?;
+            let id: [u8; 16] =
+                bytes.as_slice().try_into().map_err(|_| serde::de::Error::custom("a case id is 16 bytes"))?;
+            Ok(CaseId(id))
+        }
+    }
+}
 
 impl fmt::Display for CaseId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -53,8 +73,10 @@ impl std::str::FromStr for CaseId {
 }
 
 /// The separately keyed documents of a case, so that access can differ per document.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+///
+/// Serialised as its name in human-readable formats (JSON: `"analysis"`) and as its wire byte (1, 2, 3) in
+/// binary ones (postcard, CBOR), so a document has one number everywhere on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DocKind {
     /// The analysis: participants, sources, the integrated timeline, episodes, factors, findings.
     Analysis = 1,
@@ -84,6 +106,24 @@ impl DocKind {
             DocKind::Analysis => "analysis",
             DocKind::Notes => "notes",
             DocKind::Comments => "comments",
+        }
+    }
+}
+
+impl Serialize for DocKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() { s.serialize_str(self.name()) } else { s.serialize_u8(self.byte()) }
+    }
+}
+
+impl<'de> Deserialize<'de> for DocKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<DocKind, D::Error> {
+        if d.is_human_readable() {
+            let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+            name.parse().map_err(serde::de::Error::custom)
+        } else {
+            let b = u8::deserialize(d)?;
+            DocKind::from_byte(b).ok_or_else(|| serde::de::Error::custom(format!("unknown document {b}")))
         }
     }
 }
@@ -530,6 +570,21 @@ mod tests {
             .collect();
         let action = CaseAction::Invite { member, role, x25519: who.encryption_public(), grants };
         ledger.sign_next(by.signing_key(), UnixTime(2_000), action).unwrap()
+    }
+
+    #[test]
+    fn documents_have_one_number_on_the_wire_and_a_name_in_json() {
+        assert_eq!(postcard::to_allocvec(&DocKind::Notes).unwrap(), [2]);
+        assert_eq!(postcard::from_bytes::<DocKind>(&[3]).unwrap(), DocKind::Comments);
+        assert!(postcard::from_bytes::<DocKind>(&[0]).is_err());
+        assert_eq!(serde_json::to_string(&DocKind::Analysis).unwrap(), "\"analysis\"");
+        assert_eq!(serde_json::from_str::<DocKind>("\"notes\"").unwrap(), DocKind::Notes);
+        let case = CaseId([0xab; 16]);
+        assert_eq!(serde_json::to_string(&case).unwrap(), format!("\"{}\"", "ab".repeat(16)));
+        assert_eq!(serde_json::from_str::<CaseId>(&serde_json::to_string(&case).unwrap()).unwrap(), case);
+        let bin = postcard::to_allocvec(&case).unwrap();
+        assert_eq!(bin.len(), 17);
+        assert_eq!(postcard::from_bytes::<CaseId>(&bin).unwrap(), case);
     }
 
     #[test]

@@ -88,9 +88,6 @@ pub enum SyncRefusal {
     /// The requester is not a member according to the responder's ledger.
     #[error("not a member of this case")]
     NotAMember,
-    /// The request is malformed.
-    #[error("malformed request")]
-    Malformed,
 }
 
 /// A sync response.

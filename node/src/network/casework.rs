@@ -252,6 +252,22 @@ impl EventLoop {
         }
     }
 
+    /// After a pull, sends the peer what its answer shows it lacks, so both sides converge in one exchange
+    /// (a peer far behind gets a snapshot by pulling; runs it could not verify would only be refused).
+    fn push_what_peer_lacks(&mut self, peer: PeerId, case: CaseId, holds: &[samenloop_protocol::sync::DocVector]) {
+        let Some(key) = member_key(&peer) else { return };
+        let Some(ledger_len) = self.cases.case(&case).ok().map(|c| c.ledger.len()) else { return };
+        let answer = self.cases.answer_pull(&self.store, &self.identity, &key, &case, ledger_len, holds);
+        if let SyncResponse::Delta { snapshots, runs, .. } = answer
+            && snapshots.is_empty()
+            && !runs.is_empty()
+            && let Some(request) = self.cases.push_request(&case, &key, runs)
+        {
+            let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+            self.sync_in_flight.insert(id, SyncInFlight::Push { case });
+        }
+    }
+
     fn on_sync_response(&mut self, peer: PeerId, id: OutboundRequestId, response: SyncResponse) {
         let Some(flight) = self.sync_in_flight.remove(&id) else { return };
         let case = match flight {
@@ -274,7 +290,7 @@ impl EventLoop {
             }
         };
         match response {
-            SyncResponse::Delta { ledger, snapshots, runs, more, holds: _ } => {
+            SyncResponse::Delta { ledger, snapshots, runs, more, holds } => {
                 let mut received = Received::default();
                 let from = self.cases.case(&case).map(|c| c.ledger.len()).unwrap_or(0);
                 if let Err(e) = self.cases.receive_ledger(
@@ -303,6 +319,7 @@ impl EventLoop {
                 if more {
                     self.pull(case, peer);
                 }
+                self.push_what_peer_lacks(peer, case, &holds);
             }
             SyncResponse::Refused(SyncRefusal::UnknownCase) => {
                 // A member who does not know the case yet missed its invitation (offline then): send the ledger.
