@@ -365,3 +365,83 @@ kind = "child-protection"
     node_rev.stop();
     node_req.stop();
 }
+
+#[test]
+fn a_reviewer_works_on_a_case_from_the_shell_and_exports_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("anna");
+    ok(samenloop(&home, &["init", "--name", "Anna"]));
+    let node = RunningNode::start(&home, &[]);
+    let case = json(samenloop(&home, &["case", "open", "--title", "Case 2026-7", "--json"]))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let entry = ok(samenloop(
+        &home,
+        &["case", "timeline", "add", &case, "--date", "2024-03-02", "--what", "Home visit", "--set", "actor=GI-1"],
+    ))
+    .trim()
+    .to_string();
+    ok(samenloop(
+        &home,
+        &[
+            "case",
+            "timeline",
+            "add",
+            &case,
+            "--date",
+            "2024-03-01",
+            "--set",
+            "precision=month",
+            "--what",
+            "Some time in March",
+        ],
+    ));
+    ok(samenloop(&home, &["case", "timeline", "edit", &case, "--id", &entry, "--set", "decision=No safety plan"]));
+    ok(samenloop(&home, &["case", "note", "add", &case, "--title", "Interview M1", "--text", "notes text"]));
+    ok(samenloop(
+        &home,
+        &["case", "episode", "add", &case, "--title", "The March visit", "--set", &format!("timeline_entries={entry}")],
+    ));
+    ok(samenloop(&home, &["case", "step", &case, "2", "--date", "2026-11-23"]));
+    let list = json(samenloop(&home, &["case", "timeline", "list", &case, "--json"]));
+    let whats: Vec<&str> = list.as_array().unwrap().iter().map(|e| e["what"].as_str().unwrap()).collect();
+    assert_eq!(whats, ["Home visit", "Some time in March"], "time order, the month-level entry mid-month");
+    assert_eq!(list[0]["decision"], "No safety plan");
+    let text = ok(samenloop(&home, &["case", "timeline", "list", &case]));
+    assert!(text.contains("Home visit") && text.contains("decision: No safety plan"), "{text}");
+
+    // Bad input: clear errors, nothing changed.
+    let err = fails(samenloop(&home, &["case", "timeline", "add", &case, "--set", "colour=red"]));
+    assert!(err.contains("unknown field `colour`"), "{err}");
+    let err = fails(samenloop(&home, &["case", "timeline", "add", &case, "--date", "2024-02-30"]));
+    assert!(err.contains("date") || err.contains("day"), "{err}");
+    let err = fails(samenloop(&home, &["case", "step", &case, "9"]));
+    assert!(err.contains("1 to 6"), "{err}");
+    let err = fails(samenloop(&home, &["case", "show", "00112233445566778899aabbccddeeff"]));
+    assert!(err.contains("no case"), "{err}");
+    assert_eq!(json(samenloop(&home, &["case", "timeline", "list", &case, "--json"])).as_array().unwrap().len(), 2);
+
+    // Export both ways; the automerge file loads in the automerge crate with the same content as the JSON.
+    let am = tmp.path().join("analysis.automerge");
+    let js = tmp.path().join("analysis.json");
+    ok(samenloop(
+        &home,
+        &["case", "export", &case, "--doc", "analysis", "--format", "automerge", "--out", am.to_str().unwrap()],
+    ));
+    ok(samenloop(
+        &home,
+        &["case", "export", &case, "--doc", "analysis", "--format", "json", "--out", js.to_str().unwrap()],
+    ));
+    let bytes = std::fs::read(&am).unwrap();
+    let mut raw = automerge::AutoCommit::load(&bytes).expect("loads in the automerge crate");
+    assert!(!raw.get_heads().is_empty());
+    let doc = samenloop_protocol::analysis::AnalysisDoc::load(&bytes, &[1; 32]).unwrap();
+    let exported: Value = serde_json::from_slice(&std::fs::read(&js).unwrap()).unwrap();
+    assert_eq!(doc.to_json().unwrap(), exported, "the same content in both formats");
+    assert_eq!(exported["title"], "Case 2026-7");
+    let summary = json(samenloop(&home, &["case", "show", &case, "--json"]));
+    assert_eq!(summary["step"], 2);
+    assert_eq!(summary["timeline_entries"], 2);
+    node.stop();
+}
