@@ -445,3 +445,24 @@ fn a_reviewer_works_on_a_case_from_the_shell_and_exports_it() {
     assert_eq!(summary["timeline_entries"], 2);
     node.stop();
 }
+
+#[test]
+fn the_demo_runs_the_whole_flow() {
+    let out =
+        Command::new(BIN).arg("demo").env_remove("SAMENLOOP_HOME").stdin(Stdio::null()).output().expect("run demo");
+    let text = ok(out);
+    for expected in [
+        "accepted, declaring no conflict of interest",
+        "samenloop case open --referral",
+        "learning question: How did the organisations",
+        "Veilig Thuis receives a report from the school",
+        "Family guardian visits; the mother cancels the follow-up",
+        "Demo finished",
+    ] {
+        assert!(text.contains(expected), "the demo did not show `{expected}`:\n{text}");
+    }
+    // The merged timeline is in time order: the February report before the March visit.
+    let feb = text.rfind("Veilig Thuis receives a report").unwrap();
+    let mar = text.rfind("Family guardian visits").unwrap();
+    assert!(feb < mar);
+}
