@@ -131,6 +131,18 @@ pub enum EntityCmd {
         #[command(flatten)]
         args: EntityArgs,
     },
+    /// Add many from a JSON file: an array of objects with the fields of the JSON view (e.g. a timeline
+    /// assembled from the individual timelines). Prints the new ids.
+    Import {
+        /// The case id.
+        case: CaseId,
+        /// The JSON file.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove one.
     Remove {
         /// The case id.
@@ -287,6 +299,24 @@ fn entity_command(kind: EntityKind, cmd: EntityCmd) -> anyhow::Result<(CaseComma
             }
             (CaseCommand::Edit { case: args.case, entity: kind, id, fields }, args.json)
         }
+        EntityCmd::Import { case, from, json } => {
+            let text =
+                std::fs::read_to_string(&from).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", from.display()))?;
+            let value: Value =
+                serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{} is not JSON: {e}", from.display()))?;
+            let Value::Array(items) = value else {
+                anyhow::bail!("{}: expected a JSON array of objects", from.display());
+            };
+            let items = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    Value::Object(m) => Ok(m),
+                    _ => Err(anyhow::anyhow!("{}: item {} is not an object", from.display(), i + 1)),
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            (CaseCommand::Import { case, entity: kind, items }, json)
+        }
         EntityCmd::Remove { case, id } => (CaseCommand::Remove { case, entity: kind, id }, false),
         EntityCmd::List { case, json } => (CaseCommand::ListEntities { case, entity: kind }, json),
     })
@@ -372,6 +402,12 @@ pub fn case(home: &Home, command: CaseCmd) -> anyhow::Result<()> {
     let v = call(&command)?;
     match &command {
         CaseCommand::ListEntities { .. } => print_either(json, &v, render_entities),
+        CaseCommand::Import { .. } => print_either(json, &v, |v| {
+            v["ids"]
+                .as_array()
+                .map(|ids| ids.iter().map(|i| format!("{}\n", render_value(i))).collect())
+                .unwrap_or_default()
+        }),
         _ => print_either(json, &v, |v| format!("{}\n", render_value(v.get("id").or(v.get("removed")).unwrap_or(v)))),
     }
 }

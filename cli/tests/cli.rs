@@ -411,6 +411,22 @@ fn a_reviewer_works_on_a_case_from_the_shell_and_exports_it() {
     let text = ok(samenloop(&home, &["case", "timeline", "list", &case]));
     assert!(text.contains("Home visit") && text.contains("decision: No safety plan"), "{text}");
 
+    // Import several at once from a file.
+    let file = tmp.path().join("timeline.json");
+    std::fs::write(
+        &file,
+        r#"[{"date": "2023-06-01", "precision": "year", "what": "Imported A"}, {"what": "Imported B"}]"#,
+    )
+    .unwrap();
+    let ids = ok(samenloop(&home, &["case", "timeline", "import", &case, "--from", file.to_str().unwrap()]));
+    assert_eq!(ids.lines().count(), 2);
+    std::fs::write(&file, r#"[{"what": "x"}, 3]"#).unwrap();
+    let err = fails(samenloop(&home, &["case", "timeline", "import", &case, "--from", file.to_str().unwrap()]));
+    assert!(err.contains("item 2 is not an object"), "{err}");
+    for id in ids.lines() {
+        ok(samenloop(&home, &["case", "timeline", "remove", &case, "--id", id]));
+    }
+
     // Bad input: clear errors, nothing changed.
     let err = fails(samenloop(&home, &["case", "timeline", "add", &case, "--set", "colour=red"]));
     assert!(err.contains("unknown field `colour`"), "{err}");
