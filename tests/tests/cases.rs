@@ -409,9 +409,10 @@ async fn bad_bundles_from_members_are_refused_and_change_nothing() {
     }
 }
 
-/// A reviewer whose node is down when invited receives the case once it is back, without anyone editing.
+/// A reviewer whose node is down when invited receives the case once it is back, without anyone editing, and
+/// its history as a snapshot rather than as hundreds of bundles.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_offline_invitee_gets_the_case_when_back() {
+async fn an_offline_invitee_gets_the_case_and_its_history_when_back() {
     let (_tmp, root) = temp_root();
     let mut a = TestNode::create(&root.join("lead"));
     let mut b = TestNode::create(&root.join("bram"));
@@ -427,13 +428,40 @@ async fn an_offline_invitee_gets_the_case_when_back() {
     let opened = ac.case(CaseCommand::Open { title: Some("Case while away".into()), referral: None }).await.unwrap();
     let case: CaseId = opened["id"].as_str().unwrap().parse().unwrap();
     ac.case(CaseCommand::Invite { case, peer: peer.to_string(), role: Role::CoReviewer }).await.unwrap();
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    b.start(seed, |_| {}).await;
+    // Enough history that the lead snapshots it and serves the returning member a snapshot, not bundles.
+    let items: Vec<Map<String, Value>> = (0..2_000)
+        .map(|i| {
+            fields(
+                json!({"date": "2024-05-01", "what": format!("Imported contact {i} with the family and the school")}),
+            )
+        })
+        .collect();
+    ac.case(CaseCommand::Import { case, entity: EntityKind::Timeline, items }).await.unwrap();
+    b.start(seed.clone(), |_| {}).await;
     let bc = b.client();
-    wait_for(LIMIT, "the invitation arrives after the restart", || async {
+    wait_for(LIMIT, "the invitation and the history arrive after the restart", || async {
         export(&bc, case, DocKind::Analysis).await.is_ok_and(|v| v["title"] == "Case while away")
+            && timeline(&bc, case).await.len() == 2_000
     })
     .await;
+    let stats = bc.sync_stats().await.unwrap();
+    let whole: usize = {
+        let v = ac
+            .case(CaseCommand::Export { case, doc: DocKind::Analysis, format: ExportFormat::Automerge })
+            .await
+            .unwrap();
+        v["automerge_hex"].as_str().unwrap().len() / 2
+    };
+    assert!(
+        (stats.payload_bytes_received as usize) < 2 * whole,
+        "served as a snapshot: {} bytes received for a {whole}-byte document",
+        stats.payload_bytes_received
+    );
+    // It survives a restart of the member (loaded from its own snapshot) and keeps syncing.
+    b.stop().await;
+    b.start(vec![], |_| {}).await;
+    let bc = b.client();
+    assert_eq!(timeline(&bc, case).await.len(), 2_000);
     a.stop().await;
     b.stop().await;
 }

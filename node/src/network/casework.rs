@@ -1,7 +1,7 @@
 //! The case side of the event loop: case commands from the API, and `/samenloop/sync/1` with members.
 //!
-//! Sync is anti-entropy plus announcements: a local edit is pushed to every member who may read the
-//! document at once (request-response dials them if needed); on every new connection, and every few seconds
+//! Sync is anti-entropy plus announcements: a local edit is pushed at once to every connected member who may
+//! read the document; on every new connection, and every few seconds
 //! while connected, a node pulls each shared case from each member; members that are not connected are
 //! dialled with a short backoff, so two members who edited apart converge within seconds of meeting again.
 
@@ -84,6 +84,11 @@ impl EventLoop {
         for member in self.cases.other_members(&case, doc) {
             let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&member) else { continue };
             let peer = peer_id_of(&key);
+            // Only to connected members: a push queued for an absent one would arrive after it reconnected,
+            // possibly out of order; an absent member catches up by pulling when it is back.
+            if !self.swarm.is_connected(&peer) {
+                continue;
+            }
             if let Some(request) = self.cases.push_request(&case, &member, runs.clone()) {
                 let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
                 self.sync_in_flight.insert(id, SyncInFlight::Push { case });
