@@ -112,9 +112,12 @@ pub enum CaseCmd {
         /// automerge (loads in any Automerge implementation) or json.
         #[arg(long, default_value = "json")]
         format: String,
-        /// Where to write.
+        /// Where to write (a new file, readable only by you: it holds the decrypted document).
         #[arg(long)]
         out: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -150,6 +153,9 @@ pub enum EntityCmd {
         /// Its id.
         #[arg(long)]
         id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// List them (the timeline in time order).
     List {
@@ -317,7 +323,7 @@ fn entity_command(kind: EntityKind, cmd: EntityCmd) -> anyhow::Result<(CaseComma
                 .collect::<anyhow::Result<Vec<_>>>()?;
             (CaseCommand::Import { case, entity: kind, items }, json)
         }
-        EntityCmd::Remove { case, id } => (CaseCommand::Remove { case, entity: kind, id }, false),
+        EntityCmd::Remove { case, id, json } => (CaseCommand::Remove { case, entity: kind, id }, json),
         EntityCmd::List { case, json } => (CaseCommand::ListEntities { case, entity: kind }, json),
     })
 }
@@ -370,7 +376,7 @@ pub fn case(home: &Home, command: CaseCmd) -> anyhow::Result<()> {
             let v = call(&CaseCommand::Step { case, step, date })?;
             return print_either(json, &v, |v| format!("step {} since {}\n", v["step"], render_value(&v["date"])));
         }
-        CaseCmd::Export { case, doc, format, out } => {
+        CaseCmd::Export { case, doc, format, out, json } => {
             let format = match format.as_str() {
                 "automerge" => ExportFormat::Automerge,
                 "json" => ExportFormat::Json,
@@ -385,9 +391,15 @@ pub fn case(home: &Home, command: CaseCmd) -> anyhow::Result<()> {
                 }
                 ExportFormat::Json => serde_json::to_vec_pretty(&v)?,
             };
-            std::fs::write(&out, &bytes).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
-            println!("wrote {} ({} bytes)", out.display(), bytes.len());
-            return Ok(());
+            write_new_private(&out, &bytes)?;
+            let v = serde_json::json!({ "path": out.display().to_string(), "bytes": bytes.len() });
+            return print_either(json, &v, |v| {
+                format!(
+                    "wrote {} ({} bytes): it holds the decrypted document; keep it safe and delete it when done\n",
+                    render_value(&v["path"]),
+                    v["bytes"]
+                )
+            });
         }
         CaseCmd::Timeline(c) => (EntityKind::Timeline, c),
         CaseCmd::Episode(c) => (EntityKind::Episode, c),
@@ -410,4 +422,25 @@ pub fn case(home: &Home, command: CaseCmd) -> anyhow::Result<()> {
         }),
         _ => print_either(json, &v, |v| format!("{}\n", render_value(v.get("id").or(v.get("removed")).unwrap_or(v)))),
     }
+}
+
+/// Writes a new file readable only by its owner; never replaces an existing file (it may be someone's work).
+fn write_new_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            anyhow::anyhow!("{} already exists: choose another --out, or remove it first", path.display())
+        }
+        _ => anyhow::anyhow!("cannot create {}: {e}", path.display()),
+    })?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
 }

@@ -449,6 +449,13 @@ fn a_reviewer_works_on_a_case_from_the_shell_and_exports_it() {
         &home,
         &["case", "export", &case, "--doc", "analysis", "--format", "json", "--out", js.to_str().unwrap()],
     ));
+    let err = fails(samenloop(&home, &["case", "export", &case, "--format", "json", "--out", js.to_str().unwrap()]));
+    assert!(err.contains("already exists"), "an export never replaces a file: {err}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&am).unwrap().permissions().mode() & 0o777, 0o600);
+    }
     let bytes = std::fs::read(&am).unwrap();
     let mut raw = automerge::AutoCommit::load(&bytes).expect("loads in the automerge crate");
     assert!(!raw.get_heads().is_empty());

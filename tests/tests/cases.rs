@@ -197,6 +197,8 @@ async fn three_members_co_edit_a_case() {
         .unwrap();
     assert_eq!(pushed, SyncResponse::Refused(SyncRefusal::NotAMember));
     assert!(dc.case(CaseCommand::List).await.unwrap().as_array().unwrap().is_empty());
+    // Dirk's node never received a byte of the case's sync traffic.
+    assert_eq!(dc.sync_stats().await.unwrap().payload_bytes_received, 0);
 
     // Offline work: Bram is cut off from everyone; he and Anna both edit; on reconnect both have both.
     let nodes = [&a, &b, &c, &d];
