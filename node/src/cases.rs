@@ -527,7 +527,7 @@ impl CaseBook {
                 replica.ledger.can_read(peer, **doc)
                     && replica.ledger.can_write(&me, **doc)
                     && r.broken.is_none()
-                    && lacking_bytes(store, case, r, docs) > FRESH_SNAPSHOT_BYTES
+                    && fresh_snapshot_pays(store, case, r, docs)
             })
             .map(|(doc, _)| *doc)
             .collect();
@@ -739,6 +739,23 @@ impl CaseBook {
         }
         Ok(())
     }
+}
+
+/// Whether to make a fresh snapshot for a member holding `docs` rather than send what is stored: when it lacks
+/// much history beyond the stored snapshot, or when it needs the stored snapshot anyway and the bundles
+/// after it would add more than an eighth to it (one compressed document is smaller than the two).
+fn fresh_snapshot_pays(store: &Store, case: &CaseId, r: &Replica, docs: &[DocVector]) -> bool {
+    let lacking = lacking_bytes(store, case, r, docs);
+    if lacking > FRESH_SNAPSHOT_BYTES {
+        return true;
+    }
+    let Some(s) = &r.snapshot else { return false };
+    let doc = r.log.doc();
+    let theirs = |a: &[u8; 32]| {
+        docs.iter().find(|v| v.doc == doc).and_then(|v| v.seqs.iter().find(|x| &x.author == a)).map_or(0, |x| x.seq)
+    };
+    let needs_stored = s.covers.iter().any(|c| theirs(&c.author) < c.seq);
+    needs_stored && lacking > s.bytes().len() / 8
 }
 
 /// How many bundle bytes of `r` a member holding `docs` lacks beyond what `r`'s stored snapshot covers.

@@ -30,7 +30,6 @@ const MAX_MEMBER_REDIAL: Duration = Duration::from_secs(2);
 pub(crate) enum SyncInFlight {
     Pull {
         case: CaseId,
-        peer: PeerId,
     },
     Push {
         case: CaseId,
@@ -107,16 +106,15 @@ impl EventLoop {
     }
 
     fn pull(&mut self, case: CaseId, peer: PeerId) {
-        let busy = self
-            .sync_in_flight
-            .values()
-            .any(|f| matches!(f, SyncInFlight::Pull { case: c, peer: p } if *c == case && *p == peer));
+        // One pull per case at a time: a member that is far behind would otherwise download the same history
+        // (a snapshot) from every member at once. The others are asked in the next round.
+        let busy = self.sync_in_flight.values().any(|f| matches!(f, SyncInFlight::Pull { case: c, .. } if *c == case));
         if busy {
             return;
         }
         if let Some(request) = self.cases.pull_request(&case) {
             let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-            self.sync_in_flight.insert(id, SyncInFlight::Pull { case, peer });
+            self.sync_in_flight.insert(id, SyncInFlight::Pull { case });
         }
     }
 
