@@ -57,6 +57,27 @@ pub enum CaseCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Remove a member (lead only): the keys of every document they could read are rotated, so they cannot
+    /// read anything written after this, while remaining and future members still read the whole history.
+    Remove {
+        /// The case id.
+        case: CaseId,
+        /// The member's peer id.
+        peer: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Hand the lead role to a co-reviewer (lead only); you stay as a co-reviewer.
+    Lead {
+        /// The case id.
+        case: CaseId,
+        /// The co-reviewer's peer id.
+        peer: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The members of a case.
     Members {
         /// The case id.
@@ -354,6 +375,16 @@ pub fn case(home: &Home, command: CaseCmd) -> anyhow::Result<()> {
             return print_either(json, &v, |v| {
                 format!("invited {} as {}\n", render_value(&v["member"]), render_value(&v["role"]))
             });
+        }
+        CaseCmd::Remove { case, peer, json } => {
+            let v = call(&CaseCommand::RemoveMember { case, peer })?;
+            return print_either(json, &v, |v| {
+                format!("removed {}; the documents' keys were rotated\n", render_value(&v["removed"]))
+            });
+        }
+        CaseCmd::Lead { case, peer, json } => {
+            let v = call(&CaseCommand::HandLead { case, peer })?;
+            return print_either(json, &v, |v| format!("{} now leads the case\n", render_value(&v["lead"])));
         }
         CaseCmd::Members { case, json } => {
             let v = call(&CaseCommand::Members { case })?;

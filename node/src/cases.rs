@@ -232,7 +232,27 @@ impl CaseReplica {
             let bundle_key = BundleKey::derive(&key, &case, g.doc, g.epoch);
             self.keys.insert((g.doc, g.epoch), (key, bundle_key));
         }
-        Ok(())
+        // Walk back through rotations: each epoch's key opens its predecessor's, so a member who joined late
+        // (or stayed through a removal) reads the whole history.
+        loop {
+            let mut found = Vec::new();
+            for ((doc, epoch), (key, _)) in &self.keys {
+                if *epoch > 1
+                    && !self.keys.contains_key(&(*doc, epoch - 1))
+                    && let Some(sealed) = self.ledger.previous_key(*doc, *epoch)
+                {
+                    let previous = samenloop_protocol::case::open_previous_key(&case, *doc, *epoch, key, sealed)?;
+                    found.push((*doc, epoch - 1, previous));
+                }
+            }
+            if found.is_empty() {
+                return Ok(());
+            }
+            for (doc, epoch, key) in found {
+                let bundle_key = BundleKey::derive(&key, &case, doc, epoch);
+                self.keys.insert((doc, epoch), (key, bundle_key));
+            }
+        }
     }
 }
 
@@ -417,6 +437,103 @@ impl CaseBook {
         let seq = next.len() - 1;
         store.put_ledger_ops(case, seq, &[vault.seal(LEDGER_TABLE, &ledger_key(case, seq), &op)])?;
         replica.ledger = next;
+        Ok(op)
+    }
+
+    /// Removes a member (lead only) and rotates the key of every document they could read. Returns the
+    /// signed operation.
+    pub fn remove_member(
+        &mut self,
+        store: &Store,
+        vault: &Vault,
+        identity: &Identity,
+        case: &CaseId,
+        member: [u8; 32],
+    ) -> Result<Vec<u8>, CaseError> {
+        let replica = self.cases.get_mut(case).ok_or(CaseError::UnknownCase(*case))?;
+        if replica.ledger.lead() != self.me {
+            return Err(CaseError::NotAllowed("only the lead reviewer changes a case's membership".into()));
+        }
+        let gone = replica.ledger.member(&member).cloned().ok_or_else(|| CaseError::Invalid("not a member".into()))?;
+        let mut rotations = Vec::new();
+        for doc in DocKind::ALL.into_iter().filter(|d| gone.role.reads(*d)) {
+            let epoch = replica.ledger.current_epoch(doc).ok_or(CaseError::Invalid("no key for a document".into()))?;
+            let (old, _) = replica
+                .keys
+                .get(&(doc, epoch))
+                .ok_or_else(|| CaseError::NotAllowed("this node does not hold the document's key".into()))?;
+            let new_key = EpochKey(Zeroizing::new(random_bytes::<32>()));
+            let grants = replica
+                .ledger
+                .members()
+                .filter(|m| m.key != member && m.role.reads(doc))
+                .map(|m| {
+                    KeyGrant::seal(
+                        case,
+                        doc,
+                        epoch + 1,
+                        &m.key,
+                        &m.x25519,
+                        &new_key,
+                        random_bytes::<32>(),
+                        random_nonce(),
+                    )
+                })
+                .collect();
+            let previous =
+                samenloop_protocol::case::seal_previous_key(case, doc, epoch + 1, &new_key, old, random_nonce());
+            rotations.push(samenloop_protocol::case::Rotation { doc, epoch: epoch + 1, grants, previous });
+        }
+        // Their history stays as this node holds it; every node refuses what they write after this.
+        let frozen = DocKind::ALL
+            .into_iter()
+            .filter(|d| gone.role.writes(*d))
+            .map(|doc| {
+                let (seq, hash) = replica
+                    .docs
+                    .get(&doc)
+                    .and_then(|r| r.log.chain(&member).map(|c| (c.seq, c.last_hash())))
+                    .unwrap_or((0, [0; 32]));
+                samenloop_protocol::case::FrozenChain { doc, seq, hash }
+            })
+            .collect();
+        let action = CaseAction::Remove { member, rotations, frozen };
+        self.append_own_op(store, vault, identity, case, action)
+    }
+
+    /// Hands the lead role to a co-reviewer (lead only). Returns the signed operation.
+    pub fn hand_lead(
+        &mut self,
+        store: &Store,
+        vault: &Vault,
+        identity: &Identity,
+        case: &CaseId,
+        to: [u8; 32],
+    ) -> Result<Vec<u8>, CaseError> {
+        let replica = self.cases.get(case).ok_or(CaseError::UnknownCase(*case))?;
+        if replica.ledger.lead() != self.me {
+            return Err(CaseError::NotAllowed("only the lead reviewer hands over the lead role".into()));
+        }
+        self.append_own_op(store, vault, identity, case, CaseAction::HandLead { to })
+    }
+
+    /// Signs, verifies, stores and applies an operation of this node's (the lead's).
+    fn append_own_op(
+        &mut self,
+        store: &Store,
+        vault: &Vault,
+        identity: &Identity,
+        case: &CaseId,
+        action: CaseAction,
+    ) -> Result<Vec<u8>, CaseError> {
+        let replica = self.cases.get_mut(case).ok_or(CaseError::UnknownCase(*case))?;
+        let op = replica.ledger.sign_next(identity.signing_key(), crate::network::now(), action)?;
+        let mut next = replica.ledger.clone();
+        next.append(&op)?;
+        let seq = next.len() - 1;
+        store.put_ledger_ops(case, seq, &[vault.seal(LEDGER_TABLE, &ledger_key(case, seq), &op)])?;
+        replica.ledger = next;
+        replica.open_grants(identity)?;
         Ok(op)
     }
 

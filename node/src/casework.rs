@@ -99,6 +99,20 @@ pub enum CaseCommand {
         /// Their role.
         role: Role,
     },
+    /// Removes a member (lead only), rotating the keys of every document they could read.
+    RemoveMember {
+        /// The case.
+        case: CaseId,
+        /// The member's peer id.
+        peer: String,
+    },
+    /// Hands the lead role to a co-reviewer (lead only).
+    HandLead {
+        /// The case.
+        case: CaseId,
+        /// The co-reviewer's peer id.
+        peer: String,
+    },
     /// Adds an entity; returns its new id.
     Add {
         /// The case.
@@ -437,6 +451,18 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
             announce.push(CaseEvent::LedgerChanged { case });
             serde_json::json!({ "case": case.to_string(), "member": peer.to_string(), "role": role })
         }
+        CaseCommand::RemoveMember { case, peer } => {
+            let key = member_key_of(&peer)?;
+            cx.book.remove_member(cx.store, cx.vault, cx.identity, &case, key)?;
+            announce.push(CaseEvent::LedgerChanged { case });
+            serde_json::json!({ "case": case.to_string(), "removed": peer })
+        }
+        CaseCommand::HandLead { case, peer } => {
+            let key = member_key_of(&peer)?;
+            cx.book.hand_lead(cx.store, cx.vault, cx.identity, &case, key)?;
+            announce.push(CaseEvent::LedgerChanged { case });
+            serde_json::json!({ "case": case.to_string(), "lead": peer })
+        }
         CaseCommand::Add { case, entity, fields } => {
             let id = hex::encode(random_bytes::<8>());
             let (_, run) =
@@ -498,6 +524,14 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
         }
     };
     Ok(Outcome { value, announce })
+}
+
+/// The member key (ed25519) inside a peer id given by the user.
+fn member_key_of(peer: &str) -> Result<[u8; 32], NodeError> {
+    let parsed: PeerId = peer.parse().map_err(|_| NodeError::BadRequest(format!("`{peer}` is not a peer id")))?;
+    samenloop_protocol::verifying_key_of(&parsed)
+        .map(|k| k.to_bytes())
+        .ok_or_else(|| NodeError::BadRequest(format!("`{peer}` is not an ed25519 peer id")))
 }
 
 /// The scope (and a title) carried over from an accepted referral's request.

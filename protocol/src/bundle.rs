@@ -91,6 +91,9 @@ pub enum BundleError {
     /// The author is not a member allowed to write this document.
     #[error("the author may not write this document")]
     NotAWriter,
+    /// The author was removed from the case, and this was written after the removal froze their history.
+    #[error("the author was removed from the case; this was written after the removal")]
+    WrittenAfterRemoval,
     /// No key is known for the bundle's epoch.
     #[error("unknown epoch {0}")]
     UnknownEpoch(u32),

@@ -274,6 +274,123 @@ pub enum CaseAction {
         /// Their keys.
         grants: Vec<KeyGrant>,
     },
+    /// Removes a member and rotates the key of every document they could read: the new key goes to every
+    /// remaining reader, and the old key is sealed under the new one, so remaining and future members still
+    /// read the whole history while the removed member cannot read anything written after removal.
+    Remove {
+        /// The member removed (never the lead: hand the lead role over first).
+        member: [u8; 32],
+        /// One rotation per document the member could read.
+        rotations: Vec<Rotation>,
+        /// Where the member's writing stops, per document, as the lead holds it: their bundles up to here
+        /// stay part of the history; anything beyond is refused by every node as written after removal.
+        frozen: Vec<FrozenChain>,
+    },
+    /// Hands the lead role to a co-reviewer; the old lead stays as a co-reviewer.
+    HandLead {
+        /// The new lead.
+        to: [u8; 32],
+    },
+}
+
+/// The last bundle of a removed member that stays in a document's history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrozenChain {
+    /// The document.
+    pub doc: DocKind,
+    /// The member's last accepted sequence number (0: none).
+    pub seq: u64,
+    /// Its chain hash (zeros for 0).
+    pub hash: [u8; 32],
+}
+
+/// What a member may still write to a document, as every node checks on receipt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteRight {
+    /// A current member whose role writes the document.
+    Writer,
+    /// A removed member: their bundles up to `seq` (ending at `hash`) belong to the history, nothing after.
+    Frozen {
+        /// The last accepted seq.
+        seq: u64,
+        /// Its chain hash.
+        hash: [u8; 32],
+    },
+    /// Neither.
+    None,
+}
+
+/// A document's move to a new epoch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rotation {
+    /// The document.
+    pub doc: DocKind,
+    /// The new epoch (the previous one plus one).
+    pub epoch: u32,
+    /// The new key for each remaining member who reads the document.
+    pub grants: Vec<KeyGrant>,
+    /// The previous epoch's key, sealed under the new epoch's key ([`seal_previous_key`]).
+    #[serde(with = "serde_bytes")]
+    pub previous: Vec<u8>,
+}
+
+fn previous_key_cipher(new_key: &EpochKey) -> chacha20poly1305::XChaCha20Poly1305 {
+    use chacha20poly1305::KeyInit;
+    let mut hasher = blake3::Hasher::new_derive_key("samenloop previous epoch key v1");
+    hasher.update(&new_key.0[..]);
+    let derived = Zeroizing::new(*hasher.finalize().as_bytes());
+    chacha20poly1305::XChaCha20Poly1305::new(&chacha20poly1305::Key::from(*derived))
+}
+
+fn previous_key_aad(case: &CaseId, doc: DocKind, new_epoch: u32) -> Vec<u8> {
+    let mut aad = b"samenloop previous epoch key v1\0".to_vec();
+    aad.extend_from_slice(&case.0);
+    aad.push(doc.byte());
+    aad.extend_from_slice(&new_epoch.to_be_bytes());
+    aad
+}
+
+/// Seals the key of epoch `new_epoch - 1` under the key of `new_epoch`: nonce (24) || ciphertext || tag.
+pub fn seal_previous_key(
+    case: &CaseId,
+    doc: DocKind,
+    new_epoch: u32,
+    new_key: &EpochKey,
+    previous: &EpochKey,
+    nonce: [u8; 24],
+) -> Vec<u8> {
+    use chacha20poly1305::aead::{Aead, Payload};
+    let aad = previous_key_aad(case, doc, new_epoch);
+    let ct = previous_key_cipher(new_key)
+        .encrypt(&chacha20poly1305::XNonce::from(nonce), Payload { msg: &previous.0[..], aad: &aad })
+        .unwrap_or_default();
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&ct);
+    out
+}
+
+/// Opens the key of epoch `new_epoch - 1` with the key of `new_epoch`.
+pub fn open_previous_key(
+    case: &CaseId,
+    doc: DocKind,
+    new_epoch: u32,
+    new_key: &EpochKey,
+    sealed: &[u8],
+) -> Result<EpochKey, LedgerError> {
+    use chacha20poly1305::aead::{Aead, Payload};
+    if sealed.len() != 24 + 32 + 16 {
+        return Err(LedgerError::GrantUnreadable);
+    }
+    let mut nonce = [0u8; 24];
+    nonce.copy_from_slice(&sealed[..24]);
+    let aad = previous_key_aad(case, doc, new_epoch);
+    let plain = Zeroizing::new(
+        previous_key_cipher(new_key)
+            .decrypt(&chacha20poly1305::XNonce::from(nonce), Payload { msg: &sealed[24..], aad: &aad })
+            .map_err(|_| LedgerError::GrantUnreadable)?,
+    );
+    let key: [u8; 32] = plain.as_slice().try_into().map_err(|_| LedgerError::GrantUnreadable)?;
+    Ok(EpochKey(Zeroizing::new(key)))
 }
 
 /// The signed body of a ledger operation (record kind 8).
@@ -364,6 +481,10 @@ pub struct Ledger {
     members: BTreeMap<[u8; 32], Member>,
     /// Every grant, so a member finds its own keys and a lead knows the current epochs.
     grants: Vec<KeyGrant>,
+    /// Previous epoch keys sealed under their successors, by (document, new epoch).
+    previous: BTreeMap<(DocKind, u32), Vec<u8>>,
+    /// Members removed, and the ledger position of their removal (their bundles are refused from then on).
+    removed: BTreeMap<[u8; 32], Vec<FrozenChain>>,
 }
 
 fn op_hash(bytes: &[u8]) -> [u8; 32] {
@@ -380,6 +501,8 @@ impl Ledger {
             lead: [0; 32],
             members: BTreeMap::new(),
             grants: Vec::new(),
+            previous: BTreeMap::new(),
+            removed: BTreeMap::new(),
         };
         for op in ops {
             ledger.append(op)?;
@@ -415,6 +538,10 @@ impl Ledger {
         let signer = env.signer.to_bytes();
         let invalid = |reason| LedgerError::Invalid { seq: op.seq, reason };
         let mut next_members = self.members.clone();
+        let mut new_lead = self.lead;
+        let mut new_previous: Vec<((DocKind, u32), Vec<u8>)> = Vec::new();
+        let mut removed = None;
+        let rotation_grants: Vec<KeyGrant>;
         let new_grants: &[KeyGrant] = match &op.action {
             CaseAction::Open { x25519, grants } => {
                 if op.seq != 0 {
@@ -436,8 +563,74 @@ impl Ledger {
                 if next_members.contains_key(member) {
                     return Err(invalid("this member is already in the case"));
                 }
+                if self.removed.contains_key(member) {
+                    return Err(invalid("a removed member cannot be invited again under the same key"));
+                }
                 next_members.insert(*member, Member { key: *member, x25519: *x25519, role: *role, since: op.at });
                 grants
+            }
+            CaseAction::Remove { member, rotations, frozen } => {
+                if op.seq == 0 {
+                    return Err(LedgerError::BadOpen);
+                }
+                if signer != self.lead {
+                    return Err(LedgerError::NotSignedByLead(op.seq));
+                }
+                if *member == self.lead {
+                    return Err(invalid("the lead cannot be removed: hand the lead role over first"));
+                }
+                let Some(gone) = next_members.remove(member) else {
+                    return Err(invalid("no such member"));
+                };
+                for doc in DocKind::ALL.into_iter().filter(|d| gone.role.reads(*d)) {
+                    let Some(r) = rotations.iter().find(|r| r.doc == doc) else {
+                        return Err(invalid("a document the removed member could read is not rotated"));
+                    };
+                    if Some(r.epoch) != self.current_epoch(doc).map(|e| e + 1) {
+                        return Err(invalid("a rotation must move to the next epoch"));
+                    }
+                    for m in next_members.values().filter(|m| m.role.reads(doc)) {
+                        if r.grants.iter().filter(|g| g.recipient == m.key).count() != 1 {
+                            return Err(invalid("a remaining member does not get exactly one new key"));
+                        }
+                    }
+                    if r.grants.iter().any(|g| g.doc != doc || g.epoch != r.epoch) {
+                        return Err(invalid("a rotation's grant is for another document or epoch"));
+                    }
+                    new_previous.push(((doc, r.epoch), r.previous.clone()));
+                }
+                if rotations.len() != new_previous.len() {
+                    return Err(invalid("a rotation for a document the removed member could not read"));
+                }
+                if frozen.iter().any(|f| !gone.role.writes(f.doc))
+                    || DocKind::ALL.iter().filter(|d| gone.role.writes(**d)).count() != frozen.len()
+                {
+                    return Err(invalid("a removal must freeze exactly the documents the member could write"));
+                }
+                removed = Some((*member, frozen.clone()));
+                rotation_grants = rotations.iter().flat_map(|r| r.grants.iter().cloned()).collect();
+                &rotation_grants
+            }
+            CaseAction::HandLead { to } => {
+                if op.seq == 0 {
+                    return Err(LedgerError::BadOpen);
+                }
+                if signer != self.lead {
+                    return Err(LedgerError::NotSignedByLead(op.seq));
+                }
+                match next_members.get(to).map(|m| m.role) {
+                    Some(Role::CoReviewer) => {}
+                    Some(_) => return Err(invalid("only a co-reviewer can take over the lead role")),
+                    None => return Err(invalid("no such member")),
+                }
+                if let Some(m) = next_members.get_mut(to) {
+                    m.role = Role::Lead;
+                }
+                if let Some(m) = next_members.get_mut(&self.lead) {
+                    m.role = Role::CoReviewer;
+                }
+                new_lead = *to;
+                &[]
             }
         };
         for g in new_grants {
@@ -449,7 +642,12 @@ impl Ledger {
             }
         }
         if op.seq == 0 {
-            self.lead = signer;
+            new_lead = signer;
+        }
+        self.lead = new_lead;
+        self.previous.extend(new_previous);
+        if let Some((m, frozen)) = removed {
+            self.removed.insert(m, frozen);
         }
         self.members = next_members;
         self.grants.extend_from_slice(new_grants);
@@ -506,6 +704,27 @@ impl Ledger {
     /// The newest epoch of `doc` that has been granted to anyone.
     pub fn current_epoch(&self, doc: DocKind) -> Option<u32> {
         self.grants.iter().filter(|g| g.doc == doc).map(|g| g.epoch).max()
+    }
+
+    /// The previous epoch's key of `doc`, sealed under the key of `epoch` (present for rotated epochs).
+    pub fn previous_key(&self, doc: DocKind, epoch: u32) -> Option<&[u8]> {
+        self.previous.get(&(doc, epoch)).map(Vec::as_slice)
+    }
+
+    /// Whether `key` was a member and has been removed.
+    pub fn was_removed(&self, key: &[u8; 32]) -> bool {
+        self.removed.contains_key(key)
+    }
+
+    /// What `key` may write to `doc`: checked for every bundle received.
+    pub fn write_right(&self, key: &[u8; 32], doc: DocKind) -> WriteRight {
+        if self.can_write(key, doc) {
+            return WriteRight::Writer;
+        }
+        match self.removed.get(key).and_then(|f| f.iter().find(|f| f.doc == doc)) {
+            Some(f) => WriteRight::Frozen { seq: f.seq, hash: f.hash },
+            None => WriteRight::None,
+        }
     }
 
     /// The grants addressed to `member`.
@@ -655,5 +874,125 @@ mod tests {
         assert_eq!(ledger.len(), 2);
         assert!(Ledger::from_ops(case, &[]).is_err());
         assert!(Ledger::from_ops(case, &[b"garbage".to_vec()]).is_err());
+    }
+
+    fn rotate(ledger: &Ledger, remaining: &[&Identity], removed_role: Role, new_key: &EpochKey) -> Vec<Rotation> {
+        let case = ledger.case();
+        DocKind::ALL
+            .into_iter()
+            .filter(|d| removed_role.reads(*d))
+            .map(|doc| {
+                let epoch = ledger.current_epoch(doc).unwrap() + 1;
+                let grants = remaining
+                    .iter()
+                    .filter(|m| ledger.member(&m.verifying_key().to_bytes()).unwrap().role.reads(doc))
+                    .map(|m| {
+                        let k = m.verifying_key().to_bytes();
+                        KeyGrant::seal(&case, doc, epoch, &k, &m.encryption_public(), new_key, [8; 32], [9; 24])
+                    })
+                    .collect();
+                let previous = seal_previous_key(&case, doc, epoch, new_key, &key(), [1; 24]);
+                Rotation { doc, epoch, grants, previous }
+            })
+            .collect()
+    }
+
+    fn frozen(role: Role) -> Vec<FrozenChain> {
+        DocKind::ALL
+            .into_iter()
+            .filter(|d| role.writes(*d))
+            .map(|doc| FrozenChain { doc, seq: 0, hash: [0; 32] })
+            .collect()
+    }
+
+    #[test]
+    fn removal_rotates_keys_and_late_members_read_history() {
+        let lead = Identity::from_secrets([1; 32], [2; 32]);
+        let co = Identity::from_secrets([3; 32], [4; 32]);
+        let gone = Identity::from_secrets([5; 32], [6; 32]);
+        let late = Identity::from_secrets([7; 32], [8; 32]);
+        let case = CaseId([9; 16]);
+        let mut ledger = Ledger::from_ops(case, &[open_case(&lead, case)]).unwrap();
+        for who in [&co, &gone] {
+            let op = invite(&ledger, &lead, who, Role::CoReviewer);
+            ledger.append(&op).unwrap();
+        }
+        let new_key = EpochKey(Zeroizing::new([0x44; 32]));
+        let gone_key = gone.verifying_key().to_bytes();
+
+        // Not by the lead; the lead itself; a document left out: refused, nothing changes.
+        let rotations = rotate(&ledger, &[&lead, &co], Role::CoReviewer, &new_key);
+        let action =
+            CaseAction::Remove { member: gone_key, rotations: rotations.clone(), frozen: frozen(Role::CoReviewer) };
+        let by_co = ledger.sign_next(co.signing_key(), UnixTime(3), action.clone()).unwrap();
+        assert_eq!(ledger.clone().append(&by_co).unwrap_err(), LedgerError::NotSignedByLead(3));
+        let lead_key = lead.verifying_key().to_bytes();
+        let remove_lead =
+            CaseAction::Remove { member: lead_key, rotations: rotations.clone(), frozen: frozen(Role::CoReviewer) };
+        let op = ledger.sign_next(lead.signing_key(), UnixTime(3), remove_lead).unwrap();
+        assert!(matches!(ledger.clone().append(&op).unwrap_err(), LedgerError::Invalid { .. }));
+        let partial = CaseAction::Remove {
+            member: gone_key,
+            rotations: rotations[..1].to_vec(),
+            frozen: frozen(Role::CoReviewer),
+        };
+        let op = ledger.sign_next(lead.signing_key(), UnixTime(3), partial).unwrap();
+        assert!(matches!(ledger.clone().append(&op).unwrap_err(), LedgerError::Invalid { .. }));
+        let to_gone = rotate(&ledger, &[&lead, &co, &gone], Role::CoReviewer, &new_key);
+        let op = ledger
+            .sign_next(
+                lead.signing_key(),
+                UnixTime(3),
+                CaseAction::Remove { member: gone_key, rotations: to_gone, frozen: frozen(Role::CoReviewer) },
+            )
+            .unwrap();
+        assert!(
+            matches!(ledger.clone().append(&op).unwrap_err(), LedgerError::Invalid { .. }),
+            "no key for the removed"
+        );
+
+        let op = ledger.sign_next(lead.signing_key(), UnixTime(3), action).unwrap();
+        ledger.append(&op).unwrap();
+        assert!(!ledger.can_write(&gone_key, DocKind::Analysis));
+        assert_eq!(ledger.write_right(&gone_key, DocKind::Notes), WriteRight::Frozen { seq: 0, hash: [0; 32] });
+        assert_eq!(ledger.write_right(&lead.verifying_key().to_bytes(), DocKind::Notes), WriteRight::Writer);
+        assert!(ledger.was_removed(&gone_key));
+        assert_eq!(ledger.current_epoch(DocKind::Analysis), Some(2));
+        assert!(ledger.grants_for(&gone_key).all(|g| g.epoch == 1), "the removed member has no new key");
+        let co_key = co.verifying_key().to_bytes();
+        let g = ledger.grants_for(&co_key).find(|g| g.doc == DocKind::Notes && g.epoch == 2).unwrap();
+        let opened = g.open(&case, co.encryption_secret()).unwrap();
+        let old = open_previous_key(&case, DocKind::Notes, 2, &opened, ledger.previous_key(DocKind::Notes, 2).unwrap());
+        assert_eq!(*old.unwrap().0, [5; 32], "the old key is recovered from the new one");
+
+        // A member invited later gets only the new key, and reaches the old one through the chain.
+        let late_key = late.verifying_key().to_bytes();
+        let grants = DocKind::ALL
+            .iter()
+            .map(|d| KeyGrant::seal(&case, *d, 2, &late_key, &late.encryption_public(), &new_key, [6; 32], [7; 24]))
+            .collect();
+        let action =
+            CaseAction::Invite { member: late_key, role: Role::CoReviewer, x25519: late.encryption_public(), grants };
+        let op = ledger.sign_next(lead.signing_key(), UnixTime(4), action).unwrap();
+        ledger.append(&op).unwrap();
+        let g = ledger.grants_for(&late_key).find(|g| g.doc == DocKind::Analysis).unwrap();
+        let current = g.open(&case, late.encryption_secret()).unwrap();
+        let prev = ledger.previous_key(DocKind::Analysis, 2).unwrap();
+        assert_eq!(*open_previous_key(&case, DocKind::Analysis, 2, &current, prev).unwrap().0, [5; 32]);
+        // A removed member cannot be invited back under the same key.
+        let back = invite(&ledger, &lead, &gone, Role::CoReviewer);
+        assert!(matches!(ledger.clone().append(&back).unwrap_err(), LedgerError::Invalid { .. }));
+
+        // The lead hands over to a co-reviewer; only then can the old lead be removed, by the new lead.
+        let op = ledger.sign_next(lead.signing_key(), UnixTime(5), CaseAction::HandLead { to: co_key }).unwrap();
+        ledger.append(&op).unwrap();
+        assert_eq!(ledger.lead(), co_key);
+        assert_eq!(ledger.member(&lead_key).unwrap().role, Role::CoReviewer);
+        let again = ledger.sign_next(lead.signing_key(), UnixTime(6), CaseAction::HandLead { to: lead_key }).unwrap();
+        assert_eq!(ledger.clone().append(&again).unwrap_err(), LedgerError::NotSignedByLead(6));
+        // Everyone rebuilds the same membership from the operations.
+        let copy = Ledger::from_ops(case, ledger.ops()).unwrap();
+        assert_eq!(copy.lead(), co_key);
+        assert_eq!(copy.members().count(), 3);
     }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::{BundleError, BundleKey, ChainHash, Covered, SealedBundle, SignedHead, verify_run};
-use crate::case::{CaseId, DocKind, Ledger};
+use crate::case::{CaseId, DocKind, Ledger, WriteRight};
 
 /// One author's position in a document: their last bundle, the hashes of the bundles held, and the signed
 /// head that covers them (absent when the position came from a snapshot).
@@ -132,8 +132,15 @@ impl DocLog {
         if head.case != self.case || head.doc != self.doc {
             return Err(BundleError::BrokenChain("the run belongs to another case or document"));
         }
-        if !ledger.can_write(&head.author, self.doc) {
-            return Err(BundleError::NotAWriter);
+        match ledger.write_right(&head.author, self.doc) {
+            WriteRight::Writer => {}
+            // A removed member's history stays, up to where the lead froze it; nothing after.
+            WriteRight::Frozen { seq, hash } => {
+                if head.seq > seq || (head.seq == seq && head.hash != hash) {
+                    return Err(BundleError::WrittenAfterRemoval);
+                }
+            }
+            WriteRight::None => return Err(BundleError::NotAWriter),
         }
         let empty = AuthorChain::empty();
         let chain = self.chains.get(&head.author).unwrap_or(&empty);

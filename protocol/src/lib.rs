@@ -23,6 +23,7 @@ pub mod bundle;
 pub mod call;
 pub mod case;
 mod catchup;
+pub mod comments;
 mod directory;
 pub mod doc_log;
 mod document;

@@ -467,3 +467,90 @@ async fn an_offline_invitee_gets_the_case_and_its_history_when_back() {
     a.stop().await;
     b.stop().await;
 }
+
+/// Removal: new edits reach the remaining members and are undecryptable for the removed one, whose writes
+/// are refused; a member invited afterwards reads the whole history; the lead role can be handed over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_member_rotates_keys() {
+    use samenloop_protocol::bundle::{BundleKey, SealedBundle};
+    use samenloop_protocol::case::EpochKey;
+
+    let (_tmp, root) = temp_root();
+    let names = ["lead", "bram", "chantal", "late"];
+    let mut n: Vec<TestNode> = names.iter().map(|x| TestNode::create(&root.join(x))).collect();
+    n[0].start(vec![], |_| {}).await;
+    let seed = n[0].addrs().await;
+    for node in n.iter_mut().skip(1) {
+        node.start(seed.clone(), |_| {}).await;
+    }
+    for (i, node) in n.iter().enumerate() {
+        node.client().set_profile(sample_update(i)).await.unwrap();
+    }
+    let c: Vec<Client> = n.iter().map(TestNode::client).collect();
+    for node in &n[1..] {
+        let peer = node.peer_id;
+        wait_for(LIMIT, "profiles", || async { c[0].profile(peer).await.is_ok() }).await;
+    }
+    let opened = c[0].case(CaseCommand::Open { title: Some("Case".into()), referral: None }).await.unwrap();
+    let case: CaseId = opened["id"].as_str().unwrap().parse().unwrap();
+    for node in &n[1..3] {
+        c[0].case(CaseCommand::Invite { case, peer: node.peer_id.to_string(), role: Role::CoReviewer }).await.unwrap();
+    }
+    wait_for(LIMIT, "Chantal has the case", || async { export(&c[2], case, DocKind::Analysis).await.is_ok() }).await;
+    add(&c[2], case, EntityKind::Timeline, json!({"what": "before removal, by Chantal"})).await;
+    wait_for(LIMIT, "everyone has the first entry", || async {
+        has_entry(&c[0], case, "before removal").await && has_entry(&c[1], case, "before removal").await
+    })
+    .await;
+    let old_key = c[2].epoch_key(case, DocKind::Analysis).await.unwrap();
+
+    // A non-lead cannot remove anyone.
+    let err = c[1].case(CaseCommand::RemoveMember { case, peer: n[2].peer_id.to_string() }).await.unwrap_err();
+    assert!(err.to_string().contains("only the lead"), "{err}");
+    c[0].case(CaseCommand::RemoveMember { case, peer: n[2].peer_id.to_string() }).await.unwrap();
+    wait_for(LIMIT, "Bram sees the removal", || async {
+        c[1].case(CaseCommand::Members { case }).await.is_ok_and(|m| m.as_array().is_some_and(|a| a.len() == 2))
+    })
+    .await;
+    assert_ne!(c[1].epoch_key(case, DocKind::Analysis).await.unwrap(), old_key, "Bram has the new key");
+
+    add(&c[0], case, EntityKind::Timeline, json!({"what": "after removal, by the lead"})).await;
+    wait_for(LIMIT, "the remaining member gets the new edit", || has_entry(&c[1], case, "after removal")).await;
+    // Chantal's node is refused everything now, and the new bundles do not open with any key she holds.
+    let pulled = c[2].raw_sync(n[0].peer_id, SyncRequest::Pull { case, ledger_len: 0, docs: vec![] }).await.unwrap();
+    assert_eq!(pulled, SyncResponse::Refused(SyncRefusal::NotAMember));
+    let as_bram = c[1].raw_sync(n[0].peer_id, SyncRequest::Pull { case, ledger_len: 0, docs: vec![] }).await.unwrap();
+    let SyncResponse::Delta { runs, snapshots, .. } = as_bram else { panic!("Bram is served") };
+    let old = BundleKey::derive(&EpochKey(zeroize::Zeroizing::new(old_key)), &case, DocKind::Analysis, 1);
+    let mut new_epoch = 0;
+    for b in runs.iter().flat_map(|r| r.bundles.iter()) {
+        let bundle = SealedBundle::parse(b.to_vec()).unwrap();
+        if bundle.header().epoch == 2 {
+            new_epoch += 1;
+            assert!(bundle.open(&old).is_err(), "the removed member's key opens nothing new");
+        }
+    }
+    assert!(new_epoch > 0 || !snapshots.is_empty(), "new edits are under the new epoch");
+    add(&c[2], case, EntityKind::Timeline, json!({"what": "written after removal"})).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!has_entry(&c[0], case, "written after removal").await, "the removed member's writes are refused");
+
+    // A member invited afterwards reads the whole history, across the rotation.
+    c[0].case(CaseCommand::Invite { case, peer: n[3].peer_id.to_string(), role: Role::CoReviewer }).await.unwrap();
+    wait_for(LIMIT, "the late member reads before and after", || async {
+        has_entry(&c[3], case, "before removal, by Chantal").await && has_entry(&c[3], case, "after removal").await
+    })
+    .await;
+
+    // The lead hands over to Bram, who can then change membership.
+    c[0].case(CaseCommand::HandLead { case, peer: n[1].peer_id.to_string() }).await.unwrap();
+    wait_for(LIMIT, "Bram leads", || async {
+        c[1].case(CaseCommand::Show { case }).await.is_ok_and(|v| v["role"] == "lead")
+    })
+    .await;
+    let err = c[0].case(CaseCommand::RemoveMember { case, peer: n[3].peer_id.to_string() }).await.unwrap_err();
+    assert!(err.to_string().contains("only the lead"), "{err}");
+    for mut node in n {
+        node.stop().await;
+    }
+}
