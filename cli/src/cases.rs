@@ -123,6 +123,17 @@ pub enum CaseCmd {
     /// Interview notes and file extracts (reviewers only).
     #[command(subcommand)]
     Note(EntityCmd),
+    /// Comment on an entity (supervisors: a question, challenge or approval; reviewers: an answer), or
+    /// `comment resolve ID` to resolve one.
+    Comment(CommentArgs),
+    /// The comments on a case, with the entity each targets.
+    Comments {
+        /// The case id.
+        case: CaseId,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write the decrypted document to a file.
     Export {
         /// The case id.
@@ -136,6 +147,51 @@ pub enum CaseCmd {
         /// Where to write (a new file, readable only by you: it holds the decrypted document).
         #[arg(long)]
         out: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `case comment CASE --on ID --kind KIND --text TEXT`, or `case comment resolve ID`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct CommentArgs {
+    #[command(subcommand)]
+    action: Option<CommentAction>,
+    /// The case id.
+    #[arg(required = true)]
+    case: Option<CaseId>,
+    /// The id of the entity commented on (a timeline entry, episode, finding...); omit for the case itself.
+    #[arg(long, value_name = "ENTITY_ID")]
+    on: Option<String>,
+    /// question, challenge, approval or answer.
+    #[arg(long, default_value = "question")]
+    kind: String,
+    /// The comment.
+    #[arg(long, required = true)]
+    text: Option<String>,
+    /// The comment this one answers.
+    #[arg(long, value_name = "COMMENT_ID")]
+    reply_to: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What else `case comment` does.
+#[derive(Debug, Subcommand)]
+pub enum CommentAction {
+    /// Mark a comment resolved (or `--reopen` it).
+    Resolve {
+        /// The comment id.
+        id: String,
+        /// The case (found by the comment id if omitted).
+        #[arg(long)]
+        case: Option<CaseId>,
+        /// Reopen instead of resolving.
+        #[arg(long)]
+        reopen: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -283,6 +339,20 @@ pub(crate) fn render_entities(v: &Value) -> String {
             if ["date", "title", "pseudonym", "addressee", "level"].contains(&k.as_str()) {
                 continue;
             }
+            if k == "comments"
+                && let Value::Array(cs) = v
+            {
+                for c in cs {
+                    let state = if c["resolved"] == true { " (resolved)" } else { "" };
+                    out.push_str(&format!(
+                        "    comment {} [{}]{state}: {}\n",
+                        render_value(&c["id"]),
+                        render_value(&c["kind"]),
+                        render_value(&c["text"])
+                    ));
+                }
+                continue;
+            }
             out.push_str(&format!("    {k}: {}\n", render_value(v)));
         }
     }
@@ -385,6 +455,29 @@ pub fn case(home: &Home, command: CaseCmd) -> anyhow::Result<()> {
         CaseCmd::Lead { case, peer, json } => {
             let v = call(&CaseCommand::HandLead { case, peer })?;
             return print_either(json, &v, |v| format!("{} now leads the case\n", render_value(&v["lead"])));
+        }
+        CaseCmd::Comment(args) => {
+            if let Some(CommentAction::Resolve { id, case, reopen, json }) = args.action {
+                let v = call(&CaseCommand::ResolveComment { case, id, resolved: !reopen })?;
+                return print_either(json, &v, |v| {
+                    let state = if v["resolved"] == true { "resolved" } else { "reopened" };
+                    format!("comment {} {state}\n", render_value(&v["id"]))
+                });
+            }
+            let case = args.case.ok_or_else(|| anyhow::anyhow!("the case id is required"))?;
+            let mut fields = Map::new();
+            fields.insert("target".into(), Value::String(args.on.unwrap_or_default()));
+            fields.insert("kind".into(), Value::String(args.kind));
+            fields.insert("text".into(), Value::String(args.text.unwrap_or_default()));
+            if let Some(r) = args.reply_to {
+                fields.insert("replies_to".into(), Value::String(r));
+            }
+            let v = call(&CaseCommand::Add { case, entity: EntityKind::Comment, fields })?;
+            return print_either(args.json, &v, |v| format!("{}\n", render_value(&v["id"])));
+        }
+        CaseCmd::Comments { case, json } => {
+            let v = call(&CaseCommand::ListEntities { case, entity: EntityKind::Comment })?;
+            return print_either(json, &v, render_entities);
         }
         CaseCmd::Members { case, json } => {
             let v = call(&CaseCommand::Members { case })?;

@@ -411,6 +411,23 @@ fn a_reviewer_works_on_a_case_from_the_shell_and_exports_it() {
     let text = ok(samenloop(&home, &["case", "timeline", "list", &case]));
     assert!(text.contains("Home visit") && text.contains("decision: No safety plan"), "{text}");
 
+    // Comments beside the entity, then resolved by id alone.
+    let comment = ok(samenloop(
+        &home,
+        &["case", "comment", &case, "--on", &entry, "--kind", "challenge", "--text", "Known then?"],
+    ))
+    .trim()
+    .to_string();
+    let text = ok(samenloop(&home, &["case", "timeline", "list", &case]));
+    assert!(text.contains(&format!("comment {comment} [challenge]: Known then?")), "{text}");
+    ok(samenloop(&home, &["case", "comment", "resolve", &comment]));
+    let comments = json(samenloop(&home, &["case", "comments", &case, "--json"]));
+    assert_eq!(comments[0]["resolved"], true);
+    let err = fails(samenloop(&home, &["case", "comment", "resolve", "nope"]));
+    assert!(err.contains("no comment nope"), "{err}");
+    let err = fails(samenloop(&home, &["case", "comment", &case, "--kind", "question"]));
+    assert!(err.contains("--text"), "{err}");
+
     // Import several at once from a file.
     let file = tmp.path().join("timeline.json");
     std::fs::write(

@@ -16,6 +16,7 @@ use samenloop_protocol::Identity;
 use samenloop_protocol::analysis::{AnalysisDoc, AnalysisError};
 use samenloop_protocol::bundle::{BundleError, BundleHeader, BundleKey, SealedBundle, SealedSnapshot, SignedHead};
 use samenloop_protocol::case::{CaseAction, CaseId, DocKind, EpochKey, KeyGrant, Ledger, LedgerError, Role};
+use samenloop_protocol::comments::{CommentsDoc, CommentsError};
 use samenloop_protocol::doc_log::{AuthorSeq, DocLog};
 use samenloop_protocol::notes::{NotesDoc, NotesError};
 use samenloop_protocol::sync::{DocVector, SYNC_PAGE_BYTES, SyncRefusal, SyncResponse, WireRun};
@@ -82,6 +83,12 @@ impl From<AnalysisError> for CaseError {
     }
 }
 
+impl From<CommentsError> for CaseError {
+    fn from(e: CommentsError) -> CaseError {
+        CaseError::Invalid(e.to_string())
+    }
+}
+
 impl From<NotesError> for CaseError {
     fn from(e: NotesError) -> CaseError {
         CaseError::Invalid(e.to_string())
@@ -94,6 +101,8 @@ pub enum CaseDocument {
     Analysis(AnalysisDoc),
     /// The reviewers' notes.
     Notes(NotesDoc),
+    /// Supervisors' (and reviewers') comments.
+    Comments(CommentsDoc),
 }
 
 impl CaseDocument {
@@ -101,7 +110,7 @@ impl CaseDocument {
         match doc {
             DocKind::Analysis => Some(CaseDocument::Analysis(AnalysisDoc::blank(actor))),
             DocKind::Notes => Some(CaseDocument::Notes(NotesDoc::blank(actor))),
-            DocKind::Comments => None,
+            DocKind::Comments => Some(CaseDocument::Comments(CommentsDoc::blank(actor))),
         }
     }
 
@@ -109,6 +118,7 @@ impl CaseDocument {
         match self {
             CaseDocument::Analysis(d) => d.apply(changes).map_err(|e| e.to_string()),
             CaseDocument::Notes(d) => d.apply(changes).map_err(|e| e.to_string()),
+            CaseDocument::Comments(d) => d.apply(changes).map_err(|e| e.to_string()),
         }
     }
 
@@ -116,6 +126,7 @@ impl CaseDocument {
         match self {
             CaseDocument::Analysis(d) => d.heads(),
             CaseDocument::Notes(d) => d.heads(),
+            CaseDocument::Comments(d) => d.heads(),
         }
     }
 
@@ -123,6 +134,7 @@ impl CaseDocument {
         match self {
             CaseDocument::Analysis(d) => d.save_after(heads),
             CaseDocument::Notes(d) => d.save_after(heads),
+            CaseDocument::Comments(d) => d.save_after(heads),
         }
     }
 
@@ -130,6 +142,7 @@ impl CaseDocument {
         match self {
             CaseDocument::Analysis(d) => d.rollback(),
             CaseDocument::Notes(d) => d.rollback(),
+            CaseDocument::Comments(d) => d.rollback(),
         }
     }
 
@@ -138,6 +151,7 @@ impl CaseDocument {
         match self {
             CaseDocument::Analysis(d) => d.save(),
             CaseDocument::Notes(d) => d.save(),
+            CaseDocument::Comments(d) => d.save(),
         }
     }
 
@@ -146,6 +160,7 @@ impl CaseDocument {
         match self {
             CaseDocument::Analysis(d) => Ok(d.to_json()?),
             CaseDocument::Notes(d) => Ok(d.to_json()?),
+            CaseDocument::Comments(d) => Ok(d.to_json()?),
         }
     }
 
@@ -154,6 +169,7 @@ impl CaseDocument {
         match self {
             CaseDocument::Analysis(d) => d.is_blank(),
             CaseDocument::Notes(d) => d.is_blank(),
+            CaseDocument::Comments(d) => d.is_blank(),
         }
     }
 }
@@ -379,12 +395,15 @@ impl CaseBook {
         let mut analysis = AnalysisDoc::new("", &me)?;
         init(&mut analysis)?;
         let notes = NotesDoc::new(&me)?;
+        let comments = CommentsDoc::new(&me).map_err(|e| CaseError::Invalid(e.to_string()))?;
         let mut replica =
             CaseReplica { ledger, keys: HashMap::new(), docs: BTreeMap::new(), peer_ledger: HashMap::new() };
         replica.open_grants(identity)?;
-        for (doc, content) in
-            [(DocKind::Analysis, CaseDocument::Analysis(analysis)), (DocKind::Notes, CaseDocument::Notes(notes))]
-        {
+        for (doc, content) in [
+            (DocKind::Analysis, CaseDocument::Analysis(analysis)),
+            (DocKind::Notes, CaseDocument::Notes(notes)),
+            (DocKind::Comments, CaseDocument::Comments(comments)),
+        ] {
             replica.docs.insert(
                 doc,
                 Replica {
@@ -398,7 +417,7 @@ impl CaseBook {
             );
         }
         store.put_ledger_ops(&case, 0, &[vault.seal(LEDGER_TABLE, &ledger_key(&case, 0), &op)])?;
-        for doc in [DocKind::Analysis, DocKind::Notes] {
+        for doc in DocKind::ALL {
             seal_own(store, identity, &mut replica, doc, |d| Ok(d.save_after(&[])))?;
         }
         self.cases.insert(case, replica);

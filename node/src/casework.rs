@@ -9,6 +9,7 @@ use samenloop_protocol::analysis::{
     ContributingFactor, Finding, KeyPracticeEpisode, Participant, Recommendation, Scope, Source, TimelineEntry,
 };
 use samenloop_protocol::case::{CaseId, DocKind, Role};
+use samenloop_protocol::comments::Comment;
 use samenloop_protocol::notes::Note;
 use samenloop_protocol::sync::WireRun;
 use samenloop_protocol::{CalendarDate, Directory, Identity, PeerId, referral};
@@ -43,6 +44,8 @@ pub enum EntityKind {
     Recommendation,
     /// An interview note or file extract (notes).
     Note,
+    /// A comment on any entity (comments; supervisors and reviewers).
+    Comment,
 }
 
 impl EntityKind {
@@ -50,6 +53,7 @@ impl EntityKind {
     pub fn doc(self) -> DocKind {
         match self {
             EntityKind::Note => DocKind::Notes,
+            EntityKind::Comment => DocKind::Comments,
             _ => DocKind::Analysis,
         }
     }
@@ -158,6 +162,16 @@ pub enum CaseCommand {
         case: CaseId,
         /// What kind.
         entity: EntityKind,
+    },
+    /// Resolves (or reopens) a comment; without a case, the comment is looked up in every case.
+    ResolveComment {
+        /// The case, if known.
+        #[serde(default)]
+        case: Option<CaseId>,
+        /// The comment id.
+        id: String,
+        /// True to resolve, false to reopen.
+        resolved: bool,
     },
     /// Moves the case to a step of the method (1-6).
     Step {
@@ -292,6 +306,7 @@ entity_ops! {
     Finding => Analysis, Finding, add_finding, edit_finding, remove_finding, finding, findings;
     Recommendation => Analysis, Recommendation, add_recommendation, edit_recommendation, remove_recommendation, recommendation, recommendations;
     Note => Notes, Note, add_note, edit_note, remove_note, note, notes;
+    Comment => Comments, Comment, add_comment, edit_comment, remove_comment, comment, comments;
 }
 
 /// Short view of a case for lists.
@@ -463,8 +478,15 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
             announce.push(CaseEvent::LedgerChanged { case });
             serde_json::json!({ "case": case.to_string(), "lead": peer })
         }
-        CaseCommand::Add { case, entity, fields } => {
+        CaseCommand::Add { case, entity, mut fields } => {
             let id = hex::encode(random_bytes::<8>());
+            if entity == EntityKind::Comment {
+                // Who wrote it and when are the node's to say, not the client's.
+                fields.insert("author".into(), Value::String(cx.identity.peer_id().to_string()));
+                if !fields.contains_key("written") {
+                    fields.insert("written".into(), Value::String(today().to_string()));
+                }
+            }
             let (_, run) =
                 cx.book.edit(cx.store, cx.identity, &case, entity.doc(), |d| add_entity(d, entity, &id, &fields))?;
             if let Some(run) = run {
@@ -502,10 +524,40 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
             }
             serde_json::json!({ "removed": id })
         }
-        CaseCommand::ListEntities { case, entity } => list_entities(readable(cx.book, &case, entity.doc())?, entity)?,
+        CaseCommand::ListEntities { case, entity } => {
+            let mut list = list_entities(readable(cx.book, &case, entity.doc())?, entity)?;
+            if entity.doc() == DocKind::Analysis {
+                attach_comments(cx.book, &case, &mut list);
+            }
+            list
+        }
+        CaseCommand::ResolveComment { case, id, resolved } => {
+            let cases: Vec<CaseId> = match case {
+                Some(c) => vec![c],
+                None => cx.book.cases.keys().copied().collect(),
+            };
+            let mut found = None;
+            for c in cases {
+                if let Ok(CaseDocument::Comments(d)) = readable(cx.book, &c, DocKind::Comments).map(|d| &*d)
+                    && d.comment(&id).is_ok()
+                {
+                    found = Some(c);
+                    break;
+                }
+            }
+            let case = found.ok_or_else(|| NodeError::NotFound(format!("no comment {id} on this node")))?;
+            let mut fields = Map::new();
+            fields.insert("resolved".into(), Value::Bool(resolved));
+            let (_, run) = cx.book.edit(cx.store, cx.identity, &case, DocKind::Comments, |d| {
+                edit_entity(d, EntityKind::Comment, &id, &fields)
+            })?;
+            if let Some(run) = run {
+                announce.push(CaseEvent::Edited { case, doc: DocKind::Comments, run });
+            }
+            serde_json::json!({ "case": case.to_string(), "id": id, "resolved": resolved })
+        }
         CaseCommand::Step { case, step, date } => {
-            let date =
-                date.unwrap_or_else(|| CalendarDate::from_days_since_epoch((crate::network::now().0 / 86_400) as i64));
+            let date = date.unwrap_or_else(today);
             let (_, run) = cx.book.edit(cx.store, cx.identity, &case, DocKind::Analysis, |d| match d {
                 CaseDocument::Analysis(a) => Ok(a.set_step(step, date)?),
                 _ => Err(wrong_doc()),
@@ -524,6 +576,27 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
         }
     };
     Ok(Outcome { value, announce })
+}
+
+fn today() -> CalendarDate {
+    CalendarDate::from_days_since_epoch((crate::network::now().0 / 86_400) as i64)
+}
+
+/// Puts the comments on each entity beside it (`"comments": [...]`), when this node holds the comments.
+fn attach_comments(book: &mut CaseBook, case: &CaseId, list: &mut Value) {
+    let Ok(CaseDocument::Comments(d)) = readable(book, case, DocKind::Comments).map(|d| &*d) else { return };
+    let Ok(all) = d.comments() else { return };
+    let Value::Array(items) = list else { return };
+    for item in items {
+        let Some(id) = item.get("id").and_then(Value::as_str).map(str::to_string) else { continue };
+        let on: Vec<Value> =
+            all.iter().filter(|(_, c)| c.target == id).filter_map(|(cid, c)| with_id(cid, c).ok()).collect();
+        if let Value::Object(o) = item
+            && !on.is_empty()
+        {
+            o.insert("comments".into(), Value::Array(on));
+        }
+    }
 }
 
 /// The member key (ed25519) inside a peer id given by the user.

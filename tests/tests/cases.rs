@@ -554,3 +554,118 @@ async fn removing_a_member_rotates_keys() {
         node.stop().await;
     }
 }
+
+/// A supervisor reads the analysis and comments; both reviewers see the comments beside the entity; the
+/// supervisor's node holds no key to the notes; a supervisor's forged analysis bundle is refused by every node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_reads_and_comments_but_never_sees_notes() {
+    use samenloop_protocol::analysis::{AnalysisDoc, TimelineEntry};
+    use samenloop_protocol::bundle::{BundleHeader, BundleKey, SealedBundle, SignedHead};
+    use samenloop_protocol::case::EpochKey;
+    use samenloop_protocol::sync::WireRun;
+
+    let (_tmp, root) = temp_root();
+    let mut n: Vec<TestNode> = ["lead", "co", "sup"].iter().map(|x| TestNode::create(&root.join(x))).collect();
+    n[0].start(vec![], |_| {}).await;
+    let seed = n[0].addrs().await;
+    for node in n.iter_mut().skip(1) {
+        node.start(seed.clone(), |_| {}).await;
+    }
+    for (i, node) in n.iter().enumerate() {
+        node.client().set_profile(sample_update(i)).await.unwrap();
+    }
+    let c: Vec<Client> = n.iter().map(TestNode::client).collect();
+    for node in &n[1..] {
+        let peer = node.peer_id;
+        wait_for(LIMIT, "profiles", || async { c[0].profile(peer).await.is_ok() }).await;
+    }
+    let opened = c[0].case(CaseCommand::Open { title: Some("Supervised".into()), referral: None }).await.unwrap();
+    let case: CaseId = opened["id"].as_str().unwrap().parse().unwrap();
+    c[0].case(CaseCommand::Invite { case, peer: n[1].peer_id.to_string(), role: Role::CoReviewer }).await.unwrap();
+    c[0].case(CaseCommand::Invite { case, peer: n[2].peer_id.to_string(), role: Role::Supervisor }).await.unwrap();
+    let entry = add(&c[0], case, EntityKind::Timeline, json!({"what": "The guardian closes the file"})).await;
+    add(&c[0], case, EntityKind::Note, json!({"title": "Interview", "text": NOTE_CANARY})).await;
+    wait_for(LIMIT, "the supervisor reads the analysis", || has_entry(&c[2], case, "closes the file")).await;
+    assert!(export(&c[2], case, DocKind::Notes).await.is_err(), "no notes on the supervisor's node");
+    assert!(c[2].epoch_key(case, DocKind::Notes).await.is_err(), "no key that opens them");
+    // The supervisor's own client refuses to write the analysis.
+    let err =
+        c[2].case(CaseCommand::Add { case, entity: EntityKind::Timeline, fields: fields(json!({"what": "x"})) }).await;
+    assert!(err.unwrap_err().to_string().contains("may not write"));
+
+    // A challenge on the entry, seen beside it by both reviewers; the lead answers and resolves it.
+    wait_for(LIMIT, "the supervisor has the comments document", || async {
+        export(&c[2], case, DocKind::Comments).await.is_ok()
+    })
+    .await;
+    let comment = add(
+        &c[2],
+        case,
+        EntityKind::Comment,
+        json!({"target": entry, "target_kind": "timeline", "kind": "challenge", "text": "Hindsight: what was known then?"}),
+    )
+    .await;
+    for cl in &c[..2] {
+        wait_for(LIMIT, "reviewers see the comment beside the entry", || async {
+            timeline(cl, case)
+                .await
+                .iter()
+                .any(|e| e["comments"].as_array().is_some_and(|cs| cs.iter().any(|x| x["kind"] == "challenge")))
+        })
+        .await;
+    }
+    add(
+        &c[0],
+        case,
+        EntityKind::Comment,
+        json!({"target": entry, "kind": "answer", "text": "Rewritten", "replies_to": comment}),
+    )
+    .await;
+    c[0].case(CaseCommand::ResolveComment { case: None, id: comment.clone(), resolved: true }).await.unwrap();
+    wait_for(LIMIT, "the supervisor sees the answer and the resolution", || async {
+        export(&c[2], case, DocKind::Comments).await.is_ok_and(|v| {
+            let s = v.to_string();
+            s.contains("Rewritten")
+                && v["comments"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x["id"] == comment.as_str() && x["resolved"] == true))
+        })
+    })
+    .await;
+    let listed = c[2].case(CaseCommand::ListEntities { case, entity: EntityKind::Comment }).await.unwrap();
+    let challenge = listed.as_array().unwrap().iter().find(|x| x["id"] == comment.as_str()).unwrap();
+    assert_eq!(challenge["author"], n[2].peer_id.to_string(), "the author is set by the node");
+
+    // A modified supervisor client forges an analysis bundle: every reviewer's node refuses it.
+    let sup = n[2].identity();
+    let me = sup.verifying_key().to_bytes();
+    let key_bytes = c[2].epoch_key(case, DocKind::Analysis).await.unwrap();
+    let key = BundleKey::derive(&EpochKey(zeroize::Zeroizing::new(key_bytes)), &case, DocKind::Analysis, 1);
+    let saved =
+        c[2].case(CaseCommand::Export { case, doc: DocKind::Analysis, format: ExportFormat::Automerge }).await.unwrap();
+    let mut doc = AnalysisDoc::load(&hex::decode(saved["automerge_hex"].as_str().unwrap()).unwrap(), &me).unwrap();
+    let before = doc.heads();
+    doc.add_timeline_entry("forged", &TimelineEntry { what: "supervisor forgery".into(), ..TimelineEntry::default() })
+        .unwrap();
+    let header = BundleHeader { case, doc: DocKind::Analysis, epoch: 1, author: me, seq: 1, prev: [0; 32] };
+    let bundle = SealedBundle::seal(&key, header, &doc.save_after(&before), [1; 24]).unwrap();
+    let run = WireRun {
+        head: SignedHead::sign(sup.signing_key(), case, DocKind::Analysis, 1, bundle.chain_hash()).encode(),
+        bundles: vec![serde_bytes::ByteBuf::from(bundle.into_bytes())],
+    };
+    for target in [&n[0], &n[1]] {
+        let push = SyncRequest::Push { case, ledger: vec![], ledger_from: 3, ledger_len: 3, runs: vec![run.clone()] };
+        let SyncResponse::Ack { refused } = c[2].raw_sync(target.peer_id, push).await.unwrap() else { panic!("ack") };
+        assert!(refused.join(" ").contains("may not write"), "{refused:?}");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for cl in &c {
+        assert!(!has_entry(cl, case, "supervisor forgery").await);
+    }
+    for mut node in n {
+        node.stop().await;
+    }
+    for node_dir in ["sup"] {
+        assert!(!contains_anywhere(&root.join(node_dir), NOTE_CANARY.as_bytes()));
+    }
+}
