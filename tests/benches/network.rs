@@ -13,6 +13,9 @@
 //!    1.2x), its memory with the case loaded, and the time to start it again from its home with the case
 //!    (decrypt and load; target at most 500 ms) against the start of an empty node.
 //! 5. Edit-to-visible latency between two connected members on loopback, p50 and p99 (target p50 < 200 ms).
+//! 6. Removing a member from a case with 10 members and 3 documents: the lead's command (rotation of every
+//!    document key, sealing to each remaining member, signing, storing) until it returns; then again with 9,
+//!    8, 7 and 6 members. Target: at most 50 ms.
 
 use std::time::{Duration, Instant};
 
@@ -44,6 +47,9 @@ fn main() {
     }
     if only.as_deref().is_none_or(|f| "edit".contains(f)) {
         runtime.block_on(edit_to_visible(100));
+    }
+    if only.as_deref().is_none_or(|f| "removal".contains(f)) {
+        runtime.block_on(removal(10));
     }
 }
 
@@ -451,6 +457,45 @@ async fn edit_to_visible(rounds: usize) {
         percentile(&samples, 0.99),
         if percentile(&samples, 0.5) < Duration::from_millis(200) { "met" } else { "MISSED" }
     );
+    for mut node in nodes {
+        node.stop().await;
+    }
+}
+
+async fn removal(members: usize) {
+    let (_tmp, root) = temp_root();
+    let nodes = start_network(members, &root).await;
+    let clients: Vec<_> = nodes.iter().map(TestNode::client).collect();
+    for (i, c) in clients.iter().enumerate() {
+        c.set_profile(sample_update(i)).await.expect("publish");
+    }
+    let lead = &clients[0];
+    for n in &nodes[1..] {
+        let peer = n.peer_id;
+        wait_for(Duration::from_secs(30), "profiles reach the lead", || async { lead.profile(peer).await.is_ok() })
+            .await;
+    }
+    let opened = lead.case(CaseCommand::Open { title: Some("Removal".into()), referral: None }).await.expect("open");
+    let case: CaseId = opened["id"].as_str().expect("id").parse().expect("case id");
+    for n in &nodes[1..] {
+        lead.case(CaseCommand::Invite { case, peer: n.peer_id.to_string(), role: Role::CoReviewer })
+            .await
+            .expect("invite");
+    }
+    let mut line = Vec::new();
+    for (k, n) in nodes[1..6].iter().enumerate() {
+        let started = Instant::now();
+        lead.case(CaseCommand::RemoveMember { case, peer: n.peer_id.to_string() }).await.expect("remove");
+        let took = started.elapsed();
+        line.push(format!("{} members {took:.1?}", members - k));
+        if k == 0 {
+            println!(
+                "removal from a case with {members} members and 3 documents: {took:.1?} [target <= 50 ms: {}]",
+                if took <= Duration::from_millis(50) { "met" } else { "MISSED" }
+            );
+        }
+    }
+    println!("  successive removals: {}", line.join(", "));
     for mut node in nodes {
         node.stop().await;
     }
