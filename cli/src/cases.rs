@@ -50,7 +50,8 @@ pub enum CaseCmd {
         case: CaseId,
         /// The reviewer's peer id.
         peer: String,
-        /// Their role: co-reviewer (supervisor comes with the comments document).
+        /// Their role: co-reviewer (reads and writes every document) or supervisor (reads the analysis, writes
+        /// comments, never holds the notes).
         #[arg(long, default_value = "co-reviewer")]
         role: Role,
         /// Print JSON.

@@ -586,7 +586,7 @@ impl Ledger {
                     let Some(r) = rotations.iter().find(|r| r.doc == doc) else {
                         return Err(invalid("a document the removed member could read is not rotated"));
                     };
-                    if Some(r.epoch) != self.current_epoch(doc).map(|e| e + 1) {
+                    if r.epoch != self.current_epoch(doc).map_or(1, |e| e + 1) {
                         return Err(invalid("a rotation must move to the next epoch"));
                     }
                     for m in next_members.values().filter(|m| m.role.reads(doc)) {

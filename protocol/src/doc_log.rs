@@ -454,4 +454,58 @@ mod tests {
         assert!(check_changes(&flipped, &author).is_err());
         assert!(check_changes(b"garbage garbage", &author).is_err());
     }
+
+    #[test]
+    fn a_removed_members_history_stays_up_to_the_freeze_and_nothing_after() {
+        use crate::case::{FrozenChain, Rotation, seal_previous_key};
+        let (lead, co, sup) = (
+            Identity::from_secrets([1; 32], [2; 32]),
+            Identity::from_secrets([3; 32], [4; 32]),
+            Identity::from_secrets([5; 32], [6; 32]),
+        );
+        let mut l = ledger(&lead, &co, &sup);
+        let (b, _) = run(co.signing_key(), (0, [0; 32]), &["a", "b", "c"]);
+        // The lead held Bram's first two bundles when it removed him.
+        let new_key = EpochKey(Zeroizing::new([8; 32]));
+        let rotations = DocKind::ALL
+            .into_iter()
+            .map(|doc| {
+                let epoch = l.current_epoch(doc).map_or(1, |e| e + 1);
+                let grants = [&lead, &sup]
+                    .into_iter()
+                    .filter(|m| l.member(&m.verifying_key().to_bytes()).unwrap().role.reads(doc))
+                    .map(|m| {
+                        let k = m.verifying_key().to_bytes();
+                        KeyGrant::seal(&CASE, doc, epoch, &k, &m.encryption_public(), &new_key, [1; 32], [1; 24])
+                    })
+                    .collect();
+                Rotation {
+                    doc,
+                    epoch,
+                    grants,
+                    previous: seal_previous_key(&CASE, doc, epoch, &new_key, &epoch_key(), [2; 24]),
+                }
+            })
+            .collect();
+        let frozen = DocKind::ALL
+            .into_iter()
+            .map(|doc| {
+                let (seq, hash) = if doc == DocKind::Analysis { (2, b[1].chain_hash()) } else { (0, [0; 32]) };
+                FrozenChain { doc, seq, hash }
+            })
+            .collect();
+        let action = CaseAction::Remove { member: co.verifying_key().to_bytes(), rotations, frozen };
+        let op = l.sign_next(lead.signing_key(), UnixTime(3), action).unwrap();
+        l.append(&op).unwrap();
+
+        let mut log = DocLog::new(CASE, DocKind::Analysis);
+        let head_at =
+            |n: usize| SignedHead::sign(co.signing_key(), CASE, DocKind::Analysis, n as u64, b[n - 1].chain_hash());
+        // Up to the freeze: part of the history (a late member gets it).
+        assert_eq!(accept(&mut log, &l, b[..2].to_vec(), head_at(2)), Ok(2));
+        // Beyond it: written after removal.
+        assert_eq!(accept(&mut log, &l, b[2..].to_vec(), head_at(3)), Err(BundleError::WrittenAfterRemoval));
+        let mut fresh = DocLog::new(CASE, DocKind::Analysis);
+        assert_eq!(accept(&mut fresh, &l, b.clone(), head_at(3)), Err(BundleError::WrittenAfterRemoval));
+    }
 }
