@@ -135,6 +135,28 @@ pub enum CaseCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Draw up the anonymised final report from the analysis. Every text in it is first checked for
+    /// identifiers (real names recorded in the notes, e-mail addresses, phone numbers, BSNs, postcodes with
+    /// house numbers, dates of birth); if any is found, nothing is written and each is listed with where it is.
+    Report {
+        /// The case id.
+        case: CaseId,
+        /// md or html.
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Write to this new file (readable only by you) instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Allow this text although it looks like an identifier (repeatable); the override is reported.
+        #[arg(long, value_name = "TEXT")]
+        allow: Vec<String>,
+        /// The follow-up agreed with the commissioning organisations.
+        #[arg(long, value_name = "TEXT")]
+        follow_up: Option<String>,
+        /// Print JSON (the report text, hits and overrides).
+        #[arg(long)]
+        json: bool,
+    },
     /// Write the decrypted document to a file.
     Export {
         /// The case id.
@@ -500,6 +522,40 @@ pub fn case(home: &Home, command: CaseCmd) -> anyhow::Result<()> {
             let date = date.map(|d| d.parse()).transpose().map_err(|e| anyhow::anyhow!("--date: {e}"))?;
             let v = call(&CaseCommand::Step { case, step, date })?;
             return print_either(json, &v, |v| format!("step {} since {}\n", v["step"], render_value(&v["date"])));
+        }
+        CaseCmd::Report { case, format, out, allow, follow_up, json } => {
+            let v = call(&CaseCommand::Report { case, format, allow, follow_up })?;
+            if json {
+                crate::commands::print_json(&v)?;
+            }
+            if let Some(hits) = v["hits"].as_array().filter(|h| !h.is_empty()) {
+                let mut msg = format!("the report was not written: {} possible identifier(s) found\n", hits.len());
+                for h in hits {
+                    msg.push_str(&format!(
+                        "  {} `{}` in {}\n",
+                        render_value(&h["kind"]),
+                        render_value(&h["text"]),
+                        render_value(&h["location"])
+                    ));
+                }
+                msg.push_str("remove them from the case, or if one is not an identifier, pass --allow TEXT");
+                anyhow::bail!(msg);
+            }
+            let report = v["report"].as_str().ok_or_else(|| anyhow::anyhow!("the node sent no report"))?;
+            if let Some(allowed) = v["allowed"].as_array().filter(|a| !a.is_empty()) {
+                eprintln!("overrides: {}", allowed.iter().map(render_value).collect::<Vec<_>>().join(", "));
+            }
+            match out {
+                Some(path) => {
+                    write_new_private(&path, report.as_bytes())?;
+                    if !json {
+                        println!("wrote the report to {} ({} bytes)", path.display(), report.len());
+                    }
+                }
+                None if !json => print!("{report}"),
+                None => {}
+            }
+            return Ok(());
         }
         CaseCmd::Export { case, doc, format, out, json } => {
             let format = match format.as_str() {

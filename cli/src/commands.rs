@@ -36,7 +36,7 @@ pub(crate) fn print_either<T: Serialize>(json: bool, value: &T, text: impl FnOnc
     }
 }
 
-fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+pub(crate) fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }

@@ -428,6 +428,35 @@ fn a_reviewer_works_on_a_case_from_the_shell_and_exports_it() {
     let err = fails(samenloop(&home, &["case", "comment", &case, "--kind", "question"]));
     assert!(err.contains("--text"), "{err}");
 
+    // The final report: blocked by an identifier in a timeline entry until it is removed or allowed.
+    let bsn = ok(samenloop(
+        &home,
+        &["case", "timeline", "add", &case, "--what", "Client BSN 111222333 was shared by e-mail"],
+    ))
+    .trim()
+    .to_string();
+    let report_md = tmp.path().join("report.md");
+    let err = fails(samenloop(&home, &["case", "report", &case, "--out", report_md.to_str().unwrap()]));
+    assert!(
+        err.contains("not written")
+            && err.contains("111222333")
+            && err.contains(&format!("timeline entry {}", &bsn[..8])),
+        "{err}"
+    );
+    assert!(!report_md.exists(), "nothing written");
+    let html = ok(samenloop(&home, &["case", "report", &case, "--format", "html", "--allow", "111222333"]));
+    assert!(html.contains("<meta charset=\"utf-8\">") && html.contains("Case 2026-7"), "{html}");
+    ok(samenloop(&home, &["case", "timeline", "remove", &case, "--id", &bsn]));
+    ok(samenloop(
+        &home,
+        &["case", "report", &case, "--follow-up", "Evaluate in a year", "--out", report_md.to_str().unwrap()],
+    ));
+    let md = std::fs::read_to_string(&report_md).unwrap();
+    for section in ["Case 2026-7", "Home visit", "The March visit", "Evaluate in a year", "Reviewer A"] {
+        assert!(md.contains(section), "the report lacks `{section}`:\n{md}");
+    }
+    assert!(!md.contains("111222333"));
+
     // Import several at once from a file.
     let file = tmp.path().join("timeline.json");
     std::fs::write(

@@ -11,6 +11,7 @@ use samenloop_protocol::analysis::{
 use samenloop_protocol::case::{CaseId, DocKind, Role};
 use samenloop_protocol::comments::Comment;
 use samenloop_protocol::notes::Note;
+use samenloop_protocol::report::{ReportFormat, ReportInput, ReportMember, check_report, render_report};
 use samenloop_protocol::sync::WireRun;
 use samenloop_protocol::{CalendarDate, Directory, Identity, PeerId, referral};
 use serde::de::DeserializeOwned;
@@ -182,6 +183,21 @@ pub enum CaseCommand {
         /// When (today if absent).
         #[serde(default)]
         date: Option<CalendarDate>,
+    },
+    /// Draws up the final report from the analysis, after checking every text that goes into it for
+    /// identifiers (real names from the notes, e-mail, phone, BSN, postcode with house number, date of birth).
+    /// With hits the report is not produced; each `allow` text overrides one hit.
+    Report {
+        /// The case.
+        case: CaseId,
+        /// md or html.
+        format: String,
+        /// Texts allowed despite looking like identifiers.
+        #[serde(default)]
+        allow: Vec<String>,
+        /// The follow-up agreed (step 5/6).
+        #[serde(default)]
+        follow_up: Option<String>,
     },
     /// The decrypted document for its member.
     Export {
@@ -567,6 +583,29 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
             }
             serde_json::json!({ "step": step, "date": date.to_string() })
         }
+        CaseCommand::Report { case, format, allow, follow_up } => {
+            let format: ReportFormat = format
+                .parse()
+                .map_err(|e: samenloop_protocol::report::UnknownReportFormat| NodeError::BadRequest(e.to_string()))?;
+            let members = report_members(cx.book, &case)?;
+            let real_names = match readable(cx.book, &case, DocKind::Notes) {
+                Ok(CaseDocument::Notes(n)) => n.real_names().map_err(CaseError::from)?,
+                _ => {
+                    return Err(NodeError::Forbidden(
+                        "the report is drawn up by a reviewer, whose node holds the notes it is checked against".into(),
+                    ));
+                }
+            };
+            let CaseDocument::Analysis(analysis) = &*readable(cx.book, &case, DocKind::Analysis)? else {
+                return Err(CaseError::Invalid("the analysis document has another type".into()).into());
+            };
+            let input =
+                ReportInput { analysis, members, follow_up: follow_up.unwrap_or_default(), generated_on: today() };
+            let hits = check_report(&input, &real_names, &allow).map_err(CaseError::from)?;
+            let report =
+                if hits.is_empty() { Some(render_report(&input, format).map_err(CaseError::from)?) } else { None };
+            serde_json::json!({ "report": report, "hits": hits, "allowed": allow, "format": format.to_string() })
+        }
         CaseCommand::Export { case, doc, format } => {
             let d = readable(cx.book, &case, doc)?;
             match format {
@@ -576,6 +615,29 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
         }
     };
     Ok(Outcome { value, announce })
+}
+
+/// The review team as the report shows it: by role and a pseudonym, never a name or a peer id.
+fn report_members(book: &CaseBook, case: &CaseId) -> Result<Vec<ReportMember>, NodeError> {
+    let c = book.case(case)?;
+    let mut out = Vec::new();
+    let (mut reviewers, mut supervisors) = (0u8, 0u32);
+    let mut members: Vec<_> = c.ledger.members().collect();
+    members.sort_by_key(|m| (m.role != Role::Lead, m.role, m.since, m.key));
+    for m in members {
+        let pseudonym = match m.role {
+            Role::Lead | Role::CoReviewer => {
+                reviewers = reviewers.saturating_add(1);
+                format!("Reviewer {}", char::from(b'A' + (reviewers - 1).min(25)))
+            }
+            Role::Supervisor => {
+                supervisors += 1;
+                format!("Supervisor {supervisors}")
+            }
+        };
+        out.push(ReportMember { role: m.role.name().to_string(), pseudonym });
+    }
+    Ok(out)
 }
 
 fn today() -> CalendarDate {

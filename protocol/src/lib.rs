@@ -35,6 +35,7 @@ mod matching;
 pub mod notes;
 mod profile;
 pub mod referral;
+pub mod report;
 mod request;
 pub mod sealed;
 pub mod sync;
