@@ -8,6 +8,7 @@
 //!   downloads as bundles and as a snapshot, against Automerge's own sync protocol for the same document;
 //!   time to verify, decrypt and apply everything; time to load the document from a sealed snapshot (what a
 //!   restart does). Targets: at most 1.2x Automerge's bytes; load at most 500 ms.
+//! - the final report for that case: identifier check and rendering (Markdown, HTML), time and peak memory.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -226,6 +227,45 @@ fn big_case() {
         "    of which automerge load {raw:.1?}; without hash verification {unchecked:.1?}; applied to a blank \
          document (the node's path) {into_blank:.1?}"
     );
+
+    // The final report for the same case: identifier check, then Markdown and HTML.
+    use samenloop_protocol::report::{ReportFormat, ReportInput, ReportMember, check_report, render_report};
+    // Reset the peak (Linux: "5" to clear_refs), so the figure is the report's and not the earlier parts'.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let hwm_before = peak_rss_kib();
+    let input = ReportInput {
+        analysis: &loaded,
+        members: vec![ReportMember { role: "lead".into(), pseudonym: "Reviewer A".into() }],
+        follow_up: "Evaluate in a year".into(),
+        generated_on: samenloop_protocol::CalendarDate::from_days_since_epoch(20_415),
+    };
+    let names = vec![("GI-1".to_string(), "Jan Jansen".to_string())];
+    let started = Instant::now();
+    let hits = check_report(&input, &names, &[]).unwrap();
+    let check = started.elapsed();
+    let started = Instant::now();
+    let md = render_report(&input, ReportFormat::Markdown).unwrap();
+    let render_md = started.elapsed();
+    let started = Instant::now();
+    let html = render_report(&input, ReportFormat::Html).unwrap();
+    let render_html = started.elapsed();
+    println!(
+        "  report for the 10 000-entry case: identifier check {check:.1?} ({} hits), Markdown {render_md:.1?} ({} KB), \
+         HTML {render_html:.1?} ({} KB); peak resident memory {:.0} MB (holding the loaded case before: {:.0} MB)",
+        hits.len(),
+        md.len() / 1024,
+        html.len() / 1024,
+        peak_rss_kib() as f64 / 1024.0,
+        hwm_before as f64 / 1024.0
+    );
+}
+
+/// The process's peak resident set size (VmHWM), in KiB; 0 where /proc is not available.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
 }
 
 fn main() {
