@@ -124,6 +124,19 @@ pub enum CaseCmd {
     /// Interview notes and file extracts (reviewers only).
     #[command(subcommand)]
     Note(EntityCmd),
+    /// Record the real name behind a pseudonym in the reviewers-only notes (an empty NAME removes it): it never
+    /// enters the analysis, and the final report is refused while it appears in the report's text.
+    RealName {
+        /// The case id.
+        case: CaseId,
+        /// The pseudonym, e.g. M1 or GI-1.
+        pseudonym: String,
+        /// The real name.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Comment on an entity (supervisors: a question, challenge or approval; reviewers: an answer), or
     /// `comment resolve ID` to resolve one.
     Comment(CommentArgs),
@@ -502,6 +515,13 @@ pub fn case(home: &Home, command: CaseCmd) -> anyhow::Result<()> {
             let v = call(&CaseCommand::ListEntities { case, entity: EntityKind::Comment })?;
             return print_either(json, &v, render_entities);
         }
+        CaseCmd::RealName { case, pseudonym, name, json } => {
+            let v = call(&CaseCommand::RealName { case, pseudonym, name })?;
+            return print_either(json, &v, |v| {
+                let what = if v["recorded"] == true { "recorded in the notes" } else { "removed from the notes" };
+                format!("real name behind {} {what}\n", render_value(&v["pseudonym"]))
+            });
+        }
         CaseCmd::Members { case, json } => {
             let v = call(&CaseCommand::Members { case })?;
             return print_either(json, &v, |v| {
@@ -533,7 +553,7 @@ pub fn case(home: &Home, command: CaseCmd) -> anyhow::Result<()> {
                 for h in hits {
                     msg.push_str(&format!(
                         "  {} `{}` in {}\n",
-                        render_value(&h["kind"]),
+                        render_value(&h["description"]),
                         render_value(&h["text"]),
                         render_value(&h["location"])
                     ));

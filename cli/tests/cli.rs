@@ -447,6 +447,15 @@ fn a_reviewer_works_on_a_case_from_the_shell_and_exports_it() {
     let html = ok(samenloop(&home, &["case", "report", &case, "--format", "html", "--allow", "111222333"]));
     assert!(html.contains("<meta charset=\"utf-8\">") && html.contains("Case 2026-7"), "{html}");
     ok(samenloop(&home, &["case", "timeline", "remove", &case, "--id", &bsn]));
+    // A real name recorded in the notes blocks the report wherever it appears in the report's text.
+    ok(samenloop(&home, &["case", "real-name", &case, "GI-1", "Jan Jansen"]));
+    let named =
+        ok(samenloop(&home, &["case", "timeline", "add", &case, "--what", "Mevrouw Jansen belt"])).trim().to_string();
+    let err = fails(samenloop(&home, &["case", "report", &case]));
+    assert!(err.contains("real name") && err.contains("Jansen"), "{err}");
+    ok(samenloop(&home, &["case", "timeline", "remove", &case, "--id", &named]));
+    let clean = ok(samenloop(&home, &["case", "report", &case]));
+    assert!(!clean.contains("Jansen"), "the name is gone from the report's text");
     ok(samenloop(
         &home,
         &["case", "report", &case, "--follow-up", "Evaluate in a year", "--out", report_md.to_str().unwrap()],

@@ -174,6 +174,16 @@ pub enum CaseCommand {
         /// True to resolve, false to reopen.
         resolved: bool,
     },
+    /// Records the real name behind a pseudonym, in the reviewers-only notes (never in the analysis): the
+    /// final report is checked against these names. An empty name removes the record.
+    RealName {
+        /// The case.
+        case: CaseId,
+        /// The pseudonym (e.g. "M1", "GI-1").
+        pseudonym: String,
+        /// The real name.
+        name: String,
+    },
     /// Moves the case to a step of the method (1-6).
     Step {
         /// The case.
@@ -583,6 +593,17 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
             }
             serde_json::json!({ "step": step, "date": date.to_string() })
         }
+        CaseCommand::RealName { case, pseudonym, name } => {
+            let (_, run) = cx.book.edit(cx.store, cx.identity, &case, DocKind::Notes, |d| match d {
+                CaseDocument::Notes(n) if name.trim().is_empty() => Ok(n.remove_real_name(&pseudonym)?),
+                CaseDocument::Notes(n) => Ok(n.set_real_name(&pseudonym, name.trim())?),
+                _ => Err(wrong_doc()),
+            })?;
+            if let Some(run) = run {
+                announce.push(CaseEvent::Edited { case, doc: DocKind::Notes, run });
+            }
+            serde_json::json!({ "pseudonym": pseudonym, "recorded": !name.trim().is_empty() })
+        }
         CaseCommand::Report { case, format, allow, follow_up } => {
             let format: ReportFormat = format
                 .parse()
@@ -604,6 +625,14 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
             let hits = check_report(&input, &real_names, &allow).map_err(CaseError::from)?;
             let report =
                 if hits.is_empty() { Some(render_report(&input, format).map_err(CaseError::from)?) } else { None };
+            let hits: Vec<Value> = hits
+                .iter()
+                .map(|h| {
+                    serde_json::json!({
+                        "kind": h.kind, "description": h.kind.to_string(), "text": h.text, "location": h.location,
+                    })
+                })
+                .collect();
             serde_json::json!({ "report": report, "hits": hits, "allowed": allow, "format": format.to_string() })
         }
         CaseCommand::Export { case, doc, format } => {
