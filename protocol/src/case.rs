@@ -291,6 +291,12 @@ pub enum CaseAction {
         /// The new lead.
         to: [u8; 32],
     },
+    /// Ends the case: every member's node deletes its keys, bundles and caches and refuses further sync, and
+    /// confirms to the lead ([`crate::destruction`]). The last operation a ledger can hold.
+    Destroy {
+        /// SHA-256 of the final report that outlives the case, if the lead exported one.
+        report: Option<[u8; 32]>,
+    },
 }
 
 /// The last bundle of a removed member that stays in a document's history.
@@ -446,6 +452,9 @@ pub enum LedgerError {
     /// The ledger is full.
     #[error("the ledger holds the maximum of {MAX_LEDGER_OPS} operations")]
     Full,
+    /// The case was destroyed: its ledger takes no further operation.
+    #[error("the case was destroyed")]
+    Destroyed,
     /// A key grant addressed to us does not open.
     #[error("a document key sealed to this node does not open")]
     GrantUnreadable,
@@ -485,6 +494,8 @@ pub struct Ledger {
     previous: BTreeMap<(DocKind, u32), Vec<u8>>,
     /// Members removed, and the ledger position of their removal (their bundles are refused from then on).
     removed: BTreeMap<[u8; 32], Vec<FrozenChain>>,
+    /// SHA-256 of the `Destroy` operation, once the case is destroyed.
+    destroyed: Option<[u8; 32]>,
 }
 
 fn op_hash(bytes: &[u8]) -> [u8; 32] {
@@ -503,6 +514,7 @@ impl Ledger {
             grants: Vec::new(),
             previous: BTreeMap::new(),
             removed: BTreeMap::new(),
+            destroyed: None,
         };
         for op in ops {
             ledger.append(op)?;
@@ -524,6 +536,9 @@ impl Ledger {
         if self.ops.len() >= MAX_LEDGER_OPS {
             return Err(LedgerError::Full);
         }
+        if self.destroyed.is_some() {
+            return Err(LedgerError::Destroyed);
+        }
         let (env, op): (_, CaseOpRecord) = crate::envelope::open_record(bytes, RecordKind::CaseOp)
             .map_err(|e| LedgerError::Record(record_error_text(&e)))?;
         if op.case != self.case {
@@ -541,6 +556,7 @@ impl Ledger {
         let mut new_lead = self.lead;
         let mut new_previous: Vec<((DocKind, u32), Vec<u8>)> = Vec::new();
         let mut removed = None;
+        let mut destroyed = false;
         let rotation_grants: Vec<KeyGrant>;
         let new_grants: &[KeyGrant] = match &op.action {
             CaseAction::Open { x25519, grants } => {
@@ -632,6 +648,16 @@ impl Ledger {
                 new_lead = *to;
                 &[]
             }
+            CaseAction::Destroy { .. } => {
+                if op.seq == 0 {
+                    return Err(LedgerError::BadOpen);
+                }
+                if signer != self.lead {
+                    return Err(LedgerError::NotSignedByLead(op.seq));
+                }
+                destroyed = true;
+                &[]
+            }
         };
         for g in new_grants {
             let Some(m) = next_members.get(&g.recipient) else {
@@ -648,6 +674,9 @@ impl Ledger {
         self.previous.extend(new_previous);
         if let Some((m, frozen)) = removed {
             self.removed.insert(m, frozen);
+        }
+        if destroyed {
+            self.destroyed = Some(op_hash(bytes));
         }
         self.members = next_members;
         self.grants.extend_from_slice(new_grants);
@@ -709,6 +738,11 @@ impl Ledger {
     /// The previous epoch's key of `doc`, sealed under the key of `epoch` (present for rotated epochs).
     pub fn previous_key(&self, doc: DocKind, epoch: u32) -> Option<&[u8]> {
         self.previous.get(&(doc, epoch)).map(Vec::as_slice)
+    }
+
+    /// The hash of the `Destroy` operation (what members confirm), once the lead has destroyed the case.
+    pub fn destroyed(&self) -> Option<[u8; 32]> {
+        self.destroyed
     }
 
     /// Whether `key` was a member and has been removed.

@@ -50,6 +50,8 @@ pub enum RecordKind {
     Interest = 7,
     /// An operation of a case's membership ledger ([`crate::case`]).
     CaseOp = 8,
+    /// A member's confirmation that its node destroyed a case ([`crate::destruction`]).
+    DestroyConfirmation = 9,
 }
 
 impl RecordKind {
@@ -63,6 +65,7 @@ impl RecordKind {
             6 => Some(RecordKind::Call),
             7 => Some(RecordKind::Interest),
             8 => Some(RecordKind::CaseOp),
+            9 => Some(RecordKind::DestroyConfirmation),
             _ => None,
         }
     }

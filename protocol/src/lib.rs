@@ -24,6 +24,7 @@ pub mod call;
 pub mod case;
 mod catchup;
 pub mod comments;
+pub mod destruction;
 mod directory;
 pub mod doc_log;
 mod document;
