@@ -170,6 +170,26 @@ pub enum CaseCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Destroy the case's working documents everywhere (lead only, from step 5): every member's node deletes
+    /// its keys, bundles and caches, refuses further sync, and confirms. Only the report outlives the case.
+    Destroy {
+        /// The case id.
+        case: CaseId,
+        /// The exported final report, whose SHA-256 is recorded in the signed operation.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The destruction record of a destroyed case: when, by whom, and which members' nodes confirmed.
+    Destruction {
+        /// The case id.
+        case: CaseId,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write the decrypted document to a file.
     Export {
         /// The case id.
@@ -522,6 +542,22 @@ pub fn case(home: &Home, command: CaseCmd) -> anyhow::Result<()> {
                 format!("real name behind {} {what}\n", render_value(&v["pseudonym"]))
             });
         }
+        CaseCmd::Destroy { case, report, json } => {
+            let report_sha256 = match report {
+                Some(path) => {
+                    let bytes =
+                        std::fs::read(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+                    Some(sha256_hex(&bytes))
+                }
+                None => None,
+            };
+            let v = call(&CaseCommand::Destroy { case, report_sha256 })?;
+            return print_either(json, &v, render_destruction);
+        }
+        CaseCmd::Destruction { case, json } => {
+            let v = call(&CaseCommand::Destruction { case })?;
+            return print_either(json, &v, render_destruction);
+        }
         CaseCmd::Members { case, json } => {
             let v = call(&CaseCommand::Members { case })?;
             return print_either(json, &v, |v| {
@@ -644,4 +680,28 @@ fn write_new_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()>
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
+}
+
+fn render_destruction(v: &Value) -> String {
+    let who = |w: &Value| match w["name"].as_str() {
+        Some(n) => format!("{n} ({})", render_value(&w["peer"])),
+        None => render_value(&w["peer"]),
+    };
+    let mut out =
+        format!("case {} destroyed by {} at {}\n", render_value(&v["case"]), who(&v["lead"]), v["destroyed_at"]);
+    for c in v["confirmed"].as_array().into_iter().flatten() {
+        out.push_str(&format!("    confirmed by {} at {}\n", who(c), c["at"]));
+    }
+    for m in v["missing"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "    not yet confirmed by {} (its node deletes the case when it is next online)\n",
+            who(m)
+        ));
+    }
+    out
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
 }

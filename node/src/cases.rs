@@ -17,6 +17,7 @@ use samenloop_protocol::analysis::{AnalysisDoc, AnalysisError};
 use samenloop_protocol::bundle::{BundleError, BundleHeader, BundleKey, SealedBundle, SealedSnapshot, SignedHead};
 use samenloop_protocol::case::{CaseAction, CaseId, DocKind, EpochKey, KeyGrant, Ledger, LedgerError, Role};
 use samenloop_protocol::comments::{CommentsDoc, CommentsError};
+use samenloop_protocol::destruction::DestructionRecord;
 use samenloop_protocol::doc_log::{AuthorSeq, DocLog};
 use samenloop_protocol::notes::{NotesDoc, NotesError};
 use samenloop_protocol::sync::{DocVector, SYNC_PAGE_BYTES, SyncRefusal, SyncResponse, WireRun};
@@ -40,6 +41,7 @@ pub const SNAPSHOT_BYTES: usize = 1024 * 1024;
 pub const SNAPSHOT_EVERY: usize = 256;
 
 const LEDGER_TABLE: &str = "case_ledger";
+const TOMBSTONE_TABLE: &str = "case_tombstones";
 
 /// Why a case operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -283,11 +285,28 @@ pub struct Received {
     pub ledger_grew: bool,
 }
 
+/// What a node keeps of a destroyed case: enough to refuse further sync, to tell members who were away, and
+/// (for the lead) the destruction record with every member's confirmation. No key, bundle or document.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Tombstone {
+    /// The destruction record: the lead's signed `Destroy`, the members, the confirmations so far.
+    pub record: DestructionRecord,
+    /// The lead's key (confirmations go to the lead).
+    pub lead: [u8; 32],
+    /// Whether the lead has acknowledged this node's confirmation (always true on the lead's node).
+    pub confirmed: bool,
+    /// This node's own confirmation, to resend until acknowledged.
+    #[serde(with = "serde_bytes")]
+    pub confirmation: Vec<u8>,
+}
+
 /// All cases of this node.
 pub struct CaseBook {
     me: [u8; 32],
     /// Cases by id.
     pub cases: BTreeMap<CaseId, CaseReplica>,
+    /// Destroyed cases.
+    pub tombstones: BTreeMap<CaseId, Tombstone>,
 }
 
 fn random_nonce() -> [u8; 24] {
@@ -303,7 +322,22 @@ impl CaseBook {
     /// that does not decrypt or load is marked broken and left on disk; other documents and cases load.
     pub fn load(store: &Store, vault: &Vault, identity: &Identity) -> Result<CaseBook, CaseError> {
         let me = identity.verifying_key().to_bytes();
-        let mut book = CaseBook { me, cases: BTreeMap::new() };
+        let mut book = CaseBook { me, cases: BTreeMap::new(), tombstones: BTreeMap::new() };
+        for (k, sealed) in store.tombstones()? {
+            let Ok(id) = <[u8; 16]>::try_from(k.as_slice()) else { continue };
+            let case = CaseId(id);
+            let plain = vault.open(TOMBSTONE_TABLE, &k, &sealed).map_err(|e| CaseError::Broken {
+                case,
+                doc: "tombstone",
+                reason: e.to_string(),
+            })?;
+            let t: Tombstone = serde_json::from_slice(&plain).map_err(|e| CaseError::Broken {
+                case,
+                doc: "tombstone",
+                reason: e.to_string(),
+            })?;
+            book.tombstones.insert(case, t);
+        }
         for case in store.case_ids()? {
             let mut ops = Vec::new();
             for (k, sealed) in store.ledger_ops(&case)? {
@@ -457,6 +491,122 @@ impl CaseBook {
         store.put_ledger_ops(case, seq, &[vault.seal(LEDGER_TABLE, &ledger_key(case, seq), &op)])?;
         replica.ledger = next;
         Ok(op)
+    }
+
+    /// Destroys a case (lead only, once the case has reached step 5, reporting): signs `Destroy`, deletes
+    /// everything of it here, and keeps the tombstone with the destruction record. Returns the operation.
+    pub fn destroy(
+        &mut self,
+        store: &mut Store,
+        vault: &Vault,
+        identity: &Identity,
+        case: &CaseId,
+        report: Option<[u8; 32]>,
+    ) -> Result<Vec<u8>, CaseError> {
+        let replica = self.cases.get_mut(case).ok_or(CaseError::UnknownCase(*case))?;
+        if replica.ledger.lead() != self.me {
+            return Err(CaseError::NotAllowed("only the lead reviewer destroys a case".into()));
+        }
+        let step = match replica.docs.get_mut(&DocKind::Analysis).map(|r| &mut r.doc) {
+            Some(CaseDocument::Analysis(a)) => {
+                if a.is_blank() {
+                    1
+                } else {
+                    a.step().unwrap_or(1)
+                }
+            }
+            _ => 1,
+        };
+        if step < 5 {
+            return Err(CaseError::NotAllowed(format!(
+                "the case is at step {step}: the working documents are destroyed after the report (step 5)"
+            )));
+        }
+        let op =
+            replica.ledger.sign_next(identity.signing_key(), crate::network::now(), CaseAction::Destroy { report })?;
+        replica.ledger.clone().append(&op)?;
+        self.finish_destruction(store, vault, identity, case, &op)?;
+        Ok(op)
+    }
+
+    /// Deletes everything of `case` after its `Destroy` operation `op` (already verified against the ledger
+    /// or from the lead), confirms, and keeps the tombstone.
+    fn finish_destruction(
+        &mut self,
+        store: &mut Store,
+        vault: &Vault,
+        identity: &Identity,
+        case: &CaseId,
+        op: &[u8],
+    ) -> Result<(), CaseError> {
+        let Some(replica) = self.cases.get(case) else { return Ok(()) };
+        let members: Vec<[u8; 32]> = replica.ledger.members().map(|m| m.key).collect();
+        let lead = replica.ledger.lead();
+        let hash = samenloop_protocol::destruction::destroy_hash(op);
+        let confirmation =
+            samenloop_protocol::destruction::confirm(identity.signing_key(), *case, hash, crate::network::now());
+        let mut record = DestructionRecord { case: *case, destroy: op.to_vec(), members, confirmations: Vec::new() };
+        if lead == self.me {
+            record.add(&confirmation).map_err(CaseError::Invalid)?;
+        }
+        let tombstone = Tombstone { record, lead, confirmed: lead == self.me, confirmation };
+        let sealed = seal_tombstone(vault, case, &tombstone)?;
+        store.destroy_case(case, &sealed)?;
+        self.cases.remove(case);
+        self.tombstones.insert(*case, tombstone);
+        Ok(())
+    }
+
+    /// The lead takes a member's confirmation into the destruction record. Returns whether it was new.
+    pub fn take_confirmation(
+        &mut self,
+        store: &Store,
+        vault: &Vault,
+        case: &CaseId,
+        confirmation: &[u8],
+    ) -> Result<bool, CaseError> {
+        let t = self.tombstones.get_mut(case).ok_or(CaseError::UnknownCase(*case))?;
+        if t.lead != self.me {
+            return Err(CaseError::NotAllowed("confirmations go to the lead".into()));
+        }
+        let new = t.record.add(confirmation).map_err(CaseError::Invalid)?;
+        if new {
+            let sealed = seal_tombstone(vault, case, t)?;
+            store.put_tombstone(case, &sealed)?;
+        }
+        Ok(new)
+    }
+
+    /// Marks this node's confirmation as acknowledged by the lead.
+    pub fn confirmation_acknowledged(&mut self, store: &Store, vault: &Vault, case: &CaseId) -> Result<(), CaseError> {
+        if let Some(t) = self.tombstones.get_mut(case)
+            && !t.confirmed
+        {
+            t.confirmed = true;
+            let sealed = seal_tombstone(vault, case, t)?;
+            store.put_tombstone(case, &sealed)?;
+        }
+        Ok(())
+    }
+
+    /// A `Destroy` operation received from a member for a case this node holds: verified against this node's
+    /// ledger (signed by its lead, for this case), then the case is destroyed here too.
+    pub fn receive_destroy(
+        &mut self,
+        store: &mut Store,
+        vault: &Vault,
+        identity: &Identity,
+        case: &CaseId,
+        op: &[u8],
+    ) -> Result<bool, CaseError> {
+        let Some(replica) = self.cases.get(case) else { return Ok(false) };
+        let (signer, _, _) =
+            samenloop_protocol::destruction::open_destroy(op, case).map_err(|e| CaseError::Invalid(e.to_string()))?;
+        if signer != replica.ledger.lead() {
+            return Err(CaseError::Ledger(LedgerError::NotSignedByLead(0)));
+        }
+        self.finish_destruction(store, vault, identity, case, op)?;
+        Ok(true)
     }
 
     /// Removes a member (lead only) and rotates the key of every document they could read. Returns the
@@ -640,6 +790,11 @@ impl CaseBook {
         ledger_len: u64,
         docs: &[DocVector],
     ) -> SyncResponse {
+        if let Some(t) = self.tombstones.get(case)
+            && t.record.members.contains(peer)
+        {
+            return SyncResponse::Destroyed { destroy: t.record.destroy.clone() };
+        }
         let Some(replica) = self.cases.get_mut(case) else {
             return SyncResponse::Refused(SyncRefusal::UnknownCase);
         };
@@ -956,6 +1111,11 @@ fn add_readable_docs(replica: &mut CaseReplica, me: &[u8; 32]) {
             );
         }
     }
+}
+
+fn seal_tombstone(vault: &Vault, case: &CaseId, t: &Tombstone) -> Result<Vec<u8>, CaseError> {
+    let plain = Zeroizing::new(serde_json::to_vec(t).map_err(|e| CaseError::Invalid(e.to_string()))?);
+    Ok(vault.seal(TOMBSTONE_TABLE, &case.0, &plain))
 }
 
 fn ledger_key(case: &CaseId, seq: u64) -> Vec<u8> {

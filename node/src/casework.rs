@@ -209,6 +209,19 @@ pub enum CaseCommand {
         #[serde(default)]
         follow_up: Option<String>,
     },
+    /// Destroys the case (lead only, from step 5): every member's node deletes it and confirms.
+    Destroy {
+        /// The case.
+        case: CaseId,
+        /// SHA-256 (hex) of the final report that outlives the case, recorded in the operation.
+        #[serde(default)]
+        report_sha256: Option<String>,
+    },
+    /// The destruction record of a destroyed case: who destroyed it, when, who confirmed, who has not yet.
+    Destruction {
+        /// The case.
+        case: CaseId,
+    },
     /// The decrypted document for its member.
     Export {
         /// The case.
@@ -229,12 +242,14 @@ pub(crate) enum CaseEvent {
     Edited { case: CaseId, doc: DocKind, run: WireRun },
     /// The ledger changed (a member was added).
     LedgerChanged { case: CaseId },
+    /// The case was destroyed here: tell the members.
+    Destroyed { case: CaseId },
 }
 
 /// What a command needs from the node.
 pub(crate) struct Context<'a> {
     pub book: &'a mut CaseBook,
-    pub store: &'a Store,
+    pub store: &'a mut Store,
     pub vault: &'a Vault,
     pub identity: &'a Identity,
     pub directory: &'a Directory,
@@ -635,6 +650,21 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
                 .collect();
             serde_json::json!({ "report": report, "hits": hits, "allowed": allow, "format": format.to_string() })
         }
+        CaseCommand::Destroy { case, report_sha256 } => {
+            let report = match report_sha256 {
+                Some(h) => Some(
+                    hex::decode(h.trim())
+                        .ok()
+                        .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+                        .ok_or_else(|| NodeError::BadRequest("the report hash is not 64 hex digits".into()))?,
+                ),
+                None => None,
+            };
+            cx.book.destroy(cx.store, cx.vault, cx.identity, &case, report)?;
+            announce.push(CaseEvent::Destroyed { case });
+            destruction_view(cx.book, cx.directory, &case)?
+        }
+        CaseCommand::Destruction { case } => destruction_view(cx.book, cx.directory, &case)?,
         CaseCommand::Export { case, doc, format } => {
             let d = readable(cx.book, &case, doc)?;
             match format {
@@ -667,6 +697,32 @@ fn report_members(book: &CaseBook, case: &CaseId) -> Result<Vec<ReportMember>, N
         out.push(ReportMember { role: m.role.name().to_string(), pseudonym });
     }
     Ok(out)
+}
+
+/// The verified destruction record, with members by peer id and name.
+fn destruction_view(book: &CaseBook, directory: &Directory, case: &CaseId) -> Result<Value, NodeError> {
+    let t = book.tombstones.get(case).ok_or_else(|| NodeError::NotFound(format!("case {case} was not destroyed")))?;
+    let v =
+        t.record.verify().map_err(|e| NodeError::Storage(format!("the destruction record does not verify: {e}")))?;
+    let who = |k: &[u8; 32]| {
+        let peer = ed25519_dalek::VerifyingKey::from_bytes(k).ok().map(|k| samenloop_protocol::peer_id_of(&k));
+        serde_json::json!({
+            "peer": peer.map(|p| p.to_string()),
+            "name": peer.and_then(|p| directory.get(&p)).map(|p| p.profile().name.clone()),
+        })
+    };
+    Ok(serde_json::json!({
+        "case": case.to_string(),
+        "lead": who(&v.lead),
+        "destroyed_at": v.at,
+        "confirmed": v.confirmed.iter().map(|(k, at)| { let mut w = who(k); w["at"] = json_of(at); w }).collect::<Vec<_>>(),
+        "missing": v.missing.iter().map(who).collect::<Vec<_>>(),
+        "verified": true,
+    }))
+}
+
+fn json_of<T: Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
 fn today() -> CalendarDate {

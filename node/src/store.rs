@@ -39,6 +39,9 @@ const CASE_HEADS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("case_hea
 /// The latest snapshot of each document: case (16) || document (1) -> sealed, signed snapshot.
 const CASE_SNAPSHOTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("case_snapshots");
 
+/// Destroyed cases: case id (16) -> the tombstone, sealed with the vault (see `cases::Tombstone`).
+const CASE_TOMBSTONES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("case_tombstones");
+
 /// A table of confidential records, sealed with the node's vault before they reach the database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Confidential {
@@ -131,6 +134,7 @@ impl Store {
             txn.open_table(CASE_BUNDLES)?;
             txn.open_table(CASE_HEADS)?;
             txn.open_table(CASE_SNAPSHOTS)?;
+            txn.open_table(CASE_TOMBSTONES)?;
             Ok(())
         })?;
         Ok(store)
@@ -431,6 +435,40 @@ impl Store {
         let txn = self.db.begin_read().map_err(|e| self.access(e))?;
         let t = txn.open_table(CASE_SNAPSHOTS).map_err(|e| self.access(e))?;
         Ok(t.get(doc_prefix(case, doc).as_slice()).map_err(|e| self.access(e))?.map(|v| v.value().to_vec()))
+    }
+}
+
+impl Store {
+    /// Deletes everything of a case (ledger, bundles, heads, snapshots) and writes its tombstone, in one
+    /// durable transaction; then compacts the database so the freed pages are reused rather than kept.
+    pub fn destroy_case(&mut self, case: &CaseId, tombstone: &[u8]) -> Result<(), StoreError> {
+        self.write(|txn| {
+            for table in [CASE_LEDGER, CASE_BUNDLES, CASE_HEADS, CASE_SNAPSHOTS] {
+                let mut t = txn.open_table(table)?;
+                let mut end = case.0.to_vec();
+                end.push(0xff);
+                end.extend_from_slice(&[0xff; 64]);
+                t.retain_in(case.0.as_slice()..end.as_slice(), |_, _| false)?;
+            }
+            txn.open_table(CASE_TOMBSTONES)?.insert(case.0.as_slice(), tombstone)?;
+            Ok(())
+        })?;
+        // Compaction is best effort: a failure leaves a larger file, never lost data.
+        let _ = self.db.compact();
+        Ok(())
+    }
+
+    /// Replaces a case's tombstone (confirmations arrived, or the lead acknowledged ours).
+    pub fn put_tombstone(&self, case: &CaseId, tombstone: &[u8]) -> Result<(), StoreError> {
+        self.write(|txn| {
+            txn.open_table(CASE_TOMBSTONES)?.insert(case.0.as_slice(), tombstone)?;
+            Ok(())
+        })
+    }
+
+    /// Every tombstone (case id bytes, sealed tombstone).
+    pub fn tombstones(&self) -> Result<Vec<StoredProfile>, StoreError> {
+        self.rows(CASE_TOMBSTONES)
     }
 }
 

@@ -68,13 +68,23 @@ pub enum SyncRequest {
         /// New bundles.
         runs: Vec<WireRun>,
     },
+    /// A member node's signed confirmation that it destroyed the case ([`crate::destruction`]), to the lead.
+    Confirm {
+        /// The case.
+        case: CaseId,
+        /// The confirmation (record kind 9).
+        #[serde(with = "serde_bytes")]
+        confirmation: Vec<u8>,
+    },
 }
 
 impl SyncRequest {
     /// The case the request is about.
     pub fn case(&self) -> CaseId {
         match self {
-            SyncRequest::Pull { case, .. } | SyncRequest::Push { case, .. } => *case,
+            SyncRequest::Pull { case, .. } | SyncRequest::Push { case, .. } | SyncRequest::Confirm { case, .. } => {
+                *case
+            }
         }
     }
 }
@@ -114,4 +124,11 @@ pub enum SyncResponse {
     },
     /// Nothing, and why.
     Refused(SyncRefusal),
+    /// The case was destroyed: here is the lead's signed `Destroy` operation, so a member that was away
+    /// destroys its copy too.
+    Destroyed {
+        /// The signed operation.
+        #[serde(with = "serde_bytes")]
+        destroy: Vec<u8>,
+    },
 }

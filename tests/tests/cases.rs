@@ -667,3 +667,95 @@ async fn a_supervisor_reads_and_comments_but_never_sees_notes() {
     }
     assert!(!contains_anywhere(&root.join("sup"), NOTE_CANARY.as_bytes()), "no trace of the notes at the supervisor");
 }
+
+/// Destroy with one member offline: every member's node deletes the case (the offline one when it is back),
+/// nothing of it remains in any home, further sync is refused, and the record lists every confirmation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroying_a_case_reaches_every_member_and_is_recorded() {
+    let (_tmp, root) = temp_root();
+    let mut n: Vec<TestNode> = ["lead", "bram", "chantal"].iter().map(|x| TestNode::create(&root.join(x))).collect();
+    n[0].start(vec![], |_| {}).await;
+    let seed = n[0].addrs().await;
+    for node in n.iter_mut().skip(1) {
+        node.start(seed.clone(), |_| {}).await;
+    }
+    for (i, node) in n.iter().enumerate() {
+        node.client().set_profile(sample_update(i)).await.unwrap();
+    }
+    let c: Vec<Client> = n.iter().map(TestNode::client).collect();
+    for node in &n[1..] {
+        let peer = node.peer_id;
+        wait_for(LIMIT, "profiles", || async { c[0].profile(peer).await.is_ok() }).await;
+    }
+    let opened = c[0].case(CaseCommand::Open { title: Some("To be destroyed".into()), referral: None }).await.unwrap();
+    let case: CaseId = opened["id"].as_str().unwrap().parse().unwrap();
+    for node in &n[1..] {
+        c[0].case(CaseCommand::Invite { case, peer: node.peer_id.to_string(), role: Role::CoReviewer }).await.unwrap();
+    }
+    add(&c[0], case, EntityKind::Timeline, json!({"what": CANARY})).await;
+    for cl in &c[1..] {
+        wait_for(LIMIT, "members have the entry", || has_entry(cl, case, CANARY)).await;
+    }
+    // A ciphertext of the case, to look for afterwards: the sealed bundles' bytes must be gone too.
+    let SyncResponse::Delta { runs, .. } =
+        c[1].raw_sync(n[0].peer_id, SyncRequest::Pull { case, ledger_len: 0, docs: vec![] }).await.unwrap()
+    else {
+        panic!("served")
+    };
+    let sealed: Vec<u8> = runs[0].bundles[0].to_vec();
+    let probe = sealed[sealed.len() - 48..sealed.len() - 16].to_vec();
+
+    // Not before the report step, and never by a co-reviewer.
+    let err = c[0].case(CaseCommand::Destroy { case, report_sha256: None }).await.unwrap_err();
+    assert!(err.to_string().contains("step 5"), "{err}");
+    c[0].case(CaseCommand::Step { case, step: 5, date: None }).await.unwrap();
+    wait_for(LIMIT, "Bram sees step 5", || async {
+        c[1].case(CaseCommand::Show { case }).await.is_ok_and(|v| v["step"] == 5)
+    })
+    .await;
+    let err = c[1].case(CaseCommand::Destroy { case, report_sha256: None }).await.unwrap_err();
+    assert!(err.to_string().contains("only the lead"), "{err}");
+
+    // Chantal's node is down when the lead destroys the case.
+    n[2].stop().await;
+    c[0].case(CaseCommand::Destroy { case, report_sha256: Some("ab".repeat(32)) }).await.unwrap();
+    wait_for(Duration::from_secs(20), "Bram's node destroys and confirms", || async {
+        c[0].case(CaseCommand::Destruction { case })
+            .await
+            .is_ok_and(|r| r["confirmed"].as_array().is_some_and(|a| a.len() == 2))
+    })
+    .await;
+    assert!(c[1].case(CaseCommand::Show { case }).await.is_err(), "gone from Bram's node");
+    let record = c[0].case(CaseCommand::Destruction { case }).await.unwrap();
+    assert_eq!(record["missing"].as_array().unwrap().len(), 1, "Chantal has not confirmed yet");
+    // Further sync is refused with the destroy operation; nothing of the case is served.
+    let asked = c[1].raw_sync(n[0].peer_id, SyncRequest::Pull { case, ledger_len: 0, docs: vec![] }).await.unwrap();
+    assert!(matches!(asked, SyncResponse::Destroyed { .. }));
+
+    // Chantal comes back: her node learns of it, deletes everything and confirms.
+    n[2].start(seed.clone(), |_| {}).await;
+    let cc = n[2].client();
+    wait_for(Duration::from_secs(20), "Chantal's node confirms", || async {
+        c[0].case(CaseCommand::Destruction { case })
+            .await
+            .is_ok_and(|r| r["missing"].as_array().is_some_and(Vec::is_empty))
+    })
+    .await;
+    assert!(cc.case(CaseCommand::Show { case }).await.is_err());
+    let record = c[0].case(CaseCommand::Destruction { case }).await.unwrap();
+    assert_eq!(record["confirmed"].as_array().unwrap().len(), 3, "every member's node confirmed: {record}");
+
+    for node in n.iter_mut() {
+        node.stop().await;
+    }
+    for node in &n {
+        assert!(!contains_anywhere(node.home.root(), CANARY.as_bytes()));
+        assert!(!contains_anywhere(node.home.root(), &probe), "a sealed bundle of the case survived in a home");
+        let store = samenloop_node::store::Store::open(&node.home.db_path()).unwrap();
+        for doc in DocKind::ALL {
+            assert!(store.bundles(&case, doc).unwrap().is_empty());
+            assert!(store.snapshot(&case, doc).unwrap().is_none());
+        }
+        assert!(store.ledger_ops(&case).unwrap().is_empty());
+    }
+}

@@ -34,6 +34,9 @@ pub(crate) enum SyncInFlight {
     Push {
         case: CaseId,
     },
+    Confirm {
+        case: CaseId,
+    },
     #[cfg(feature = "test-support")]
     Raw(super::client::Reply<SyncResponse>),
 }
@@ -66,7 +69,7 @@ impl EventLoop {
     fn case_context(&mut self) -> crate::casework::Context<'_> {
         crate::casework::Context {
             book: &mut self.cases,
-            store: &self.store,
+            store: &mut self.store,
             vault: &self.vault,
             identity: &self.identity,
             directory: &self.directory,
@@ -79,6 +82,11 @@ impl EventLoop {
         let (case, doc, runs) = match event {
             CaseEvent::Edited { case, doc, run } => (case, Some(doc), vec![run]),
             CaseEvent::LedgerChanged { case } => (case, None, Vec::new()),
+            // Members learn it from their next pull (within PULL_EVERY), answered `Destroyed`.
+            CaseEvent::Destroyed { case } => {
+                info!(%case, "case destroyed here; members delete it on their next pull and confirm");
+                return;
+            }
         };
         for member in self.cases.other_members(&case, doc) {
             let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&member) else { continue };
@@ -148,6 +156,33 @@ impl EventLoop {
         if pull_due {
             self.last_case_pull = Some(Instant::now());
         }
+        self.send_confirmations();
+    }
+
+    /// Sends this node's unacknowledged destruction confirmations to the leads (dialling them if away).
+    fn send_confirmations(&mut self) {
+        let pending: Vec<(CaseId, [u8; 32], Vec<u8>)> = self
+            .cases
+            .tombstones
+            .iter()
+            .filter(|(_, t)| !t.confirmed)
+            .map(|(c, t)| (*c, t.lead, t.confirmation.clone()))
+            .collect();
+        for (case, lead, confirmation) in pending {
+            let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&lead) else { continue };
+            let peer = peer_id_of(&key);
+            let busy =
+                self.sync_in_flight.values().any(|f| matches!(f, SyncInFlight::Confirm { case: c } if *c == case));
+            if busy {
+                continue;
+            }
+            if !self.swarm.is_connected(&peer) {
+                let _ = self.swarm.dial(DialOpts::peer_id(peer).build());
+                continue;
+            }
+            let id = self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Confirm { case, confirmation });
+            self.sync_in_flight.insert(id, SyncInFlight::Confirm { case });
+        }
     }
 
     pub(super) fn on_sync_event(&mut self, event: request_response::Event<SyncRequest, SyncResponse>) {
@@ -187,7 +222,24 @@ impl EventLoop {
 
     fn answer_sync(&mut self, peer: PeerId, request: SyncRequest) -> SyncResponse {
         let Some(key) = member_key(&peer) else { return SyncResponse::Refused(SyncRefusal::NotAMember) };
+        if let Some(t) = self.cases.tombstones.get(&request.case())
+            && t.record.members.contains(&key)
+            && !matches!(request, SyncRequest::Confirm { .. })
+        {
+            return SyncResponse::Destroyed { destroy: t.record.destroy.clone() };
+        }
         match request {
+            SyncRequest::Confirm { case, confirmation } => {
+                match self.cases.take_confirmation(&self.store, &self.vault, &case, &confirmation) {
+                    Ok(new) => {
+                        if new {
+                            info!(%peer, %case, "a member confirmed the destruction of the case");
+                        }
+                        SyncResponse::Ack { refused: Vec::new() }
+                    }
+                    Err(e) => SyncResponse::Ack { refused: vec![format!("confirmation: {e}")] },
+                }
+            }
             SyncRequest::Pull { case, ledger_len, docs } => {
                 let response = self.cases.answer_pull(&self.store, &self.identity, &key, &case, ledger_len, &docs);
                 if matches!(response, SyncResponse::Refused(_)) {
@@ -280,6 +332,15 @@ impl EventLoop {
                 let _ = reply.send(Ok(response));
                 return;
             }
+            SyncInFlight::Confirm { case } => {
+                if let SyncResponse::Ack { refused } = &response
+                    && refused.is_empty()
+                    && let Err(e) = self.cases.confirmation_acknowledged(&self.store, &self.vault, &case)
+                {
+                    warn!(%case, "could not record the lead's acknowledgement: {e}");
+                }
+                return;
+            }
             SyncInFlight::Push { case } => {
                 if let SyncResponse::Ack { refused } = &response
                     && !refused.is_empty()
@@ -338,6 +399,16 @@ impl EventLoop {
                 }
             }
             SyncResponse::Refused(reason) => debug!(%peer, %case, "pull refused: {reason}"),
+            SyncResponse::Destroyed { destroy } => {
+                match self.cases.receive_destroy(&mut self.store, &self.vault, &self.identity, &case, &destroy) {
+                    Ok(true) => {
+                        info!(%case, "the lead destroyed the case: everything of it was deleted here");
+                        self.send_confirmations();
+                    }
+                    Ok(false) => {}
+                    Err(e) => self.note_refused(peer, format!("destroy: {e}")),
+                }
+            }
             SyncResponse::Ack { .. } => {}
         }
     }
