@@ -682,7 +682,7 @@ fn write_new_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()>
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
 }
 
-fn render_destruction(v: &Value) -> String {
+pub(crate) fn render_destruction(v: &Value) -> String {
     let who = |w: &Value| match w["name"].as_str() {
         Some(n) => format!("{n} ({})", render_value(&w["peer"])),
         None => render_value(&w["peer"]),

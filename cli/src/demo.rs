@@ -361,6 +361,93 @@ pub async fn run() -> anyhow::Result<()> {
     println!("\n$ samenloop case timeline list {case}   (the same on both nodes, in time order)\n");
     print!("{}", crate::cases::render_entities(&merged));
 
+    // 10. A supervisor reads the analysis and challenges an entry; the lead answers; the report is written
+    //     (checked for identifiers); the case is destroyed on every node, which confirm.
+    let sup_index = (0..nodes.len()).find(|i| !pair.contains(&nodes[*i].peer_id())).context("no supervisor")?;
+    let sup = &clients[sup_index];
+    let sup_peer = nodes[sup_index].peer_id().to_string();
+    println!("\n$ samenloop case invite {case} {sup_peer} --role supervisor   ({})", REVIEWERS[sup_index].name);
+    lead.case(CaseCommand::Invite { case, peer: sup_peer, role: Role::Supervisor }).await?;
+    let started = Instant::now();
+    let first =
+        merged.as_array().and_then(|a| a.first()).and_then(|e| e["id"].as_str()).context("no entry")?.to_string();
+    while sup
+        .case(CaseCommand::ListEntities { case, entity: EntityKind::Timeline })
+        .await
+        .map_or(0, |v| v.as_array().map_or(0, Vec::len))
+        < 2
+    {
+        if started.elapsed() > Duration::from_secs(15) {
+            bail!("the analysis did not reach the supervisor within 15 s");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut comment = serde_json::Map::new();
+    comment.insert("target".into(), first.clone().into());
+    comment.insert("kind".into(), "challenge".into());
+    comment.insert("text".into(), "What did Veilig Thuis know then, before the school's report?".into());
+    let started = Instant::now();
+    loop {
+        match sup.case(CaseCommand::Add { case, entity: EntityKind::Comment, fields: comment.clone() }).await {
+            Ok(_) => break,
+            Err(_) if started.elapsed() < Duration::from_secs(15) => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    println!("The supervisor challenges the first entry (the notes never reach the supervisor's node).");
+    let started = Instant::now();
+    let with_comment = loop {
+        let l = lead.case(CaseCommand::ListEntities { case, entity: EntityKind::Timeline }).await?;
+        if l.to_string().contains("\"challenge\"") {
+            break l;
+        }
+        if started.elapsed() > Duration::from_secs(15) {
+            bail!("the comment did not reach the lead within 15 s");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    println!("\n$ samenloop case timeline list {case}   (on the lead's node, comments beside the entries)\n");
+    print!("{}", crate::cases::render_entities(&with_comment));
+
+    lead.case(CaseCommand::Step { case, step: 5, date: None }).await?;
+    println!("\n$ samenloop case report {case} --format md\n");
+    let report = lead
+        .case(CaseCommand::Report {
+            case,
+            format: "md".into(),
+            allow: vec![],
+            follow_up: Some("The organisations evaluate the agreed improvements in a year.".into()),
+        })
+        .await?;
+    let text = report["report"].as_str().context("the report was blocked")?;
+    for line in text.lines().take(12) {
+        println!("    {line}");
+    }
+    println!(
+        "    ... ({} lines; checked: no names, e-mail addresses, phone numbers, BSNs, addresses or dates of birth)",
+        text.lines().count()
+    );
+    println!("\n$ samenloop case destroy {case} --report report.md\n");
+    let digest: String = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(text.as_bytes()))
+    };
+    lead.case(CaseCommand::Destroy { case, report_sha256: Some(digest) }).await?;
+    let started = Instant::now();
+    let record = loop {
+        let r = lead.case(CaseCommand::Destruction { case }).await?;
+        if r["missing"].as_array().is_some_and(Vec::is_empty) {
+            break r;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            bail!("not every member confirmed the destruction within 20 s: {r}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    print!("{}", crate::cases::render_destruction(&record));
+
     requester_node.shutdown().await;
     for node in nodes {
         node.shutdown().await;

@@ -535,6 +535,10 @@ fn the_demo_runs_the_whole_flow() {
         "learning question: How did the organisations",
         "Veilig Thuis receives a report from the school",
         "Family guardian visits; the mother cancels the follow-up",
+        "comment",
+        "[challenge]",
+        "# Review for Gemeente Utrecht",
+        "destroyed by",
         "Demo finished",
     ] {
         assert!(text.contains(expected), "the demo did not show `{expected}`:\n{text}");

@@ -589,6 +589,24 @@ impl CaseBook {
         Ok(())
     }
 
+    /// Finishes the destruction of `case` if its ledger now ends with `Destroy` (received as a ledger
+    /// operation pushed by the lead). Returns whether it did.
+    pub fn destroy_if_ended(
+        &mut self,
+        store: &mut Store,
+        vault: &Vault,
+        identity: &Identity,
+        case: &CaseId,
+    ) -> Result<bool, CaseError> {
+        let Some(replica) = self.cases.get(case) else { return Ok(false) };
+        if replica.ledger.destroyed().is_none() {
+            return Ok(false);
+        }
+        let Some(op) = replica.ledger.ops().last().cloned() else { return Ok(false) };
+        self.finish_destruction(store, vault, identity, case, &op)?;
+        Ok(true)
+    }
+
     /// A `Destroy` operation received from a member for a case this node holds: verified against this node's
     /// ledger (signed by its lead, for this case), then the case is destroyed here too.
     pub fn receive_destroy(

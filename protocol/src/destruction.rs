@@ -59,6 +59,11 @@ pub fn open_destroy(op: &[u8], case: &CaseId) -> Result<([u8; 32], UnixTime, [u8
     Ok((env.signer.to_bytes(), record.at, destroy_hash(op)))
 }
 
+/// The ledger position of a signed operation (for sending a `Destroy` as the next ledger operation).
+pub fn op_seq(op: &[u8]) -> Option<u64> {
+    open_record::<CaseOpRecord>(op, RecordKind::CaseOp).ok().map(|(_, r)| r.seq)
+}
+
 /// A member node's confirmation that it destroyed `case`, signed with its identity.
 pub fn confirm(key: &SigningKey, case: CaseId, destroy: [u8; 32], at: UnixTime) -> Vec<u8> {
     let body = postcard::to_allocvec(&ConfirmationRecord { case, destroy, at }).unwrap_or_default();

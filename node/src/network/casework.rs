@@ -84,7 +84,28 @@ impl EventLoop {
             CaseEvent::LedgerChanged { case } => (case, None, Vec::new()),
             // Members learn it from their next pull (within PULL_EVERY), answered `Destroyed`.
             CaseEvent::Destroyed { case } => {
-                info!(%case, "case destroyed here; members delete it on their next pull and confirm");
+                info!(%case, "case destroyed here; telling the members, whose nodes delete it and confirm");
+                let Some(t) = self.cases.tombstones.get(&case) else { return };
+                let op = t.record.destroy.clone();
+                let seq = samenloop_protocol::destruction::op_seq(&op).unwrap_or(0);
+                let me = self.cases.me();
+                let members: Vec<[u8; 32]> = t.record.members.iter().filter(|m| **m != me).copied().collect();
+                for member in members {
+                    let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&member) else { continue };
+                    let peer = peer_id_of(&key);
+                    if !self.swarm.is_connected(&peer) {
+                        continue; // it learns on its next pull, answered `Destroyed`
+                    }
+                    let request = SyncRequest::Push {
+                        case,
+                        ledger: vec![serde_bytes::ByteBuf::from(op.clone())],
+                        ledger_from: seq,
+                        ledger_len: seq + 1,
+                        runs: Vec::new(),
+                    };
+                    let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+                    self.sync_in_flight.insert(id, SyncInFlight::Push { case });
+                }
                 return;
             }
         };
@@ -278,6 +299,15 @@ impl EventLoop {
                         return SyncResponse::Refused(SyncRefusal::NotAMember);
                     }
                     c.peer_ledger.insert(key, ledger_len);
+                }
+                match self.cases.destroy_if_ended(&mut self.store, &self.vault, &self.identity, &case) {
+                    Ok(true) => {
+                        info!(%case, "the lead destroyed the case: everything of it was deleted here");
+                        self.send_confirmations();
+                        return SyncResponse::Ack { refused: Vec::new() };
+                    }
+                    Ok(false) => {}
+                    Err(e) => warn!(%case, "could not finish the destruction: {e}"),
                 }
                 self.take_runs(peer, &case, runs, &mut received);
                 let behind = self.cases.case(&case).is_ok_and(|c| c.ledger.len() < ledger_len);
