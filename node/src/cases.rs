@@ -1050,6 +1050,18 @@ impl CaseBook {
     }
 }
 
+/// The last seq of `author` in `doc` that a member holding `docs` says it has.
+fn their_seq(docs: &[DocVector], doc: DocKind, author: &[u8; 32]) -> u64 {
+    docs.iter().find(|v| v.doc == doc).and_then(|v| v.seqs.iter().find(|x| &x.author == author)).map_or(0, |x| x.seq)
+}
+
+/// The author and seq in a bundle or head key (`store::bundle_key`).
+fn author_seq_of_key(k: &[u8]) -> ([u8; 32], u64) {
+    let author = k.get(17..49).and_then(|a| <[u8; 32]>::try_from(a).ok()).unwrap_or([0; 32]);
+    let seq = k.get(49..57).and_then(|b| <[u8; 8]>::try_from(b).ok()).map_or(0, u64::from_be_bytes);
+    (author, seq)
+}
+
 /// Whether to make a fresh snapshot for a member holding `docs` rather than send what is stored: when it lacks
 /// much history beyond the stored snapshot, or when it needs the stored snapshot anyway and the bundles
 /// after it would add more than an eighth to it (one compressed document is smaller than the two).
@@ -1060,31 +1072,21 @@ fn fresh_snapshot_pays(store: &Store, case: &CaseId, r: &Replica, docs: &[DocVec
     }
     let Some(s) = &r.snapshot else { return false };
     let doc = r.log.doc();
-    let theirs = |a: &[u8; 32]| {
-        docs.iter().find(|v| v.doc == doc).and_then(|v| v.seqs.iter().find(|x| &x.author == a)).map_or(0, |x| x.seq)
-    };
-    let needs_stored = s.covers.iter().any(|c| theirs(&c.author) < c.seq);
+    let needs_stored = s.covers.iter().any(|c| their_seq(docs, doc, &c.author) < c.seq);
     needs_stored && lacking > s.bytes().len() / 8
 }
 
 /// How many bundle bytes of `r` a member holding `docs` lacks beyond what `r`'s stored snapshot covers.
 fn lacking_bytes(store: &Store, case: &CaseId, r: &Replica, docs: &[DocVector]) -> usize {
     let doc = r.log.doc();
-    let theirs = |a: &[u8]| {
-        docs.iter()
-            .find(|v| v.doc == doc)
-            .and_then(|v| v.seqs.iter().find(|s| s.author.as_slice() == a))
-            .map_or(0, |s| s.seq)
-    };
-    let covered = |a: &[u8]| {
-        r.snapshot.as_ref().and_then(|s| s.covers.iter().find(|c| c.author.as_slice() == a)).map_or(0, |c| c.seq)
-    };
+    let covered =
+        |a: &[u8; 32]| r.snapshot.as_ref().and_then(|s| s.covers.iter().find(|c| &c.author == a)).map_or(0, |c| c.seq);
     let Ok(bundles) = store.bundles(case, doc) else { return 0 };
     bundles
         .iter()
         .filter(|(k, _)| {
-            let seq = u64::from_be_bytes(k[49..57].try_into().unwrap_or([0; 8]));
-            seq > theirs(&k[17..49]).max(covered(&k[17..49]))
+            let (author, seq) = author_seq_of_key(k);
+            seq > their_seq(docs, doc, &author).max(covered(&author))
         })
         .map(|(_, v)| v.len())
         .sum()
@@ -1220,16 +1222,12 @@ fn load_replica(store: &Store, replica: &CaseReplica, r: &mut Replica) -> Result
     let heads = store.heads(&case, doc).map_err(|e| e.to_string())?;
     let mut latest_head: BTreeMap<[u8; 32], Vec<u8>> = BTreeMap::new();
     for (k, v) in heads {
-        if let Ok(author) = <[u8; 32]>::try_from(&k[17..49]) {
-            latest_head.insert(author, v);
-        }
+        latest_head.insert(author_seq_of_key(&k).0, v);
     }
     let mut by_author: BTreeMap<[u8; 32], Vec<SealedBundle>> = BTreeMap::new();
-    for (k, v) in store.bundles(&case, doc).map_err(|e| e.to_string())? {
+    for (_, v) in store.bundles(&case, doc).map_err(|e| e.to_string())? {
         let b = SealedBundle::parse(v).map_err(|e| format!("stored bundle: {e}"))?;
-        if let Ok(author) = <[u8; 32]>::try_from(&k[17..49]) {
-            by_author.entry(author).or_default().push(b);
-        }
+        by_author.entry(b.header().author).or_default().push(b);
     }
     for (author, bundles) in by_author {
         let head_bytes = latest_head.get(&author).ok_or("stored bundles without a signed head")?;
@@ -1270,8 +1268,8 @@ fn runs_after(
         let from = their(&h.author);
         let mut run = Vec::new();
         let mut last_head: Option<(usize, Vec<u8>)> = None;
-        for (k, v) in bundles.iter().filter(|(k, _)| k[17..49] == h.author) {
-            let seq = u64::from_be_bytes(k[49..57].try_into().unwrap_or([0; 8]));
+        for (k, v) in bundles.iter().filter(|(k, _)| author_seq_of_key(k).0 == h.author) {
+            let seq = author_seq_of_key(k).1;
             if seq <= from {
                 continue;
             }

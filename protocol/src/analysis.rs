@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 pub use automerge::ChangeHash;
 
 use crate::call::ReviewTheme;
-use crate::document::{DocError, Document, Entity, Field, Reader, Record, Tag, entity_api, tag_enum};
+use crate::document::{DocError, Document, Entity, Field, Reader, Record, Tag, document_api, entity_api, tag_enum};
 use crate::time::CalendarDate;
 
 /// The `kind` written into ROOT, so an analysis is never mistaken for the reviewers' notes.
@@ -676,50 +676,7 @@ impl AnalysisDoc {
         Ok(AnalysisDoc { inner })
     }
 
-    /// An empty document with no changes: a new member's replica before the other members' changes arrive.
-    pub fn blank(actor: &[u8]) -> AnalysisDoc {
-        AnalysisDoc { inner: Document::blank(actor) }
-    }
-
-    /// Whether no change has arrived yet (reads fail on a blank document: it has no schema).
-    pub fn is_blank(&mut self) -> bool {
-        self.inner.is_blank()
-    }
-
-    /// Drops uncommitted edits, so that an edit that failed half-way leaves nothing behind.
-    pub fn rollback(&mut self) {
-        self.inner.rollback();
-    }
-
-    /// The whole document, in Automerge's compressed format (loadable by any Automerge implementation).
-    pub fn save(&mut self) -> Vec<u8> {
-        self.inner.save()
-    }
-
-    /// The changes since `heads` (what a member seals into a bundle).
-    pub fn save_after(&mut self, heads: &[automerge::ChangeHash]) -> Vec<u8> {
-        self.inner.save_after(heads)
-    }
-
-    /// Applies changes produced by another member (`save_after` or `save` bytes).
-    pub fn apply(&mut self, changes: &[u8]) -> Result<(), AnalysisError> {
-        Ok(self.inner.apply(changes)?)
-    }
-
-    /// Merges another replica into this one.
-    pub fn merge(&mut self, other: &mut AnalysisDoc) -> Result<(), AnalysisError> {
-        Ok(self.inner.merge(&mut other.inner)?)
-    }
-
-    /// A copy that diverges from here (for tests and offline simulations), written by `actor`.
-    pub fn fork(&mut self, actor: &[u8]) -> AnalysisDoc {
-        AnalysisDoc { inner: self.inner.fork(actor) }
-    }
-
-    /// The current heads: equal heads mean identical documents.
-    pub fn heads(&mut self) -> Vec<automerge::ChangeHash> {
-        self.inner.heads()
-    }
+    document_api!(AnalysisDoc, AnalysisError);
 
     fn step_map(&self) -> Result<automerge::ObjId, AnalysisError> {
         match self.inner.doc.get(ROOT, "step")? {

@@ -18,10 +18,10 @@
 use std::borrow::Cow;
 
 use automerge::transaction::Transactable;
-use automerge::{ChangeHash, ObjType, ROOT};
+use automerge::{ObjType, ROOT};
 use serde::{Deserialize, Serialize};
 
-use crate::document::{DocError, Document, Entity, Field, Reader, Record, entity_api, tag_enum};
+use crate::document::{DocError, Document, Entity, Field, Reader, Record, document_api, entity_api, tag_enum};
 use crate::time::CalendarDate;
 
 /// The `kind` written into ROOT, so the comments are never mistaken for the analysis or the notes.
@@ -168,50 +168,7 @@ impl CommentsDoc {
         Ok(CommentsDoc { inner: Document::load(bytes, actor, KIND, false)? })
     }
 
-    /// An empty document with no changes: a new member's replica before the other members' changes arrive.
-    pub fn blank(actor: &[u8]) -> CommentsDoc {
-        CommentsDoc { inner: Document::blank(actor) }
-    }
-
-    /// Whether no change has arrived yet (reads fail on a blank document: it has no schema).
-    pub fn is_blank(&mut self) -> bool {
-        self.inner.is_blank()
-    }
-
-    /// Drops uncommitted edits, so that an edit that failed half-way leaves nothing behind.
-    pub fn rollback(&mut self) {
-        self.inner.rollback();
-    }
-
-    /// The whole document, in Automerge's compressed format.
-    pub fn save(&mut self) -> Vec<u8> {
-        self.inner.save()
-    }
-
-    /// The changes since `heads` (what a member seals into a bundle).
-    pub fn save_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
-        self.inner.save_after(heads)
-    }
-
-    /// Applies changes produced by another member (`save_after` or `save` bytes).
-    pub fn apply(&mut self, changes: &[u8]) -> Result<(), CommentsError> {
-        Ok(self.inner.apply(changes)?)
-    }
-
-    /// Merges another replica into this one.
-    pub fn merge(&mut self, other: &mut CommentsDoc) -> Result<(), CommentsError> {
-        Ok(self.inner.merge(&mut other.inner)?)
-    }
-
-    /// A copy that diverges from here (for tests and offline simulations), written by `actor`.
-    pub fn fork(&mut self, actor: &[u8]) -> CommentsDoc {
-        CommentsDoc { inner: self.inner.fork(actor) }
-    }
-
-    /// The current heads: equal heads mean identical documents.
-    pub fn heads(&mut self) -> Vec<ChangeHash> {
-        self.inner.heads()
-    }
+    document_api!(CommentsDoc, CommentsError);
 
     entity_api!(
         CommentsError,

@@ -528,6 +528,58 @@ impl Document {
     }
 }
 
+/// The methods every case document has, delegated to its [`Document`]: one definition for the analysis, the
+/// notes and the comments.
+macro_rules! document_api {
+    ($ty:ident, $err:ty) => {
+        /// An empty document with no changes: a new member's replica before the other members' changes arrive.
+        pub fn blank(actor: &[u8]) -> $ty {
+            $ty { inner: Document::blank(actor) }
+        }
+
+        /// Whether no change has arrived yet (reads fail on a blank document: it has no schema).
+        pub fn is_blank(&mut self) -> bool {
+            self.inner.is_blank()
+        }
+
+        /// Drops uncommitted edits, so that an edit that failed half-way leaves nothing behind.
+        pub fn rollback(&mut self) {
+            self.inner.rollback();
+        }
+
+        /// The whole document, in Automerge's compressed format (loadable by any Automerge implementation).
+        pub fn save(&mut self) -> Vec<u8> {
+            self.inner.save()
+        }
+
+        /// The changes since `heads` (what a member seals into a bundle).
+        pub fn save_after(&mut self, heads: &[automerge::ChangeHash]) -> Vec<u8> {
+            self.inner.save_after(heads)
+        }
+
+        /// Applies changes produced by another member (`save_after` or `save` bytes).
+        pub fn apply(&mut self, changes: &[u8]) -> Result<(), $err> {
+            Ok(self.inner.apply(changes)?)
+        }
+
+        /// Merges another replica into this one.
+        pub fn merge(&mut self, other: &mut $ty) -> Result<(), $err> {
+            Ok(self.inner.merge(&mut other.inner)?)
+        }
+
+        /// A copy that diverges from here (for tests and offline simulations), written by `actor`.
+        pub fn fork(&mut self, actor: &[u8]) -> $ty {
+            $ty { inner: self.inner.fork(actor) }
+        }
+
+        /// The current heads: equal heads mean identical documents.
+        pub fn heads(&mut self) -> Vec<automerge::ChangeHash> {
+            self.inner.heads()
+        }
+    };
+}
+pub(crate) use document_api;
+
 /// The public add/edit/remove/get/list methods of one entity type on a document wrapper (a struct whose
 /// `inner` is a [`Document`]), so every entity gets the same API with the same documented behaviour.
 macro_rules! entity_api {

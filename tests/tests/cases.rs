@@ -63,6 +63,32 @@ fn contains_anywhere(dir: &Path, needle: &[u8]) -> bool {
     })
 }
 
+/// Starts a node per name (the first is everyone's bootstrap), publishes their profiles, and waits until the
+/// first node knows every other: the team a case test starts from.
+async fn team(root: &Path, names: &[&str]) -> (Vec<TestNode>, Vec<Client>, Vec<libp2p::Multiaddr>) {
+    let mut n: Vec<TestNode> = names.iter().map(|x| TestNode::create(&root.join(x))).collect();
+    n[0].start(vec![], |_| {}).await;
+    let seed = n[0].addrs().await;
+    for node in n.iter_mut().skip(1) {
+        node.start(seed.clone(), |_| {}).await;
+    }
+    for (i, node) in n.iter().enumerate() {
+        node.client().set_profile(sample_update(i)).await.unwrap();
+    }
+    let c: Vec<Client> = n.iter().map(TestNode::client).collect();
+    for node in &n[1..] {
+        let peer = node.peer_id;
+        wait_for(LIMIT, "profiles", || async { c[0].profile(peer).await.is_ok() }).await;
+    }
+    (n, c, seed)
+}
+
+/// Opens a case on `lead`'s node.
+async fn open_case(lead: &Client, title: &str) -> CaseId {
+    let opened = lead.case(CaseCommand::Open { title: Some(title.into()), referral: None }).await.unwrap();
+    opened["id"].as_str().unwrap().parse().unwrap()
+}
+
 async fn partition(nodes: &[&TestNode], who: usize, blocked: bool) {
     for (i, n) in nodes.iter().enumerate() {
         if i != who {
@@ -477,22 +503,8 @@ async fn removing_a_member_rotates_keys() {
 
     let (_tmp, root) = temp_root();
     let names = ["lead", "bram", "chantal", "late"];
-    let mut n: Vec<TestNode> = names.iter().map(|x| TestNode::create(&root.join(x))).collect();
-    n[0].start(vec![], |_| {}).await;
-    let seed = n[0].addrs().await;
-    for node in n.iter_mut().skip(1) {
-        node.start(seed.clone(), |_| {}).await;
-    }
-    for (i, node) in n.iter().enumerate() {
-        node.client().set_profile(sample_update(i)).await.unwrap();
-    }
-    let c: Vec<Client> = n.iter().map(TestNode::client).collect();
-    for node in &n[1..] {
-        let peer = node.peer_id;
-        wait_for(LIMIT, "profiles", || async { c[0].profile(peer).await.is_ok() }).await;
-    }
-    let opened = c[0].case(CaseCommand::Open { title: Some("Case".into()), referral: None }).await.unwrap();
-    let case: CaseId = opened["id"].as_str().unwrap().parse().unwrap();
+    let (n, c, _) = team(&root, &names).await;
+    let case = open_case(&c[0], "Case").await;
     for node in &n[1..3] {
         c[0].case(CaseCommand::Invite { case, peer: node.peer_id.to_string(), role: Role::CoReviewer }).await.unwrap();
     }
@@ -565,22 +577,8 @@ async fn a_supervisor_reads_and_comments_but_never_sees_notes() {
     use samenloop_protocol::sync::WireRun;
 
     let (_tmp, root) = temp_root();
-    let mut n: Vec<TestNode> = ["lead", "co", "sup"].iter().map(|x| TestNode::create(&root.join(x))).collect();
-    n[0].start(vec![], |_| {}).await;
-    let seed = n[0].addrs().await;
-    for node in n.iter_mut().skip(1) {
-        node.start(seed.clone(), |_| {}).await;
-    }
-    for (i, node) in n.iter().enumerate() {
-        node.client().set_profile(sample_update(i)).await.unwrap();
-    }
-    let c: Vec<Client> = n.iter().map(TestNode::client).collect();
-    for node in &n[1..] {
-        let peer = node.peer_id;
-        wait_for(LIMIT, "profiles", || async { c[0].profile(peer).await.is_ok() }).await;
-    }
-    let opened = c[0].case(CaseCommand::Open { title: Some("Supervised".into()), referral: None }).await.unwrap();
-    let case: CaseId = opened["id"].as_str().unwrap().parse().unwrap();
+    let (n, c, _) = team(&root, &["lead", "co", "sup"]).await;
+    let case = open_case(&c[0], "Supervised").await;
     c[0].case(CaseCommand::Invite { case, peer: n[1].peer_id.to_string(), role: Role::CoReviewer }).await.unwrap();
     c[0].case(CaseCommand::Invite { case, peer: n[2].peer_id.to_string(), role: Role::Supervisor }).await.unwrap();
     let entry = add(&c[0], case, EntityKind::Timeline, json!({"what": "The guardian closes the file"})).await;
@@ -673,22 +671,8 @@ async fn a_supervisor_reads_and_comments_but_never_sees_notes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn destroying_a_case_reaches_every_member_and_is_recorded() {
     let (_tmp, root) = temp_root();
-    let mut n: Vec<TestNode> = ["lead", "bram", "chantal"].iter().map(|x| TestNode::create(&root.join(x))).collect();
-    n[0].start(vec![], |_| {}).await;
-    let seed = n[0].addrs().await;
-    for node in n.iter_mut().skip(1) {
-        node.start(seed.clone(), |_| {}).await;
-    }
-    for (i, node) in n.iter().enumerate() {
-        node.client().set_profile(sample_update(i)).await.unwrap();
-    }
-    let c: Vec<Client> = n.iter().map(TestNode::client).collect();
-    for node in &n[1..] {
-        let peer = node.peer_id;
-        wait_for(LIMIT, "profiles", || async { c[0].profile(peer).await.is_ok() }).await;
-    }
-    let opened = c[0].case(CaseCommand::Open { title: Some("To be destroyed".into()), referral: None }).await.unwrap();
-    let case: CaseId = opened["id"].as_str().unwrap().parse().unwrap();
+    let (mut n, c, seed) = team(&root, &["lead", "bram", "chantal"]).await;
+    let case = open_case(&c[0], "To be destroyed").await;
     for node in &n[1..] {
         c[0].case(CaseCommand::Invite { case, peer: node.peer_id.to_string(), role: Role::CoReviewer }).await.unwrap();
     }

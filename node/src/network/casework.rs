@@ -53,6 +53,11 @@ pub struct SyncStats {
     pub payload_bytes_received: u64,
 }
 
+/// The peer id of a member key (None for bytes that are not an ed25519 key).
+fn peer_of(key: &[u8; 32]) -> Option<PeerId> {
+    ed25519_dalek::VerifyingKey::from_bytes(key).ok().map(|k| peer_id_of(&k))
+}
+
 fn member_key(peer: &PeerId) -> Option<[u8; 32]> {
     verifying_key_of(peer).map(|k| k.to_bytes())
 }
@@ -91,8 +96,7 @@ impl EventLoop {
                 let me = self.cases.me();
                 let members: Vec<[u8; 32]> = t.record.members.iter().filter(|m| **m != me).copied().collect();
                 for member in members {
-                    let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&member) else { continue };
-                    let peer = peer_id_of(&key);
+                    let Some(peer) = peer_of(&member) else { continue };
                     if !self.swarm.is_connected(&peer) {
                         continue; // it learns on its next pull, answered `Destroyed`
                     }
@@ -103,25 +107,28 @@ impl EventLoop {
                         ledger_len: seq + 1,
                         runs: Vec::new(),
                     };
-                    let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-                    self.sync_in_flight.insert(id, SyncInFlight::Push { case });
+                    self.send_sync(peer, request, SyncInFlight::Push { case });
                 }
                 return;
             }
         };
         for member in self.cases.other_members(&case, doc) {
-            let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&member) else { continue };
-            let peer = peer_id_of(&key);
+            let Some(peer) = peer_of(&member) else { continue };
             // Only to connected members: a push queued for an absent one would arrive after it reconnected,
             // possibly out of order; an absent member catches up by pulling when it is back.
             if !self.swarm.is_connected(&peer) {
                 continue;
             }
             if let Some(request) = self.cases.push_request(&case, &member, runs.clone()) {
-                let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-                self.sync_in_flight.insert(id, SyncInFlight::Push { case });
+                self.send_sync(peer, request, SyncInFlight::Push { case });
             }
         }
+    }
+
+    /// Sends a sync request and remembers what it was, to act on the answer.
+    fn send_sync(&mut self, peer: PeerId, request: SyncRequest, flight: SyncInFlight) {
+        let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+        self.sync_in_flight.insert(id, flight);
     }
 
     /// Pulls every case shared with `peer` from it.
@@ -142,8 +149,7 @@ impl EventLoop {
             return;
         }
         if let Some(request) = self.cases.pull_request(&case) {
-            let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-            self.sync_in_flight.insert(id, SyncInFlight::Pull { case });
+            self.send_sync(peer, request, SyncInFlight::Pull { case });
         }
     }
 
@@ -190,8 +196,7 @@ impl EventLoop {
             .map(|(c, t)| (*c, t.lead, t.confirmation.clone()))
             .collect();
         for (case, lead, confirmation) in pending {
-            let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&lead) else { continue };
-            let peer = peer_id_of(&key);
+            let Some(peer) = peer_of(&lead) else { continue };
             let busy =
                 self.sync_in_flight.values().any(|f| matches!(f, SyncInFlight::Confirm { case: c } if *c == case));
             if busy {
@@ -201,8 +206,7 @@ impl EventLoop {
                 let _ = self.swarm.dial(DialOpts::peer_id(peer).build());
                 continue;
             }
-            let id = self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Confirm { case, confirmation });
-            self.sync_in_flight.insert(id, SyncInFlight::Confirm { case });
+            self.send_sync(peer, SyncRequest::Confirm { case, confirmation }, SyncInFlight::Confirm { case });
         }
     }
 
@@ -348,8 +352,7 @@ impl EventLoop {
             && !runs.is_empty()
             && let Some(request) = self.cases.push_request(&case, &key, runs)
         {
-            let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-            self.sync_in_flight.insert(id, SyncInFlight::Push { case });
+            self.send_sync(peer, request, SyncInFlight::Push { case });
         }
     }
 
@@ -423,8 +426,7 @@ impl EventLoop {
                 {
                     c.peer_ledger.insert(key, 0);
                     if let Some(request) = self.cases.push_request(&case, &key, Vec::new()) {
-                        let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-                        self.sync_in_flight.insert(id, SyncInFlight::Push { case });
+                        self.send_sync(peer, request, SyncInFlight::Push { case });
                     }
                 }
             }
