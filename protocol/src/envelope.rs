@@ -52,6 +52,10 @@ pub enum RecordKind {
     CaseOp = 8,
     /// A member's confirmation that its node destroyed a case ([`crate::destruction`]).
     DestroyConfirmation = 9,
+    /// A member's entry in a case's audit trail ([`crate::audit`]).
+    AuditEntry = 10,
+    /// A node's checkpoint over the audit trail it keeps ([`crate::audit`]).
+    AuditCheckpoint = 11,
 }
 
 impl RecordKind {
@@ -66,6 +70,8 @@ impl RecordKind {
             7 => Some(RecordKind::Interest),
             8 => Some(RecordKind::CaseOp),
             9 => Some(RecordKind::DestroyConfirmation),
+            10 => Some(RecordKind::AuditEntry),
+            11 => Some(RecordKind::AuditCheckpoint),
             _ => None,
         }
     }

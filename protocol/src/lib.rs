@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 mod accreditation;
+pub mod audit;
 pub mod analysis;
 pub mod bundle;
 pub mod call;
