@@ -190,7 +190,19 @@ pub enum CaseCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Write the decrypted document to a file.
+    /// The case's audit trail: membership and role changes, exports, reports with the identifier checks they
+    /// overrode, destruction and confirmations, each link and signature verified.
+    Audit {
+        /// The case id.
+        case: CaseId,
+        /// Exit with an error when the trail does not verify (for scripts); says where it fails.
+        #[arg(long)]
+        verify: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the decrypted document to a file (recorded in the audit trail).
     Export {
         /// The case id.
         case: CaseId,
@@ -558,6 +570,14 @@ pub fn case(home: &Home, command: CaseCmd) -> anyhow::Result<()> {
             let v = call(&CaseCommand::Destruction { case })?;
             return print_either(json, &v, render_destruction);
         }
+        CaseCmd::Audit { case, verify, json } => {
+            let v = call(&CaseCommand::Audit { case })?;
+            print_either(json, &v, render_audit)?;
+            if verify && v["verified"] != Value::Bool(true) {
+                anyhow::bail!("the audit trail does not verify: {}", render_value(&v["problem"]));
+            }
+            return Ok(());
+        }
         CaseCmd::Members { case, json } => {
             let v = call(&CaseCommand::Members { case })?;
             return print_either(json, &v, |v| {
@@ -697,6 +717,23 @@ pub(crate) fn render_destruction(v: &Value) -> String {
             "    not yet confirmed by {} (its node deletes the case when it is next online)\n",
             who(m)
         ));
+    }
+    out
+}
+
+pub(crate) fn render_audit(v: &Value) -> String {
+    let mut out = String::new();
+    for e in v["entries"].as_array().into_iter().flatten() {
+        let actor = e["actor"]["name"].as_str().or(e["actor"]["peer"].as_str()).unwrap_or("?");
+        let at = e["at"].as_u64().map_or_else(|| "?".into(), |t| samenloop_protocol::UnixTime(t).to_string());
+        out.push_str(&format!("{at}  {actor}  {}  [{}]\n", render_value(&e["summary"]), render_value(&e["source"])));
+    }
+    match v["problem"].as_str() {
+        Some(p) => out.push_str(&format!("NOT VERIFIED: {p}\n")),
+        None => out.push_str(&format!(
+            "verified: {} entries, every link and signature, and this node's checkpoint\n",
+            v["entries"].as_array().map_or(0, Vec::len)
+        )),
     }
     out
 }

@@ -447,6 +447,12 @@ pub async fn run() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     print!("{}", crate::cases::render_destruction(&record));
+    println!("\n$ samenloop case audit {case} --verify   (the lead's node keeps the trail, archived without keys)\n");
+    let trail = lead.case(CaseCommand::Audit { case }).await?;
+    if trail["verified"] != serde_json::Value::Bool(true) {
+        bail!("the audit trail does not verify: {}", trail["problem"]);
+    }
+    print!("{}", crate::cases::render_audit(&trail));
 
     requester_node.shutdown().await;
     for node in nodes {

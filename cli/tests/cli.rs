@@ -518,6 +518,28 @@ fn a_reviewer_works_on_a_case_from_the_shell_and_exports_it() {
     let exported: Value = serde_json::from_slice(&std::fs::read(&js).unwrap()).unwrap();
     assert_eq!(doc.to_json().unwrap(), exported, "the same content in both formats");
     assert_eq!(exported["title"], "Case 2026-7");
+    // The audit trail names each export and report, with the digest of the file written and the override.
+    let audit = ok(samenloop(&home, &["case", "audit", &case, "--verify"]));
+    for line in [
+        "opened the case as lead",
+        "exported the analysis document as automerge",
+        "exported the analysis document as json",
+        "overriding 1 identifier check(s): citizen service number (BSN) in timeline entry",
+        "verified: ",
+    ] {
+        assert!(audit.contains(line), "the trail lacks `{line}`:\n{audit}");
+    }
+    assert!(!audit.contains("111222333"), "the overridden identifier is not in the trail");
+    let trail = json(samenloop(&home, &["case", "audit", &case, "--json"]));
+    let sha = |p: &std::path::Path| {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(std::fs::read(p).unwrap()))
+    };
+    let digests: Vec<&str> =
+        trail["entries"].as_array().unwrap().iter().filter_map(|e| e["detail"]["sha256"].as_str()).collect();
+    for file in [&am, &js, &report_md] {
+        assert!(digests.contains(&sha(file).as_str()), "{} is in the trail by its digest", file.display());
+    }
     let summary = json(samenloop(&home, &["case", "show", &case, "--json"]));
     assert_eq!(summary["step"], 2);
     assert_eq!(summary["timeline_entries"], 2);
@@ -539,6 +561,8 @@ fn the_demo_runs_the_whole_flow() {
         "[challenge]",
         "# Review for Gemeente Utrecht",
         "destroyed by",
+        "drew up the final report as md",
+        "confirmed the destruction on its node",
         "Demo finished",
     ] {
         assert!(text.contains(expected), "the demo did not show `{expected}`:\n{text}");

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use samenloop_protocol::Identity;
 use samenloop_protocol::analysis::{AnalysisDoc, AnalysisError};
+use samenloop_protocol::audit::{AuditChains, live_checkpoint, sign_checkpoint};
 use samenloop_protocol::bundle::{BundleError, BundleHeader, BundleKey, SealedBundle, SealedSnapshot, SignedHead};
 use samenloop_protocol::case::{CaseAction, CaseId, DocKind, EpochKey, KeyGrant, Ledger, LedgerError, Role};
 use samenloop_protocol::comments::{CommentsDoc, CommentsError};
@@ -25,6 +26,7 @@ use serde_bytes::ByteBuf;
 use tracing::{debug, warn};
 use zeroize::Zeroizing;
 
+use crate::audit_trail::{AuditArchive, load_audit};
 use crate::keystore::random_bytes;
 use crate::store::{Store, StoreError};
 use crate::vault::Vault;
@@ -42,6 +44,7 @@ pub const SNAPSHOT_EVERY: usize = 256;
 
 const LEDGER_TABLE: &str = "case_ledger";
 const TOMBSTONE_TABLE: &str = "case_tombstones";
+const AUDIT_CHECKPOINT_TABLE: &str = "case_audit_checkpoints";
 
 /// Why a case operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -214,9 +217,37 @@ pub struct CaseReplica {
     pub docs: BTreeMap<DocKind, Replica>,
     /// The ledger length each peer was last seen to hold, so pushes carry only what a peer lacks.
     pub peer_ledger: HashMap<[u8; 32], u64>,
+    /// The members' audit chains, as verified.
+    pub audit: AuditChains,
+    /// Why the stored audit trail failed to load, if it did: no entry is added and no checkpoint re-signed
+    /// over it (that would launder the damage) until it is looked into.
+    pub audit_broken: Option<String>,
 }
 
 impl CaseReplica {
+    fn new(ledger: Ledger) -> CaseReplica {
+        let audit = AuditChains::new(ledger.case());
+        CaseReplica {
+            ledger,
+            keys: HashMap::new(),
+            docs: BTreeMap::new(),
+            peer_ledger: HashMap::new(),
+            audit,
+            audit_broken: None,
+        }
+    }
+
+    /// The sealed, signed checkpoint over this case's trail with `ledger` as its ledger (none while the trail
+    /// is broken).
+    pub(crate) fn checkpoint_with(&self, ledger: &Ledger, vault: &Vault, identity: &Identity) -> Option<Vec<u8>> {
+        if self.audit_broken.is_some() {
+            return None;
+        }
+        let cp = live_checkpoint(ledger, &self.audit, crate::network::now());
+        let signed = sign_checkpoint(identity.signing_key(), &cp);
+        Some(vault.seal(AUDIT_CHECKPOINT_TABLE, &ledger.case().0, &signed))
+    }
+
     /// The current epoch key of `doc`, if this node holds it (tests act as a modified client with it).
     #[cfg(feature = "test-support")]
     pub fn current_key(&self, doc: DocKind) -> Option<EpochKey> {
@@ -298,6 +329,13 @@ pub struct Tombstone {
     /// This node's own confirmation, to resend until acknowledged.
     #[serde(with = "serde_bytes")]
     pub confirmation: Vec<u8>,
+    /// On the lead's node: the case's audit trail, archived without keys. Outlives the case.
+    #[serde(default)]
+    pub audit: Option<AuditArchive>,
+    /// On a member's node: its own audit chain, sent with the confirmation so the lead's archive holds it,
+    /// and dropped once the lead acknowledged.
+    #[serde(default)]
+    pub own_audit: Vec<ByteBuf>,
 }
 
 /// All cases of this node.
@@ -353,8 +391,8 @@ impl CaseBook {
                 doc: "ledger",
                 reason: e.to_string(),
             })?;
-            let mut replica =
-                CaseReplica { ledger, keys: HashMap::new(), docs: BTreeMap::new(), peer_ledger: HashMap::new() };
+            let mut replica = CaseReplica::new(ledger);
+            load_audit(store, vault, &mut replica);
             if let Err(e) = replica.open_grants(identity) {
                 warn!(%case, "cannot open this node's document keys: {e}");
             }
@@ -378,6 +416,15 @@ impl CaseBook {
                 replica.docs.insert(doc, r);
             }
             book.cases.insert(case, replica);
+            // The stored trail is checked whole (links, signatures, and the checkpoint, which is what reveals
+            // entries cut off the end); a failure is kept and shown, never repaired from what peers send.
+            if let Ok(Err(e)) = book.audit_trail(store, vault, &case)
+                && let Some(r) = book.cases.get_mut(&case)
+                && r.audit_broken.is_none()
+            {
+                warn!(%case, "the audit trail does not verify: {e}; exports and reports are refused");
+                r.audit_broken = Some(e.to_string());
+            }
         }
         Ok(book)
     }
@@ -430,8 +477,7 @@ impl CaseBook {
         init(&mut analysis)?;
         let notes = NotesDoc::new(&me)?;
         let comments = CommentsDoc::new(&me).map_err(|e| CaseError::Invalid(e.to_string()))?;
-        let mut replica =
-            CaseReplica { ledger, keys: HashMap::new(), docs: BTreeMap::new(), peer_ledger: HashMap::new() };
+        let mut replica = CaseReplica::new(ledger);
         replica.open_grants(identity)?;
         for (doc, content) in [
             (DocKind::Analysis, CaseDocument::Analysis(analysis)),
@@ -450,7 +496,8 @@ impl CaseBook {
                 },
             );
         }
-        store.put_ledger_ops(&case, 0, &[vault.seal(LEDGER_TABLE, &ledger_key(&case, 0), &op)])?;
+        let cp = replica.checkpoint_with(&replica.ledger, vault, identity);
+        store.put_ledger_ops(&case, 0, &[vault.seal(LEDGER_TABLE, &ledger_key(&case, 0), &op)], cp.as_deref())?;
         for doc in DocKind::ALL {
             seal_own(store, identity, &mut replica, doc, |d| Ok(d.save_after(&[])))?;
         }
@@ -488,7 +535,8 @@ impl CaseBook {
         let mut next = replica.ledger.clone();
         next.append(&op)?;
         let seq = next.len() - 1;
-        store.put_ledger_ops(case, seq, &[vault.seal(LEDGER_TABLE, &ledger_key(case, seq), &op)])?;
+        let cp = replica.checkpoint_with(&next, vault, identity);
+        store.put_ledger_ops(case, seq, &[vault.seal(LEDGER_TABLE, &ledger_key(case, seq), &op)], cp.as_deref())?;
         replica.ledger = next;
         Ok(op)
     }
@@ -549,7 +597,22 @@ impl CaseBook {
         if lead == self.me {
             record.add(&confirmation).map_err(CaseError::Invalid)?;
         }
-        let tombstone = Tombstone { record, lead, confirmed: lead == self.me, confirmation };
+        let (audit, own_audit) = if lead == self.me {
+            let mut ops = replica.ledger.ops().to_vec();
+            if ops.last().map(|o| o.as_slice()) != Some(op) {
+                ops.push(op.to_vec());
+            }
+            match AuditArchive::build(identity, *case, &ops, &replica.audit, replica.audit_broken.clone()) {
+                Ok(a) => (Some(a), Vec::new()),
+                Err(e) => {
+                    warn!(%case, "the audit trail could not be archived: {e}");
+                    (None, Vec::new())
+                }
+            }
+        } else {
+            (None, replica.audit.chain(&self.me).iter().map(|e| ByteBuf::from(e.clone())).collect())
+        };
+        let tombstone = Tombstone { record, lead, confirmed: lead == self.me, confirmation, audit, own_audit };
         let sealed = seal_tombstone(vault, case, &tombstone)?;
         store.destroy_case(case, &sealed)?;
         self.cases.remove(case);
@@ -563,14 +626,23 @@ impl CaseBook {
         store: &Store,
         vault: &Vault,
         case: &CaseId,
-        confirmation: &[u8],
+        identity: &Identity,
+        (confirmation, audit): (&[u8], &[ByteBuf]),
     ) -> Result<bool, CaseError> {
         let t = self.tombstones.get_mut(case).ok_or(CaseError::UnknownCase(*case))?;
         if t.lead != self.me {
             return Err(CaseError::NotAllowed("confirmations go to the lead".into()));
         }
         let new = t.record.add(confirmation).map_err(CaseError::Invalid)?;
-        if new {
+        // The member's entries join the archive; a bad one is reported, and never costs the confirmation.
+        let mut taken = 0;
+        if let Some(archive) = t.audit.as_mut() {
+            match archive.take(identity, *case, audit) {
+                Ok(n) => taken = n,
+                Err(e) => warn!(%case, "audit entries sent with a confirmation were refused: {e}"),
+            }
+        }
+        if new || taken > 0 {
             let sealed = seal_tombstone(vault, case, t)?;
             store.put_tombstone(case, &sealed)?;
         }
@@ -583,6 +655,7 @@ impl CaseBook {
             && !t.confirmed
         {
             t.confirmed = true;
+            t.own_audit.clear();
             let sealed = seal_tombstone(vault, case, t)?;
             store.put_tombstone(case, &sealed)?;
         }
@@ -718,7 +791,8 @@ impl CaseBook {
         let mut next = replica.ledger.clone();
         next.append(&op)?;
         let seq = next.len() - 1;
-        store.put_ledger_ops(case, seq, &[vault.seal(LEDGER_TABLE, &ledger_key(case, seq), &op)])?;
+        let cp = replica.checkpoint_with(&next, vault, identity);
+        store.put_ledger_ops(case, seq, &[vault.seal(LEDGER_TABLE, &ledger_key(case, seq), &op)], cp.as_deref())?;
         replica.ledger = next;
         replica.open_grants(identity)?;
         Ok(op)
@@ -764,6 +838,7 @@ impl CaseBook {
             case: *case,
             ledger_len: replica.ledger.len(),
             docs: replica.vectors_for(&self.me),
+            audit: replica.audit.held(),
         })
     }
 
@@ -773,6 +848,7 @@ impl CaseBook {
         case: &CaseId,
         peer: &[u8; 32],
         runs: Vec<WireRun>,
+        audit: Vec<ByteBuf>,
     ) -> Option<samenloop_protocol::sync::SyncRequest> {
         let replica = self.cases.get(case)?;
         let from = replica.peer_ledger.get(peer).copied().unwrap_or(0).min(replica.ledger.len());
@@ -783,6 +859,7 @@ impl CaseBook {
             ledger_from: from,
             ledger_len: replica.ledger.len(),
             runs,
+            audit,
         })
     }
 
@@ -805,8 +882,7 @@ impl CaseBook {
         identity: &Identity,
         peer: &[u8; 32],
         case: &CaseId,
-        ledger_len: u64,
-        docs: &[DocVector],
+        (ledger_len, docs, audit): (u64, &[DocVector], &[AuthorSeq]),
     ) -> SyncResponse {
         if let Some(t) = self.tombstones.get(case)
             && t.record.members.contains(peer)
@@ -879,7 +955,8 @@ impl CaseBook {
                 Err(e) => warn!(%case, "cannot read bundles to serve: {e}"),
             }
         }
-        SyncResponse::Delta { ledger, snapshots, runs, more, holds: replica.vectors_for(peer) }
+        let audit = replica.audit.beyond(audit).into_iter().map(ByteBuf::from).collect();
+        SyncResponse::Delta { ledger, snapshots, runs, more, holds: replica.vectors_for(peer), audit }
     }
 
     /// Takes ledger operations from a member (a push or a pull's answer). For a case this node does not know,
@@ -911,9 +988,9 @@ impl CaseBook {
                 .enumerate()
                 .map(|(i, op)| vault.seal(LEDGER_TABLE, &ledger_key(case, i as u64), op))
                 .collect();
-            store.put_ledger_ops(case, 0, &sealed)?;
-            let mut replica =
-                CaseReplica { ledger, keys: HashMap::new(), docs: BTreeMap::new(), peer_ledger: HashMap::new() };
+            let mut replica = CaseReplica::new(ledger);
+            let cp = replica.checkpoint_with(&replica.ledger, vault, identity);
+            store.put_ledger_ops(case, 0, &sealed, cp.as_deref())?;
             replica.open_grants(identity)?;
             add_readable_docs(&mut replica, &me);
             received.ledger_grew = true;
@@ -939,7 +1016,8 @@ impl CaseBook {
                 .enumerate()
                 .map(|(i, op)| vault.seal(LEDGER_TABLE, &ledger_key(case, start + i as u64), op))
                 .collect();
-            store.put_ledger_ops(case, start, &sealed)?;
+            let cp = replica.checkpoint_with(&next, vault, identity);
+            store.put_ledger_ops(case, start, &sealed, cp.as_deref())?;
             replica.ledger = next;
             replica.open_grants(identity)?;
             add_readable_docs(replica, &me);

@@ -8,15 +8,18 @@ use std::collections::BTreeMap;
 use samenloop_protocol::analysis::{
     ContributingFactor, Finding, KeyPracticeEpisode, Participant, Recommendation, Scope, Source, TimelineEntry,
 };
+use samenloop_protocol::audit::{AuditEvent, AuditOverride, LineEvent, LineSource, MAX_OVERRIDES, MembershipChange};
 use samenloop_protocol::case::{CaseId, DocKind, Role};
 use samenloop_protocol::comments::Comment;
 use samenloop_protocol::notes::Note;
-use samenloop_protocol::report::{ReportFormat, ReportInput, ReportMember, check_report, render_report};
+use samenloop_protocol::report::{ReportFormat, ReportInput, ReportMember, check_report_overrides, render_report};
 use samenloop_protocol::sync::WireRun;
 use samenloop_protocol::{CalendarDate, Directory, Identity, PeerId, referral};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use sha2::{Digest, Sha256};
 
 use crate::cases::{CaseBook, CaseDocument, CaseError};
 use crate::error::NodeError;
@@ -68,6 +71,16 @@ pub enum ExportFormat {
     Automerge,
     /// The document as JSON.
     Json,
+}
+
+impl ExportFormat {
+    /// The name the CLI and the audit trail use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExportFormat::Automerge => "automerge",
+            ExportFormat::Json => "json",
+        }
+    }
 }
 
 /// A case command from the API.
@@ -222,7 +235,14 @@ pub enum CaseCommand {
         /// The case.
         case: CaseId,
     },
-    /// The decrypted document for its member.
+    /// The case's audit trail, verified: membership and role changes, exports, reports with their
+    /// overrides, destruction and confirmations. `verified` is false and `problem` says where when the
+    /// stored trail fails verification.
+    Audit {
+        /// The case.
+        case: CaseId,
+    },
+    /// The decrypted document for its member (recorded in the audit trail).
     Export {
         /// The case.
         case: CaseId,
@@ -244,6 +264,8 @@ pub(crate) enum CaseEvent {
     LedgerChanged { case: CaseId },
     /// The case was destroyed here: tell the members.
     Destroyed { case: CaseId },
+    /// This node recorded an audit entry: every member keeps the trail.
+    Audited { case: CaseId, entry: Vec<u8> },
 }
 
 /// What a command needs from the node.
@@ -637,9 +659,25 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
             };
             let input =
                 ReportInput { analysis, members, follow_up: follow_up.unwrap_or_default(), generated_on: today() };
-            let hits = check_report(&input, &real_names, &allow).map_err(CaseError::from)?;
+            let (hits, overridden) = check_report_overrides(&input, &real_names, &allow).map_err(CaseError::from)?;
             let report =
                 if hits.is_empty() { Some(render_report(&input, format).map_err(CaseError::from)?) } else { None };
+            if let Some(text) = &report {
+                // The report leaves the node only once it is in the trail, with every hit that was allowed.
+                let overrides: Vec<AuditOverride> = overridden
+                    .iter()
+                    .take(MAX_OVERRIDES)
+                    .map(|h| AuditOverride { kind: h.kind.to_string(), location: h.location.clone() })
+                    .collect();
+                let event = AuditEvent::Reported {
+                    format: format.to_string(),
+                    bytes: text.len() as u64,
+                    digest: Sha256::digest(text.as_bytes()).into(),
+                    overrides,
+                };
+                let entry = cx.book.record_audit(cx.store, cx.vault, cx.identity, &case, event)?;
+                announce.push(CaseEvent::Audited { case, entry });
+            }
             let hits: Vec<Value> = hits
                 .iter()
                 .map(|h| {
@@ -667,11 +705,29 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
         CaseCommand::Destruction { case } => destruction_view(cx.book, cx.directory, &case)?,
         CaseCommand::Export { case, doc, format } => {
             let d = readable(cx.book, &case, doc)?;
-            match format {
-                ExportFormat::Json => d.to_json()?,
-                ExportFormat::Automerge => serde_json::json!({ "automerge_hex": hex::encode(d.save()) }),
-            }
+            // The digest is of the bytes the CLI writes: the pretty JSON, or the saved document.
+            let (value, bytes) = match format {
+                ExportFormat::Json => {
+                    let v = d.to_json()?;
+                    let bytes = serde_json::to_vec_pretty(&v).unwrap_or_default();
+                    (v, bytes)
+                }
+                ExportFormat::Automerge => {
+                    let saved = d.save();
+                    (serde_json::json!({ "automerge_hex": hex::encode(&saved) }), saved)
+                }
+            };
+            let event = AuditEvent::Exported {
+                doc,
+                format: format.name().to_string(),
+                bytes: bytes.len() as u64,
+                digest: Sha256::digest(&bytes).into(),
+            };
+            let entry = cx.book.record_audit(cx.store, cx.vault, cx.identity, &case, event)?;
+            announce.push(CaseEvent::Audited { case, entry });
+            value
         }
+        CaseCommand::Audit { case } => audit_view(&cx, &case)?,
     };
     Ok(Outcome { value, announce })
 }
@@ -704,13 +760,7 @@ fn destruction_view(book: &CaseBook, directory: &Directory, case: &CaseId) -> Re
     let t = book.tombstones.get(case).ok_or_else(|| NodeError::NotFound(format!("case {case} was not destroyed")))?;
     let v =
         t.record.verify().map_err(|e| NodeError::Storage(format!("the destruction record does not verify: {e}")))?;
-    let who = |k: &[u8; 32]| {
-        let peer = ed25519_dalek::VerifyingKey::from_bytes(k).ok().map(|k| samenloop_protocol::peer_id_of(&k));
-        serde_json::json!({
-            "peer": peer.map(|p| p.to_string()),
-            "name": peer.and_then(|p| directory.get(&p)).map(|p| p.profile().name.clone()),
-        })
-    };
+    let who = |k: &[u8; 32]| member_json(directory, k);
     Ok(serde_json::json!({
         "case": case.to_string(),
         "lead": who(&v.lead),
@@ -719,6 +769,110 @@ fn destruction_view(book: &CaseBook, directory: &Directory, case: &CaseId) -> Re
         "missing": v.missing.iter().map(who).collect::<Vec<_>>(),
         "verified": true,
     }))
+}
+
+/// A member by peer id and, where the directory knows them, name.
+fn member_json(directory: &Directory, key: &[u8; 32]) -> Value {
+    let peer = ed25519_dalek::VerifyingKey::from_bytes(key).ok().map(|k| samenloop_protocol::peer_id_of(&k));
+    serde_json::json!({
+        "peer": peer.map(|p| p.to_string()),
+        "name": peer.and_then(|p| directory.get(&p)).map(|p| p.profile().name.clone()),
+    })
+}
+
+/// The verified audit trail, one line per entry with a summary in words.
+fn audit_view(cx: &Context<'_>, case: &CaseId) -> Result<Value, NodeError> {
+    let trail = cx.book.audit_trail(cx.store, cx.vault, case)?;
+    let damaged = cx.book.tombstones.get(case).and_then(|t| t.audit.as_ref()).and_then(|a| a.damaged.clone());
+    let directory = cx.directory;
+    let name = |k: &[u8; 32]| {
+        let m = member_json(directory, k);
+        m["name"].as_str().or(m["peer"].as_str()).unwrap_or("?").to_string()
+    };
+    let (verified, problem, lines, checkpoint_at) = match trail {
+        Ok(t) => (true, None, t.lines, Some(t.checkpoint_at)),
+        Err(e) => (false, Some(e.to_string()), Vec::new(), None),
+    };
+    let entries: Vec<Value> = lines
+        .iter()
+        .map(|l| {
+            let (kind, summary, detail) = describe_line(&l.event, &name);
+            let source = match l.source {
+                LineSource::Ledger { seq } => format!("ledger {seq}"),
+                LineSource::Entry { seq } => format!("entry {seq}"),
+                LineSource::Confirmation => "confirmation".to_string(),
+            };
+            serde_json::json!({
+                "at": l.at, "actor": member_json(directory, &l.actor), "kind": kind, "summary": summary,
+                "detail": detail, "source": source, "hash": hex::encode(l.hash),
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "case": case.to_string(),
+        "destroyed": cx.book.tombstones.contains_key(case),
+        "verified": verified && damaged.is_none(),
+        "problem": problem.or(damaged.map(|d| format!("the trail was damaged before destruction: {d}"))),
+        "checkpoint_at": checkpoint_at,
+        "entries": entries,
+    }))
+}
+
+/// A line's kind, a summary in words, and its details.
+fn describe_line(event: &LineEvent, name: &dyn Fn(&[u8; 32]) -> String) -> (&'static str, String, Value) {
+    match event {
+        LineEvent::Membership(MembershipChange::Opened) => ("opened", "opened the case as lead".into(), Value::Null),
+        LineEvent::Membership(MembershipChange::Invited { member, role }) => (
+            "invited",
+            format!("invited {} as {}", name(member), role.name()),
+            serde_json::json!({ "member": name(member), "role": role.name() }),
+        ),
+        LineEvent::Membership(MembershipChange::Removed { member, rotated }) => {
+            let docs: Vec<&str> = rotated.iter().map(|d| d.name()).collect();
+            (
+                "removed",
+                format!("removed {} and rotated the keys of {}", name(member), docs.join(", ")),
+                serde_json::json!({ "member": name(member), "rotated": docs }),
+            )
+        }
+        LineEvent::Membership(MembershipChange::LeadHandedOver { to }) => {
+            ("lead-handed-over", format!("handed the lead role to {}", name(to)), serde_json::json!({ "to": name(to) }))
+        }
+        LineEvent::Membership(MembershipChange::Destroyed { report }) => (
+            "destroyed",
+            match report {
+                Some(r) => format!("destroyed the case; the report that outlives it has SHA-256 {}", hex::encode(r)),
+                None => "destroyed the case".into(),
+            },
+            serde_json::json!({ "report_sha256": report.map(hex::encode) }),
+        ),
+        LineEvent::Audit(AuditEvent::Exported { doc, format, bytes, digest }) => (
+            "exported",
+            format!("exported the {} document as {format} ({bytes} bytes)", doc.name()),
+            serde_json::json!({ "doc": doc.name(), "format": format, "bytes": bytes, "sha256": hex::encode(digest) }),
+        ),
+        LineEvent::Audit(AuditEvent::Reported { format, bytes, digest, overrides }) => {
+            let allowed: Vec<String> = overrides.iter().map(|o| format!("{} in {}", o.kind, o.location)).collect();
+            let summary = if allowed.is_empty() {
+                format!("drew up the final report as {format} ({bytes} bytes)")
+            } else {
+                format!(
+                    "drew up the final report as {format} ({bytes} bytes), overriding {} identifier check(s): {}",
+                    allowed.len(),
+                    allowed.join("; ")
+                )
+            };
+            (
+                "reported",
+                summary,
+                serde_json::json!({
+                    "format": format, "bytes": bytes, "sha256": hex::encode(digest),
+                    "overrides": overrides.iter().map(|o| serde_json::json!({"kind": o.kind, "location": o.location})).collect::<Vec<_>>(),
+                }),
+            )
+        }
+        LineEvent::Confirmed => ("confirmed", "confirmed the destruction on its node".into(), Value::Null),
+    }
 }
 
 fn json_of<T: Serialize>(v: &T) -> Value {

@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod audit_trail;
 pub mod cases;
 pub mod casework;
 pub mod config;

@@ -39,6 +39,13 @@ const CASE_HEADS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("case_hea
 /// The latest snapshot of each document: case (16) || document (1) -> sealed, signed snapshot.
 const CASE_SNAPSHOTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("case_snapshots");
 
+/// Audit entries of a case's members: case (16) || author (32) || seq (8, big-endian) -> the signed entry,
+/// sealed with the vault.
+const CASE_AUDIT: TableDefinition<&[u8], &[u8]> = TableDefinition::new("case_audit");
+/// The node's signed checkpoint over a case's audit trail: case (16) -> sealed checkpoint. Written in the
+/// same transaction as whatever grows the trail, so it always covers exactly what is stored.
+const CASE_AUDIT_CHECKPOINTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("case_audit_checkpoints");
+
 /// Destroyed cases: case id (16) -> the tombstone, sealed with the vault (see `cases::Tombstone`).
 const CASE_TOMBSTONES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("case_tombstones");
 
@@ -135,6 +142,8 @@ impl Store {
             txn.open_table(CASE_HEADS)?;
             txn.open_table(CASE_SNAPSHOTS)?;
             txn.open_table(CASE_TOMBSTONES)?;
+            txn.open_table(CASE_AUDIT)?;
+            txn.open_table(CASE_AUDIT_CHECKPOINTS)?;
             Ok(())
         })?;
         Ok(store)
@@ -361,13 +370,79 @@ impl Store {
         Ok(ids)
     }
 
-    /// Appends ledger operations (already sealed by the caller) from position `from`, durably.
-    pub fn put_ledger_ops(&self, case: &CaseId, from: u64, sealed_ops: &[Vec<u8>]) -> Result<(), StoreError> {
+    /// Appends ledger operations (already sealed by the caller) from position `from`, with the audit
+    /// checkpoint that covers them (none while the trail is broken: a checkpoint is never re-signed over
+    /// entries that failed to verify), in one durable transaction.
+    pub fn put_ledger_ops(
+        &self,
+        case: &CaseId,
+        from: u64,
+        sealed_ops: &[Vec<u8>],
+        checkpoint: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
         self.write(|txn| {
             let mut t = txn.open_table(CASE_LEDGER)?;
             for (i, op) in sealed_ops.iter().enumerate() {
                 t.insert(ledger_key(case, from + i as u64).as_slice(), op.as_slice())?;
             }
+            if let Some(cp) = checkpoint {
+                txn.open_table(CASE_AUDIT_CHECKPOINTS)?.insert(case.0.as_slice(), cp)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Appends audit entries (sealed by the caller) with the checkpoint covering them, in one durable
+    /// transaction.
+    pub fn put_audit_entries(
+        &self,
+        case: &CaseId,
+        entries: &[([u8; 32], u64, Vec<u8>)],
+        checkpoint: &[u8],
+    ) -> Result<(), StoreError> {
+        self.write(|txn| {
+            let mut t = txn.open_table(CASE_AUDIT)?;
+            for (author, seq, sealed) in entries {
+                t.insert(audit_key(case, author, *seq).as_slice(), sealed.as_slice())?;
+            }
+            txn.open_table(CASE_AUDIT_CHECKPOINTS)?.insert(case.0.as_slice(), checkpoint)?;
+            Ok(())
+        })
+    }
+
+    /// A case's sealed audit entries (key, bytes) in (author, seq) order.
+    pub fn audit_entries(&self, case: &CaseId) -> Result<Vec<StoredProfile>, StoreError> {
+        self.prefixed(CASE_AUDIT, &case.0)
+    }
+
+    /// A case's sealed audit checkpoint.
+    pub fn audit_checkpoint(&self, case: &CaseId) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.access(e))?;
+        let t = txn.open_table(CASE_AUDIT_CHECKPOINTS).map_err(|e| self.access(e))?;
+        Ok(t.get(case.0.as_slice()).map_err(|e| self.access(e))?.map(|v| v.value().to_vec()))
+    }
+
+    /// Deletes one stored audit entry: how tests act as someone cutting entries off the trail.
+    #[cfg(feature = "test-support")]
+    pub fn remove_audit_entry(&self, case: &CaseId, author: &[u8; 32], seq: u64) -> Result<(), StoreError> {
+        self.write(|txn| {
+            txn.open_table(CASE_AUDIT)?.remove(audit_key(case, author, seq).as_slice())?;
+            Ok(())
+        })
+    }
+
+    /// Overwrites one stored audit entry without touching the checkpoint: how tests act as someone
+    /// rewriting the trail (holding the vault, so the sealing itself is intact).
+    #[cfg(feature = "test-support")]
+    pub fn replace_audit_entry(
+        &self,
+        case: &CaseId,
+        author: &[u8; 32],
+        seq: u64,
+        sealed: &[u8],
+    ) -> Result<(), StoreError> {
+        self.write(|txn| {
+            txn.open_table(CASE_AUDIT)?.insert(audit_key(case, author, seq).as_slice(), sealed)?;
             Ok(())
         })
     }
@@ -439,11 +514,12 @@ impl Store {
 }
 
 impl Store {
-    /// Deletes everything of a case (ledger, bundles, heads, snapshots) and writes its tombstone, in one
+    /// Deletes everything of a case (ledger, bundles, heads, snapshots, audit entries; the lead's tombstone
+    /// carries the archived trail) and writes its tombstone, in one
     /// durable transaction; then compacts the database so the freed pages are reused rather than kept.
     pub fn destroy_case(&mut self, case: &CaseId, tombstone: &[u8]) -> Result<(), StoreError> {
         self.write(|txn| {
-            for table in [CASE_LEDGER, CASE_BUNDLES, CASE_HEADS, CASE_SNAPSHOTS] {
+            for table in [CASE_LEDGER, CASE_BUNDLES, CASE_HEADS, CASE_SNAPSHOTS, CASE_AUDIT, CASE_AUDIT_CHECKPOINTS] {
                 let mut t = txn.open_table(table)?;
                 let mut end = case.0.to_vec();
                 end.push(0xff);
@@ -476,6 +552,15 @@ fn ledger_key(case: &CaseId, seq: u64) -> [u8; 24] {
     let mut k = [0u8; 24];
     k[..16].copy_from_slice(&case.0);
     k[16..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// The key of an audit entry: case || author || seq (big-endian).
+pub fn audit_key(case: &CaseId, author: &[u8; 32], seq: u64) -> [u8; 56] {
+    let mut k = [0u8; 56];
+    k[..16].copy_from_slice(&case.0);
+    k[16..48].copy_from_slice(author);
+    k[48..].copy_from_slice(&seq.to_be_bytes());
     k
 }
 

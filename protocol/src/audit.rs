@@ -215,7 +215,9 @@ pub enum AuditError {
         reason: String,
     },
     /// A chain ends before what the checkpoint covers: entries were cut off.
-    #[error("{what} ends after {held} entries but the checkpoint signed at {at} covers {covered}: the log was truncated")]
+    #[error(
+        "{what} ends after {held} entries but the checkpoint signed at {at} covers {covered}: the log was truncated"
+    )]
     Truncated {
         /// Which chain ("the ledger", "the entries of 12D3…").
         what: String,
@@ -354,10 +356,7 @@ impl AuditChains {
 
     /// Every chain's length and last hash.
     pub fn heads(&self) -> Vec<ChainHead> {
-        self.chains
-            .iter()
-            .map(|(a, c)| ChainHead { author: *a, count: c.entries.len() as u64, last: c.last })
-            .collect()
+        self.chains.iter().map(|(a, c)| ChainHead { author: *a, count: c.entries.len() as u64, last: c.last }).collect()
     }
 
     /// Every entry with where it is stored.
@@ -415,11 +414,12 @@ pub fn archive_ledger(case: CaseId, ops: &[Vec<u8>]) -> Result<Vec<ArchivedOp>, 
         let index = index as u64;
         let fail = |reason: String| AuditError::Ledger { index, reason };
         match ledger.as_mut() {
-            None => ledger = Some(Ledger::from_ops(case, std::slice::from_ref(bytes)).map_err(|e| fail(e.to_string()))?),
+            None => {
+                ledger = Some(Ledger::from_ops(case, std::slice::from_ref(bytes)).map_err(|e| fail(e.to_string()))?)
+            }
             Some(l) => l.append(bytes).map_err(|e| fail(e.to_string()))?,
         }
-        let (env, op): (_, CaseOpRecord) =
-            open_record(bytes, RecordKind::CaseOp).map_err(|e| fail(record_text(&e)))?;
+        let (env, op): (_, CaseOpRecord) = open_record(bytes, RecordKind::CaseOp).map_err(|e| fail(record_text(&e)))?;
         let change = match op.action {
             CaseAction::Open { .. } => MembershipChange::Opened,
             CaseAction::Invite { member, role, .. } => MembershipChange::Invited { member, role },
@@ -429,7 +429,14 @@ pub fn archive_ledger(case: CaseId, ops: &[Vec<u8>]) -> Result<Vec<ArchivedOp>, 
             CaseAction::HandLead { to } => MembershipChange::LeadHandedOver { to },
             CaseAction::Destroy { report } => MembershipChange::Destroyed { report },
         };
-        out.push(ArchivedOp { seq: op.seq, at: op.at, signer: env.signer.to_bytes(), prev: op.prev, hash: hash(bytes), change });
+        out.push(ArchivedOp {
+            seq: op.seq,
+            at: op.at,
+            signer: env.signer.to_bytes(),
+            prev: op.prev,
+            hash: hash(bytes),
+            change,
+        });
     }
     Ok(out)
 }
@@ -508,8 +515,8 @@ pub fn verify_trail(
     keeper: &[u8; 32],
     destruction: Option<&DestructionRecord>,
 ) -> Result<AuditTrail, AuditError> {
-    let (env, cp): (_, AuditCheckpoint) = open_record(checkpoint, RecordKind::AuditCheckpoint)
-        .map_err(|e| AuditError::Checkpoint(record_text(&e)))?;
+    let (env, cp): (_, AuditCheckpoint) =
+        open_record(checkpoint, RecordKind::AuditCheckpoint).map_err(|e| AuditError::Checkpoint(record_text(&e)))?;
     if env.signer.to_bytes() != *keeper {
         return Err(AuditError::Checkpoint(format!("signed by {}, not by this node", who(&env.signer.to_bytes()))));
     }
@@ -822,7 +829,13 @@ mod tests {
         assert!(err.to_string().contains("two histories"), "{err}");
         let mut gap = chains.next_record(&co, UnixTime(41), 2, exported(2));
         gap.seq += 1;
-        assert!(chains.accept(&sign_entry(f.co.signing_key(), &gap), is_member).unwrap_err().to_string().contains("missing"));
+        assert!(
+            chains
+                .accept(&sign_entry(f.co.signing_key(), &gap), is_member)
+                .unwrap_err()
+                .to_string()
+                .contains("missing")
+        );
         let mut elsewhere = chains.next_record(&co, UnixTime(41), 2, exported(2));
         elsewhere.case = CaseId([8; 16]);
         assert!(chains.accept(&sign_entry(f.co.signing_key(), &elsewhere), is_member).is_err());
@@ -833,21 +846,21 @@ mod tests {
     #[test]
     fn an_archived_trail_keeps_no_keys_verifies_and_names_a_changed_operation() {
         let mut f = fixture();
-        let destroy =
-            f.ledger.sign_next(f.lead.signing_key(), UnixTime(50), CaseAction::Destroy { report: Some([4; 32]) }).unwrap();
+        let destroy = f
+            .ledger
+            .sign_next(f.lead.signing_key(), UnixTime(50), CaseAction::Destroy { report: Some([4; 32]) })
+            .unwrap();
         f.ledger.append(&destroy).unwrap();
         let ops = archive_ledger(f.case, f.ledger.ops()).unwrap();
         assert_eq!(ops.len(), 3);
         assert!(!postcard::to_allocvec(&ops).unwrap().windows(32).any(|w| w == f.co.encryption_public()));
         let members: Vec<[u8; 32]> = f.ledger.members().map(|m| m.key).collect();
-        let mut record =
-            DestructionRecord { case: f.case, destroy: destroy.clone(), members, confirmations: vec![] };
+        let mut record = DestructionRecord { case: f.case, destroy: destroy.clone(), members, confirmations: vec![] };
         record.add(&confirm(f.co.signing_key(), f.case, destroy_hash(&destroy), UnixTime(55))).unwrap();
         let cp = sign_checkpoint(f.keeper.signing_key(), &archive_checkpoint(f.case, &ops, &f.chains, UnixTime(56)));
         let keeper = f.keeper.verifying_key().to_bytes();
         let entries = f.chains.entries();
-        let trail =
-            verify_trail(f.case, TrailLedger::Archived(&ops), &entries, &cp, &keeper, Some(&record)).unwrap();
+        let trail = verify_trail(f.case, TrailLedger::Archived(&ops), &entries, &cp, &keeper, Some(&record)).unwrap();
         assert_eq!(trail.lines.len(), 7);
         assert_eq!(trail.lines.last().unwrap().event, LineEvent::Confirmed);
 

@@ -18,8 +18,8 @@
 #![deny(missing_docs)]
 
 mod accreditation;
-pub mod audit;
 pub mod analysis;
+pub mod audit;
 pub mod bundle;
 pub mod call;
 pub mod case;

@@ -183,10 +183,18 @@ pub fn check_report(
     real_names: &[(String, String)],
     allowed: &[String],
 ) -> Result<Vec<IdentifierHit>, AnalysisError> {
+    Ok(check_report_overrides(input, real_names, allowed)?.0)
+}
+
+/// [`check_report`], also returning the hits that `allowed` overrode: what the audit trail records.
+pub fn check_report_overrides(
+    input: &ReportInput<'_>,
+    real_names: &[(String, String)],
+    allowed: &[String],
+) -> Result<(Vec<IdentifierHit>, Vec<IdentifierHit>), AnalysisError> {
     let allowed: Vec<String> = allowed.iter().map(|a| a.trim().to_lowercase()).collect();
-    let mut hits = scan_identifiers(input, real_names)?;
-    hits.retain(|h| !allowed.contains(&h.text.trim().to_lowercase()));
-    Ok(hits)
+    let hits = scan_identifiers(input, real_names)?;
+    Ok(hits.into_iter().partition(|h| !allowed.contains(&h.text.trim().to_lowercase())))
 }
 
 // ---------------------------------------------------------------------------------------------------------

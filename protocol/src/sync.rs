@@ -5,7 +5,8 @@
 //! documents the requester may read. `Push` announces new bundles at once (a local edit, or an invitation's
 //! ledger) and is answered with an acknowledgement listing anything refused. Every byte of case content in
 //! these messages is inside a sealed bundle or snapshot; the messages themselves add only ids, seqs and
-//! lengths. A responder refuses everything to a peer its ledger does not name as a member.
+//! lengths. Audit entries ([`crate::audit`]) travel beside them, signed, and say only who exported or reported
+//! what kind of thing and its digest. A responder refuses everything to a peer its ledger does not name as a member.
 //!
 //! Messages travel as CBOR over libp2p request-response (connections are Noise-encrypted and authenticate
 //! the peer id, which is what membership is checked against).
@@ -54,6 +55,9 @@ pub enum SyncRequest {
         ledger_len: u64,
         /// What the requester holds of each document it may read.
         docs: Vec<DocVector>,
+        /// How many entries of each member's audit chain the requester holds ([`crate::audit`]).
+        #[serde(default)]
+        audit: Vec<AuthorSeq>,
     },
     /// "Here is something new."
     Push {
@@ -67,6 +71,9 @@ pub enum SyncRequest {
         ledger_len: u64,
         /// New bundles.
         runs: Vec<WireRun>,
+        /// New audit entries (record kind 10), in chain order.
+        #[serde(default)]
+        audit: Vec<serde_bytes::ByteBuf>,
     },
     /// A member node's signed confirmation that it destroyed the case ([`crate::destruction`]), to the lead.
     Confirm {
@@ -75,6 +82,10 @@ pub enum SyncRequest {
         /// The confirmation (record kind 9).
         #[serde(with = "serde_bytes")]
         confirmation: Vec<u8>,
+        /// The confirming node's own audit chain, so the trail the lead keeps holds every entry, including
+        /// those written while it was away.
+        #[serde(default)]
+        audit: Vec<serde_bytes::ByteBuf>,
     },
 }
 
@@ -116,6 +127,9 @@ pub enum SyncResponse {
         more: bool,
         /// What the responder holds, so the requester can push what the responder lacks.
         holds: Vec<DocVector>,
+        /// Audit entries the requester lacks, in chain order.
+        #[serde(default)]
+        audit: Vec<serde_bytes::ByteBuf>,
     },
     /// The answer to a push: what was refused, with reasons (empty when all was taken).
     Ack {

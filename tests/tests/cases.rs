@@ -215,10 +215,14 @@ async fn three_members_co_edit_a_case() {
     .await;
 
     // Dirk, not a member, gets nothing when he asks, and cannot push.
-    let asked = dc.raw_sync(a.peer_id, SyncRequest::Pull { case, ledger_len: 0, docs: vec![] }).await.unwrap();
+    let asked =
+        dc.raw_sync(a.peer_id, SyncRequest::Pull { case, ledger_len: 0, docs: vec![], audit: vec![] }).await.unwrap();
     assert_eq!(asked, SyncResponse::Refused(SyncRefusal::NotAMember));
     let pushed = dc
-        .raw_sync(a.peer_id, SyncRequest::Push { case, ledger: vec![], ledger_from: 0, ledger_len: 1, runs: vec![] })
+        .raw_sync(
+            a.peer_id,
+            SyncRequest::Push { case, ledger: vec![], ledger_from: 0, ledger_len: 1, runs: vec![], audit: vec![] },
+        )
         .await
         .unwrap();
     assert_eq!(pushed, SyncResponse::Refused(SyncRefusal::NotAMember));
@@ -336,7 +340,14 @@ async fn bad_bundles_from_members_are_refused_and_change_nothing() {
         head: SignedHead::sign(signer, case, DocKind::Analysis, 1, bundle.chain_hash()).encode(),
         bundles: vec![serde_bytes::ByteBuf::from(bundle.into_bytes())],
     };
-    let push = |runs: Vec<WireRun>| SyncRequest::Push { case, ledger: vec![], ledger_from: 3, ledger_len: 3, runs };
+    let push = |runs: Vec<WireRun>| SyncRequest::Push {
+        case,
+        ledger: vec![],
+        ledger_from: 3,
+        ledger_len: 3,
+        runs,
+        audit: vec![],
+    };
     let refused = |r: SyncResponse| match r {
         SyncResponse::Ack { refused } => refused.join("; "),
         other => format!("{other:?}"),
@@ -529,9 +540,15 @@ async fn removing_a_member_rotates_keys() {
     add(&c[0], case, EntityKind::Timeline, json!({"what": "after removal, by the lead"})).await;
     wait_for(LIMIT, "the remaining member gets the new edit", || has_entry(&c[1], case, "after removal")).await;
     // Chantal's node is refused everything now, and the new bundles do not open with any key she holds.
-    let pulled = c[2].raw_sync(n[0].peer_id, SyncRequest::Pull { case, ledger_len: 0, docs: vec![] }).await.unwrap();
+    let pulled = c[2]
+        .raw_sync(n[0].peer_id, SyncRequest::Pull { case, ledger_len: 0, docs: vec![], audit: vec![] })
+        .await
+        .unwrap();
     assert_eq!(pulled, SyncResponse::Refused(SyncRefusal::NotAMember));
-    let as_bram = c[1].raw_sync(n[0].peer_id, SyncRequest::Pull { case, ledger_len: 0, docs: vec![] }).await.unwrap();
+    let as_bram = c[1]
+        .raw_sync(n[0].peer_id, SyncRequest::Pull { case, ledger_len: 0, docs: vec![], audit: vec![] })
+        .await
+        .unwrap();
     let SyncResponse::Delta { runs, snapshots, .. } = as_bram else { panic!("Bram is served") };
     let old = BundleKey::derive(&EpochKey(zeroize::Zeroizing::new(old_key)), &case, DocKind::Analysis, 1);
     let mut new_epoch = 0;
@@ -652,7 +669,14 @@ async fn a_supervisor_reads_and_comments_but_never_sees_notes() {
         bundles: vec![serde_bytes::ByteBuf::from(bundle.into_bytes())],
     };
     for target in [&n[0], &n[1]] {
-        let push = SyncRequest::Push { case, ledger: vec![], ledger_from: 3, ledger_len: 3, runs: vec![run.clone()] };
+        let push = SyncRequest::Push {
+            case,
+            ledger: vec![],
+            ledger_from: 3,
+            ledger_len: 3,
+            runs: vec![run.clone()],
+            audit: vec![],
+        };
         let SyncResponse::Ack { refused } = c[2].raw_sync(target.peer_id, push).await.unwrap() else { panic!("ack") };
         assert!(refused.join(" ").contains("may not write"), "{refused:?}");
     }
@@ -681,8 +705,10 @@ async fn destroying_a_case_reaches_every_member_and_is_recorded() {
         wait_for(LIMIT, "members have the entry", || has_entry(cl, case, CANARY)).await;
     }
     // A ciphertext of the case, to look for afterwards: the sealed bundles' bytes must be gone too.
-    let SyncResponse::Delta { runs, .. } =
-        c[1].raw_sync(n[0].peer_id, SyncRequest::Pull { case, ledger_len: 0, docs: vec![] }).await.unwrap()
+    let SyncResponse::Delta { runs, .. } = c[1]
+        .raw_sync(n[0].peer_id, SyncRequest::Pull { case, ledger_len: 0, docs: vec![], audit: vec![] })
+        .await
+        .unwrap()
     else {
         panic!("served")
     };
@@ -713,7 +739,10 @@ async fn destroying_a_case_reaches_every_member_and_is_recorded() {
     let record = c[0].case(CaseCommand::Destruction { case }).await.unwrap();
     assert_eq!(record["missing"].as_array().unwrap().len(), 1, "Chantal has not confirmed yet");
     // Further sync is refused with the destroy operation; nothing of the case is served.
-    let asked = c[1].raw_sync(n[0].peer_id, SyncRequest::Pull { case, ledger_len: 0, docs: vec![] }).await.unwrap();
+    let asked = c[1]
+        .raw_sync(n[0].peer_id, SyncRequest::Pull { case, ledger_len: 0, docs: vec![], audit: vec![] })
+        .await
+        .unwrap();
     assert!(matches!(asked, SyncResponse::Destroyed { .. }));
 
     // Chantal comes back: her node learns of it, deletes everything and confirms.
@@ -741,5 +770,132 @@ async fn destroying_a_case_reaches_every_member_and_is_recorded() {
             assert!(store.snapshot(&case, doc).unwrap().is_none());
         }
         assert!(store.ledger_ops(&case).unwrap().is_empty());
+    }
+}
+
+/// The audit trail: a co-reviewer's export and the lead's report (with the identifier it overrode) reach
+/// both members' trails; a rewritten or cut-off trail fails verification and says where, and blocks exports;
+/// after destruction the lead's node still shows the whole trail, archived without keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_trail_records_who_did_what_and_catches_tampering() {
+    use samenloop_node::casework::CaseCommand::{Audit, Report};
+    use sha2::Digest;
+    let (_tmp, root) = temp_root();
+    // Bram's node is the bootstrap, so the lead's node can restart on a fresh port and find him again.
+    let (mut n, c, seed) = team(&root, &["bram", "lead"]).await;
+    let (bc, lc) = (&c[0], &c[1]);
+    let case = open_case(lc, "Audited").await;
+    lc.case(CaseCommand::Invite { case, peer: n[0].peer_id.to_string(), role: Role::CoReviewer }).await.unwrap();
+    add(lc, case, EntityKind::Timeline, json!({"what": "Call to 06-12345678 about the child"})).await;
+    wait_for(LIMIT, "Bram has the entry", || has_entry(bc, case, "Call to")).await;
+
+    let exported = export(bc, case, DocKind::Analysis).await.unwrap();
+    let report = |allow: Vec<String>| lc.case(Report { case, format: "md".into(), allow, follow_up: None });
+    assert!(report(vec![]).await.unwrap()["report"].is_null(), "blocked by the phone number");
+    let drawn = report(vec!["06-12345678".into()]).await.unwrap();
+    let text = drawn["report"].as_str().unwrap().to_string();
+
+    let kinds = |v: &Value| -> Vec<String> {
+        v["entries"].as_array().into_iter().flatten().map(|e| e["kind"].as_str().unwrap_or("").to_string()).collect()
+    };
+    for (who, cl) in [("the lead", lc), ("Bram", bc)] {
+        wait_for(LIMIT, &format!("{who}'s trail holds the export and the report"), || async {
+            cl.case(Audit { case }).await.is_ok_and(|v| {
+                let k = kinds(&v);
+                k.contains(&"exported".to_string()) && k.contains(&"reported".to_string())
+            })
+        })
+        .await;
+    }
+    let trail = lc.case(Audit { case }).await.unwrap();
+    assert_eq!(trail["verified"], true, "{trail}");
+    // Lines are in time order (seconds); two members' entries within one second may come in either order.
+    let mut k = kinds(&trail);
+    k[2..].sort();
+    assert_eq!(k, ["opened", "invited", "exported", "reported"]);
+    let entries = trail["entries"].as_array().unwrap();
+    let line = |kind: &str| entries.iter().find(|e| e["kind"] == kind).unwrap().clone();
+    assert_eq!(line("exported")["actor"]["peer"], n[0].peer_id.to_string(), "Bram exported");
+    let export_digest = hex::encode(sha2::Sha256::digest(serde_json::to_vec_pretty(&exported).unwrap()));
+    assert_eq!(line("exported")["detail"]["sha256"], export_digest, "the digest of the exported bytes");
+    assert_eq!(line("reported")["actor"]["peer"], n[1].peer_id.to_string());
+    assert_eq!(line("reported")["detail"]["sha256"], hex::encode(sha2::Sha256::digest(text.as_bytes())));
+    assert_eq!(line("reported")["detail"]["overrides"][0]["kind"], "phone number", "{trail}");
+    assert!(!trail.to_string().contains("06-12345678"), "the overridden identifier itself is not in the trail");
+
+    // Someone holding the lead's passphrase rewrites Bram's entry in the lead's store while the node is down.
+    let bram = n[0].identity().verifying_key().to_bytes();
+    let lead = n[1].identity().verifying_key().to_bytes();
+    let vault = samenloop_node::vault::Vault::of(&n[1].identity());
+    let db = n[1].home.db_path();
+    let stored = |author: &[u8; 32]| {
+        let store = samenloop_node::store::Store::open(&db).unwrap();
+        let key = samenloop_node::store::audit_key(&case, author, 0);
+        store.audit_entries(&case).unwrap().into_iter().find(|(k, _)| k.as_slice() == key).unwrap().1
+    };
+    n[1].stop().await;
+    let (bram_sealed, lead_sealed) = (stored(&bram), stored(&lead));
+    let bram_key = samenloop_node::store::audit_key(&case, &bram, 0);
+    let mut plain = vault.open("case_audit", &bram_key, &bram_sealed).unwrap().to_vec();
+    plain[45] ^= 1;
+    let store = samenloop_node::store::Store::open(&n[1].home.db_path()).unwrap();
+    store.replace_audit_entry(&case, &bram, 0, &vault.seal("case_audit", &bram_key, &plain)).unwrap();
+    drop(store);
+    n[1].start(seed.clone(), |_| {}).await;
+    let lc = n[1].client();
+    let trail = lc.case(Audit { case }).await.unwrap();
+    assert_eq!(trail["verified"], false);
+    let problem = trail["problem"].as_str().unwrap();
+    assert!(problem.contains(&format!("audit entry 0 of {}", n[0].peer_id)), "{problem}");
+    assert!(problem.contains("signature"), "{problem}");
+    let err = export(&lc, case, DocKind::Analysis).await.unwrap_err();
+    assert!(err.to_string().contains("audit trail"), "no export while the trail is broken: {err}");
+
+    // Put it back, and cut the lead's own entry off the end instead: only the checkpoint can tell.
+    n[1].stop().await;
+    let store = samenloop_node::store::Store::open(&n[1].home.db_path()).unwrap();
+    store.replace_audit_entry(&case, &bram, 0, &bram_sealed).unwrap();
+    store.remove_audit_entry(&case, &lead, 0).unwrap();
+    drop(store);
+    n[1].start(seed.clone(), |_| {}).await;
+    let lc = n[1].client();
+    tokio::time::sleep(Duration::from_secs(1)).await; // Bram's node offers the entry again: it is not taken.
+    let trail = lc.case(Audit { case }).await.unwrap();
+    let problem = trail["problem"].as_str().unwrap();
+    assert!(problem.contains(&format!("the entries of {} ends after 0 entries", n[1].peer_id)), "{problem}");
+    assert!(problem.contains("truncated"), "{problem}");
+
+    // Restored, it verifies again; then the case ends and the lead's node keeps the trail.
+    n[1].stop().await;
+    let store = samenloop_node::store::Store::open(&n[1].home.db_path()).unwrap();
+    store.replace_audit_entry(&case, &lead, 0, &lead_sealed).unwrap();
+    drop(store);
+    n[1].start(seed.clone(), |_| {}).await;
+    let lc = n[1].client();
+    assert_eq!(lc.case(Audit { case }).await.unwrap()["verified"], true);
+    lc.case(CaseCommand::Step { case, step: 5, date: None }).await.unwrap();
+    let digest = hex::encode(sha2::Sha256::digest(text.as_bytes()));
+    wait_for(LIMIT, "Bram sees step 5", || async {
+        bc.case(CaseCommand::Show { case }).await.is_ok_and(|v| v["step"] == 5)
+    })
+    .await;
+    lc.case(CaseCommand::Destroy { case, report_sha256: Some(digest.clone()) }).await.unwrap();
+    wait_for(Duration::from_secs(20), "Bram's node confirms", || async {
+        lc.case(CaseCommand::Destruction { case })
+            .await
+            .is_ok_and(|r| r["missing"].as_array().is_some_and(Vec::is_empty))
+    })
+    .await;
+    let trail = lc.case(Audit { case }).await.unwrap();
+    assert_eq!(trail["verified"], true, "{trail}");
+    assert_eq!(trail["destroyed"], true);
+    let mut k = kinds(&trail);
+    k[2..4].sort();
+    assert_eq!(k, ["opened", "invited", "exported", "reported", "destroyed", "confirmed", "confirmed"]);
+    assert_eq!(trail["entries"][4]["detail"]["report_sha256"], digest);
+    let err = bc.case(Audit { case }).await.unwrap_err();
+    assert!(err.to_string().contains("lead's node"), "{err}");
+    for node in n.iter_mut() {
+        node.stop().await;
     }
 }

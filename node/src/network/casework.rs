@@ -84,9 +84,10 @@ impl EventLoop {
 
     /// Pushes something new to the members who may read it.
     fn announce_case(&mut self, event: CaseEvent) {
-        let (case, doc, runs) = match event {
-            CaseEvent::Edited { case, doc, run } => (case, Some(doc), vec![run]),
-            CaseEvent::LedgerChanged { case } => (case, None, Vec::new()),
+        let (case, doc, runs, audit) = match event {
+            CaseEvent::Edited { case, doc, run } => (case, Some(doc), vec![run], Vec::new()),
+            CaseEvent::LedgerChanged { case } => (case, None, Vec::new(), Vec::new()),
+            CaseEvent::Audited { case, entry } => (case, None, Vec::new(), vec![serde_bytes::ByteBuf::from(entry)]),
             // Members learn it from their next pull (within PULL_EVERY), answered `Destroyed`.
             CaseEvent::Destroyed { case } => {
                 info!(%case, "case destroyed here; telling the members, whose nodes delete it and confirm");
@@ -106,6 +107,7 @@ impl EventLoop {
                         ledger_from: seq,
                         ledger_len: seq + 1,
                         runs: Vec::new(),
+                        audit: Vec::new(),
                     };
                     self.send_sync(peer, request, SyncInFlight::Push { case });
                 }
@@ -119,7 +121,7 @@ impl EventLoop {
             if !self.swarm.is_connected(&peer) {
                 continue;
             }
-            if let Some(request) = self.cases.push_request(&case, &member, runs.clone()) {
+            if let Some(request) = self.cases.push_request(&case, &member, runs.clone(), audit.clone()) {
                 self.send_sync(peer, request, SyncInFlight::Push { case });
             }
         }
@@ -188,14 +190,19 @@ impl EventLoop {
 
     /// Sends this node's unacknowledged destruction confirmations to the leads (dialling them if away).
     fn send_confirmations(&mut self) {
-        let pending: Vec<(CaseId, [u8; 32], Vec<u8>)> = self
+        let pending: Vec<([u8; 32], SyncRequest)> = self
             .cases
             .tombstones
             .iter()
             .filter(|(_, t)| !t.confirmed)
-            .map(|(c, t)| (*c, t.lead, t.confirmation.clone()))
+            .map(|(c, t)| {
+                let confirm =
+                    SyncRequest::Confirm { case: *c, confirmation: t.confirmation.clone(), audit: t.own_audit.clone() };
+                (t.lead, confirm)
+            })
             .collect();
-        for (case, lead, confirmation) in pending {
+        for (lead, request) in pending {
+            let case = request.case();
             let Some(peer) = peer_of(&lead) else { continue };
             let busy =
                 self.sync_in_flight.values().any(|f| matches!(f, SyncInFlight::Confirm { case: c } if *c == case));
@@ -206,7 +213,7 @@ impl EventLoop {
                 let _ = self.swarm.dial(DialOpts::peer_id(peer).build());
                 continue;
             }
-            self.send_sync(peer, SyncRequest::Confirm { case, confirmation }, SyncInFlight::Confirm { case });
+            self.send_sync(peer, request, SyncInFlight::Confirm { case });
         }
     }
 
@@ -254,8 +261,14 @@ impl EventLoop {
             return SyncResponse::Destroyed { destroy: t.record.destroy.clone() };
         }
         match request {
-            SyncRequest::Confirm { case, confirmation } => {
-                match self.cases.take_confirmation(&self.store, &self.vault, &case, &confirmation) {
+            SyncRequest::Confirm { case, confirmation, audit } => {
+                match self.cases.take_confirmation(
+                    &self.store,
+                    &self.vault,
+                    &case,
+                    &self.identity,
+                    (&confirmation, &audit),
+                ) {
                     Ok(new) => {
                         if new {
                             info!(%peer, %case, "a member confirmed the destruction of the case");
@@ -265,15 +278,16 @@ impl EventLoop {
                     Err(e) => SyncResponse::Ack { refused: vec![format!("confirmation: {e}")] },
                 }
             }
-            SyncRequest::Pull { case, ledger_len, docs } => {
-                let response = self.cases.answer_pull(&self.store, &self.identity, &key, &case, ledger_len, &docs);
+            SyncRequest::Pull { case, ledger_len, docs, audit } => {
+                let response =
+                    self.cases.answer_pull(&self.store, &self.identity, &key, &case, (ledger_len, &docs, &audit));
                 if matches!(response, SyncResponse::Refused(_)) {
                     self.sync_stats.refused_non_members += 1;
                     info!(%peer, %case, "refused a pull: not a member, or unknown case");
                 }
                 response
             }
-            SyncRequest::Push { case, ledger, ledger_from, ledger_len, runs } => {
+            SyncRequest::Push { case, ledger, ledger_from, ledger_len, runs, audit } => {
                 let known = self.cases.cases.contains_key(&case);
                 if known && self.cases.case(&case).is_ok_and(|c| c.ledger.member(&key).is_none()) {
                     return SyncResponse::Refused(SyncRefusal::NotAMember);
@@ -314,6 +328,7 @@ impl EventLoop {
                     Err(e) => warn!(%case, "could not finish the destruction: {e}"),
                 }
                 self.take_runs(peer, &case, runs, &mut received);
+                self.take_audit(peer, &case, &audit, &mut received);
                 let behind = self.cases.case(&case).is_ok_and(|c| c.ledger.len() < ledger_len);
                 if !known || behind || !received.refused.is_empty() {
                     self.pull(case, peer);
@@ -341,16 +356,28 @@ impl EventLoop {
         }
     }
 
+    fn take_audit(&mut self, peer: PeerId, case: &CaseId, entries: &[serde_bytes::ByteBuf], received: &mut Received) {
+        let before = received.refused.len();
+        if let Err(e) = self.cases.receive_audit(&self.store, &self.vault, &self.identity, case, entries, received) {
+            received.refused.push(format!("audit: {e}"));
+        }
+        let new = received.refused.split_off(before);
+        for line in &new {
+            self.note_refused(peer, line.clone());
+        }
+        received.refused.extend(new);
+    }
+
     /// After a pull, sends the peer what its answer shows it lacks, so both sides converge in one exchange
     /// (a peer far behind gets a snapshot by pulling; runs it could not verify would only be refused).
     fn push_what_peer_lacks(&mut self, peer: PeerId, case: CaseId, holds: &[samenloop_protocol::sync::DocVector]) {
         let Some(key) = member_key(&peer) else { return };
         let Some(ledger_len) = self.cases.case(&case).ok().map(|c| c.ledger.len()) else { return };
-        let answer = self.cases.answer_pull(&self.store, &self.identity, &key, &case, ledger_len, holds);
+        let answer = self.cases.answer_pull(&self.store, &self.identity, &key, &case, (ledger_len, holds, &[]));
         if let SyncResponse::Delta { snapshots, runs, .. } = answer
             && snapshots.is_empty()
             && !runs.is_empty()
-            && let Some(request) = self.cases.push_request(&case, &key, runs)
+            && let Some(request) = self.cases.push_request(&case, &key, runs, Vec::new())
         {
             self.send_sync(peer, request, SyncInFlight::Push { case });
         }
@@ -387,7 +414,7 @@ impl EventLoop {
             }
         };
         match response {
-            SyncResponse::Delta { ledger, snapshots, runs, more, holds } => {
+            SyncResponse::Delta { ledger, snapshots, runs, more, holds, audit } => {
                 let mut received = Received::default();
                 let from = self.cases.case(&case).map(|c| c.ledger.len()).unwrap_or(0);
                 if let Err(e) = self.cases.receive_ledger(
@@ -410,6 +437,7 @@ impl EventLoop {
                     }
                 }
                 self.take_runs(peer, &case, runs, &mut received);
+                self.take_audit(peer, &case, &audit, &mut received);
                 if received.ledger_grew {
                     self.announce_case(CaseEvent::LedgerChanged { case });
                 }
@@ -425,7 +453,7 @@ impl EventLoop {
                     && c.ledger.member(&key).is_some()
                 {
                     c.peer_ledger.insert(key, 0);
-                    if let Some(request) = self.cases.push_request(&case, &key, Vec::new()) {
+                    if let Some(request) = self.cases.push_request(&case, &key, Vec::new(), Vec::new()) {
                         self.send_sync(peer, request, SyncInFlight::Push { case });
                     }
                 }
