@@ -563,6 +563,33 @@ async fn removing_a_member_rotates_keys() {
     add(&c[2], case, EntityKind::Timeline, json!({"what": "written after removal"})).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(!has_entry(&c[0], case, "written after removal").await, "the removed member's writes are refused");
+    // Relayed by a member (Bram's client, modified to forward what Chantal's node hands it), Chantal's bundle
+    // signed by her and sealed under the key she held is refused for what it is: written after the removal.
+    let SyncResponse::Delta { runs: hers, .. } = c[1]
+        .raw_sync(n[2].peer_id, SyncRequest::Pull { case, ledger_len: 0, docs: vec![], audit: vec![] })
+        .await
+        .unwrap()
+    else {
+        panic!("Chantal's node, unaware of her removal, serves a member")
+    };
+    let chantal = n[2].identity().verifying_key().to_bytes();
+    let late: Vec<_> = hers
+        .into_iter()
+        .filter(|r| {
+            r.bundles.iter().any(|b| SealedBundle::parse(b.to_vec()).is_ok_and(|b| b.header().author == chantal))
+        })
+        .collect();
+    assert!(!late.is_empty(), "Chantal's node serves her chain");
+    let relayed = c[1]
+        .raw_sync(
+            n[0].peer_id,
+            SyncRequest::Push { case, ledger: vec![], ledger_from: 0, ledger_len: 0, runs: late, audit: vec![] },
+        )
+        .await
+        .unwrap();
+    let SyncResponse::Ack { refused } = relayed else { panic!("answered") };
+    assert!(refused.iter().any(|r| r.contains("written after the removal")), "the lead names the reason: {refused:?}");
+    assert!(!has_entry(&c[0], case, "written after removal").await, "and applies nothing of it");
 
     // A member invited afterwards reads the whole history, across the rotation.
     c[0].case(CaseCommand::Invite { case, peer: n[3].peer_id.to_string(), role: Role::CoReviewer }).await.unwrap();
