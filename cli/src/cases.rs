@@ -438,6 +438,9 @@ pub(crate) fn render_summary(v: &Value) -> String {
         get("members"),
         get("timeline_entries")
     );
+    if v.get("removed") == Some(&Value::Bool(true)) {
+        out.push_str("    you were removed from this case: your copy stays as it was, nothing new reaches it\n");
+    }
     if let Some(Value::Object(s)) = v.get("scope") {
         if let Some(q) = s.get("learning_question").and_then(Value::as_str).filter(|q| !q.is_empty()) {
             out.push_str(&format!("    learning question: {q}\n"));

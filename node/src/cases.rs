@@ -809,6 +809,11 @@ impl CaseBook {
         f: impl FnOnce(&mut CaseDocument) -> Result<T, CaseError>,
     ) -> Result<(T, Option<WireRun>), CaseError> {
         let replica = self.cases.get_mut(case).ok_or(CaseError::UnknownCase(*case))?;
+        if replica.ledger.was_removed(&self.me) {
+            return Err(CaseError::NotAllowed(
+                "you were removed from this case: nothing you write would reach the other members".into(),
+            ));
+        }
         if !replica.ledger.can_write(&self.me, doc) {
             return Err(CaseError::NotAllowed(format!("your role may not write the {} document", doc.name())));
         }
@@ -834,6 +839,8 @@ impl CaseBook {
     /// A pull request for `case`: what this node holds.
     pub fn pull_request(&self, case: &CaseId) -> Option<samenloop_protocol::sync::SyncRequest> {
         let replica = self.cases.get(case)?;
+        // A node told it was removed asks for nothing more.
+        replica.ledger.member(&self.me)?;
         Some(samenloop_protocol::sync::SyncRequest::Pull {
             case: *case,
             ledger_len: replica.ledger.len(),
@@ -851,6 +858,7 @@ impl CaseBook {
         audit: Vec<ByteBuf>,
     ) -> Option<samenloop_protocol::sync::SyncRequest> {
         let replica = self.cases.get(case)?;
+        replica.ledger.member(&self.me)?;
         let from = replica.peer_ledger.get(peer).copied().unwrap_or(0).min(replica.ledger.len());
         let ledger = replica.ledger.ops()[from as usize..].iter().map(|o| ByteBuf::from(o.clone())).collect();
         Some(samenloop_protocol::sync::SyncRequest::Push {
@@ -893,6 +901,21 @@ impl CaseBook {
             return SyncResponse::Refused(SyncRefusal::UnknownCase);
         };
         if replica.ledger.member(peer).is_none() {
+            // A removed member's node is told, verifiably, by the ledger up to its removal and nothing after;
+            // it gets no bundle, snapshot or audit entry.
+            if let Some(at) = replica.ledger.removed_at(peer)
+                && ledger_len <= at
+            {
+                let ops = &replica.ledger.ops()[ledger_len as usize..=at as usize];
+                return SyncResponse::Delta {
+                    ledger: ops.iter().map(|o| ByteBuf::from(o.clone())).collect(),
+                    snapshots: Vec::new(),
+                    runs: Vec::new(),
+                    more: false,
+                    holds: Vec::new(),
+                    audit: Vec::new(),
+                };
+            }
             return SyncResponse::Refused(SyncRefusal::NotAMember);
         }
         replica.peer_ledger.insert(*peer, ledger_len.min(replica.ledger.len()));

@@ -264,6 +264,8 @@ pub(crate) enum CaseEvent {
     LedgerChanged { case: CaseId },
     /// The case was destroyed here: tell the members.
     Destroyed { case: CaseId },
+    /// A member was removed: its node is told (the ledger up to its removal), so it stops syncing.
+    Removed { case: CaseId, member: [u8; 32] },
     /// This node recorded an audit entry: every member keeps the trail.
     Audited { case: CaseId, entry: Vec<u8> },
 }
@@ -379,8 +381,12 @@ pub struct CaseSummary {
     pub id: String,
     /// Its title ("" until the analysis arrives).
     pub title: String,
-    /// This node's role.
+    /// This node's role (none once removed).
     pub role: Option<Role>,
+    /// The lead removed this node's reviewer from the case: it keeps what it held, receives nothing more,
+    /// and its edits are refused.
+    #[serde(default)]
+    pub removed: bool,
     /// The current step (1-6).
     pub step: u64,
     /// How many members.
@@ -408,6 +414,7 @@ fn summary(book: &mut CaseBook, id: &CaseId) -> Result<CaseSummary, NodeError> {
     let me = book.me();
     let c = book.cases.get_mut(id).ok_or(CaseError::UnknownCase(*id))?;
     let role = c.ledger.member(&me).map(|m| m.role);
+    let removed = c.ledger.was_removed(&me);
     let members = c.ledger.members().count();
     let mut documents = BTreeMap::new();
     let (mut title, mut step, mut entries) = (String::new(), 1, 0);
@@ -427,7 +434,7 @@ fn summary(book: &mut CaseBook, id: &CaseId) -> Result<CaseSummary, NodeError> {
             entries = a.timeline().map(|t| t.len()).unwrap_or(0);
         }
     }
-    Ok(CaseSummary { id: id.to_string(), title, role, step, members, timeline_entries: entries, documents })
+    Ok(CaseSummary { id: id.to_string(), title, role, removed, step, members, timeline_entries: entries, documents })
 }
 
 fn readable<'a>(book: &'a mut CaseBook, case: &CaseId, doc: DocKind) -> Result<&'a mut CaseDocument, NodeError> {
@@ -533,6 +540,7 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
             let key = member_key_of(&peer)?;
             cx.book.remove_member(cx.store, cx.vault, cx.identity, &case, key)?;
             announce.push(CaseEvent::LedgerChanged { case });
+            announce.push(CaseEvent::Removed { case, member: key });
             serde_json::json!({ "case": case.to_string(), "removed": peer })
         }
         CaseCommand::HandLead { case, peer } => {

@@ -494,6 +494,8 @@ pub struct Ledger {
     previous: BTreeMap<(DocKind, u32), Vec<u8>>,
     /// Members removed, and the ledger position of their removal (their bundles are refused from then on).
     removed: BTreeMap<[u8; 32], Vec<FrozenChain>>,
+    /// The ledger position of each member's removal: how far a removed member's node is told.
+    removed_at: BTreeMap<[u8; 32], u64>,
     /// SHA-256 of the `Destroy` operation, once the case is destroyed.
     destroyed: Option<[u8; 32]>,
 }
@@ -514,6 +516,7 @@ impl Ledger {
             grants: Vec::new(),
             previous: BTreeMap::new(),
             removed: BTreeMap::new(),
+            removed_at: BTreeMap::new(),
             destroyed: None,
         };
         for op in ops {
@@ -674,6 +677,7 @@ impl Ledger {
         self.previous.extend(new_previous);
         if let Some((m, frozen)) = removed {
             self.removed.insert(m, frozen);
+            self.removed_at.insert(m, op.seq);
         }
         if destroyed {
             self.destroyed = Some(op_hash(bytes));
@@ -748,6 +752,11 @@ impl Ledger {
     /// Whether `key` was a member and has been removed.
     pub fn was_removed(&self, key: &[u8; 32]) -> bool {
         self.removed.contains_key(key)
+    }
+
+    /// The position of the operation that removed `key`, if it was removed.
+    pub fn removed_at(&self, key: &[u8; 32]) -> Option<u64> {
+        self.removed_at.get(key).copied()
     }
 
     /// What `key` may write to `doc`: checked for every bundle received.

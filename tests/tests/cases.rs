@@ -530,6 +530,9 @@ async fn removing_a_member_rotates_keys() {
     // A non-lead cannot remove anyone.
     let err = c[1].case(CaseCommand::RemoveMember { case, peer: n[2].peer_id.to_string() }).await.unwrap_err();
     assert!(err.to_string().contains("only the lead"), "{err}");
+    // Chantal's node is cut off while the lead removes her, so it writes on, unaware.
+    let all: Vec<&TestNode> = n.iter().collect();
+    partition(&all, 2, true).await;
     c[0].case(CaseCommand::RemoveMember { case, peer: n[2].peer_id.to_string() }).await.unwrap();
     wait_for(LIMIT, "Bram sees the removal", || async {
         c[1].case(CaseCommand::Members { case }).await.is_ok_and(|m| m.as_array().is_some_and(|a| a.len() == 2))
@@ -539,12 +542,30 @@ async fn removing_a_member_rotates_keys() {
 
     add(&c[0], case, EntityKind::Timeline, json!({"what": "after removal, by the lead"})).await;
     wait_for(LIMIT, "the remaining member gets the new edit", || has_entry(&c[1], case, "after removal")).await;
-    // Chantal's node is refused everything now, and the new bundles do not open with any key she holds.
+    add(&c[2], case, EntityKind::Timeline, json!({"what": "written after removal"})).await;
+
+    // Back in touch, her node is told, verifiably (the ledger up to her removal and nothing after): it stops
+    // syncing and refuses her edits; what she wrote meanwhile reaches no one.
+    partition(&all, 2, false).await;
+    wait_for(LIMIT, "Chantal's node learns it was removed", || async {
+        c[2].case(CaseCommand::Show { case }).await.is_ok_and(|v| v["removed"] == true && v["role"].is_null())
+    })
+    .await;
+    let err = c[2]
+        .case(CaseCommand::Add { case, entity: EntityKind::Timeline, fields: fields(json!({"what": "once told"})) })
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("you were removed"), "{err}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(!has_entry(&c[0], case, "written after removal").await, "the removed member's writes are refused");
+    // Asked by her node, the lead answers the ledger up to the removal: no bundle, snapshot or audit entry.
     let pulled = c[2]
         .raw_sync(n[0].peer_id, SyncRequest::Pull { case, ledger_len: 0, docs: vec![], audit: vec![] })
         .await
         .unwrap();
-    assert_eq!(pulled, SyncResponse::Refused(SyncRefusal::NotAMember));
+    let SyncResponse::Delta { ledger, runs, snapshots, audit, .. } = pulled else { panic!("told: {pulled:?}") };
+    assert!(runs.is_empty() && snapshots.is_empty() && audit.is_empty());
+    assert_eq!(ledger.len(), 4, "open, two invitations, her removal");
     let as_bram = c[1]
         .raw_sync(n[0].peer_id, SyncRequest::Pull { case, ledger_len: 0, docs: vec![], audit: vec![] })
         .await
@@ -560,9 +581,6 @@ async fn removing_a_member_rotates_keys() {
         }
     }
     assert!(new_epoch > 0 || !snapshots.is_empty(), "new edits are under the new epoch");
-    add(&c[2], case, EntityKind::Timeline, json!({"what": "written after removal"})).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(!has_entry(&c[0], case, "written after removal").await, "the removed member's writes are refused");
     // Relayed by a member (Bram's client, modified to forward what Chantal's node hands it), Chantal's bundle
     // signed by her and sealed under the key she held is refused for what it is: written after the removal.
     let SyncResponse::Delta { runs: hers, .. } = c[1]

@@ -88,6 +88,29 @@ impl EventLoop {
             CaseEvent::Edited { case, doc, run } => (case, Some(doc), vec![run], Vec::new()),
             CaseEvent::LedgerChanged { case } => (case, None, Vec::new(), Vec::new()),
             CaseEvent::Audited { case, entry } => (case, None, Vec::new(), vec![serde_bytes::ByteBuf::from(entry)]),
+            CaseEvent::Removed { case, member } => {
+                // Only if connected: otherwise its node learns on its next pull, answered with the ledger up
+                // to its removal.
+                let Some(peer) = peer_of(&member) else { return };
+                let Ok(c) = self.cases.case(&case) else { return };
+                let Some(at) = c.ledger.removed_at(&member) else { return };
+                if !self.swarm.is_connected(&peer) {
+                    return;
+                }
+                let from = c.peer_ledger.get(&member).copied().unwrap_or(0).min(at);
+                let ledger =
+                    c.ledger.ops()[from as usize..=at as usize].iter().map(|o| serde_bytes::ByteBuf::from(o.clone()));
+                let request = SyncRequest::Push {
+                    case,
+                    ledger: ledger.collect(),
+                    ledger_from: from,
+                    ledger_len: at + 1,
+                    runs: Vec::new(),
+                    audit: Vec::new(),
+                };
+                self.send_sync(peer, request, SyncInFlight::Push { case });
+                return;
+            }
             // Members learn it from their next pull (within PULL_EVERY), answered `Destroyed`.
             CaseEvent::Destroyed { case } => {
                 info!(%case, "case destroyed here; telling the members, whose nodes delete it and confirm");
@@ -159,7 +182,7 @@ impl EventLoop {
     pub(super) fn on_case_tick(&mut self) {
         let me = self.cases.me();
         let mut members: HashSet<PeerId> = HashSet::new();
-        for c in self.cases.cases.values() {
+        for c in self.cases.cases.values().filter(|c| c.ledger.member(&me).is_some()) {
             for m in c.ledger.members().filter(|m| m.key != me) {
                 if let Some(p) = m.peer_id() {
                     members.insert(p);
