@@ -214,6 +214,14 @@ pub enum AuditError {
         /// What is wrong.
         reason: String,
     },
+    /// An entry received does not open (bad signature, malformed), so its position is unknown.
+    #[error("an audit entry naming {author} as signer: {reason}")]
+    Unreadable {
+        /// The key the envelope names, as a peer id.
+        author: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A chain ends before what the checkpoint covers: entries were cut off.
     #[error(
         "{what} ends after {held} entries but the checkpoint signed at {at} covers {covered}: the log was truncated"
@@ -301,7 +309,7 @@ impl AuditChains {
     pub fn accept(&mut self, bytes: &[u8], was_member: impl Fn(&[u8; 32]) -> bool) -> Result<bool, AuditError> {
         let (env, record): (_, AuditRecord) = open_record(bytes, RecordKind::AuditEntry).map_err(|e| {
             let author = bytes.get(2..34).and_then(|s| <[u8; 32]>::try_from(s).ok()).unwrap_or([0; 32]);
-            AuditError::Entry { author: who(&author), seq: u64::MAX, reason: record_text(&e) }
+            AuditError::Unreadable { author: who(&author), reason: record_text(&e) }
         })?;
         let author = env.signer.to_bytes();
         let err = |reason: String| AuditError::Entry { author: who(&author), seq: record.seq, reason };
@@ -592,7 +600,7 @@ pub fn verify_trail(
             return Err(at_place(format!("entries {expected}..{} of this chain are missing", e.seq)));
         }
         chains.accept(&e.bytes, |k| ever.contains(k)).map_err(|err| match err {
-            AuditError::Entry { reason, .. } => at_place(reason),
+            AuditError::Entry { reason, .. } | AuditError::Unreadable { reason, .. } => at_place(reason),
             other => other,
         })?;
         lines.push(AuditLine {
@@ -839,6 +847,14 @@ mod tests {
         let mut elsewhere = chains.next_record(&co, UnixTime(41), 2, exported(2));
         elsewhere.case = CaseId([8; 16]);
         assert!(chains.accept(&sign_entry(f.co.signing_key(), &elsewhere), is_member).is_err());
+        let mut forged = sign_entry(f.co.signing_key(), &chains.next_record(&co, UnixTime(42), 2, exported(3)));
+        let last = forged.len() - 1;
+        forged[last] ^= 1;
+        let err = chains.accept(&forged, is_member).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("an audit entry naming {} as signer: signature does not verify", f.co.peer_id())
+        );
         assert_eq!(chains.held().iter().map(|h| h.seq).sum::<u64>(), 3, "nothing refused was taken");
         assert_eq!(chains.beyond(&[AuthorSeq { author: co, seq: 1 }]).len(), 2, "co's second and the lead's");
     }
