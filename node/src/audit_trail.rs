@@ -15,13 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use tracing::warn;
 
-use crate::cases::{CaseBook, CaseError, CaseReplica, Received};
+use crate::cases::{AUDIT_CHECKPOINT_TABLE, AUDIT_TABLE, CaseBook, CaseError, CaseReplica, LEDGER_TABLE, Received};
 use crate::store::{Store, audit_key};
 use crate::vault::Vault;
-
-const AUDIT_TABLE: &str = "case_audit";
-const AUDIT_CHECKPOINT_TABLE: &str = "case_audit_checkpoints";
-const LEDGER_TABLE: &str = "case_ledger";
 
 /// A destroyed case's trail as the lead's node keeps it in the tombstone: the ledger without its keys, every
 /// member's entries, and this node's signed archive checkpoint.

@@ -42,9 +42,11 @@ pub const SNAPSHOT_BYTES: usize = 1024 * 1024;
 /// bundles it covers are dropped: it bounds what a new member downloads and what a restart replays.
 pub const SNAPSHOT_EVERY: usize = 256;
 
-const LEDGER_TABLE: &str = "case_ledger";
+/// Table names, bound into each value the vault seals (see `vault`), so a value cannot move between tables.
+pub(crate) const LEDGER_TABLE: &str = "case_ledger";
 const TOMBSTONE_TABLE: &str = "case_tombstones";
-const AUDIT_CHECKPOINT_TABLE: &str = "case_audit_checkpoints";
+pub(crate) const AUDIT_TABLE: &str = "case_audit";
+pub(crate) const AUDIT_CHECKPOINT_TABLE: &str = "case_audit_checkpoints";
 
 /// Why a case operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -903,10 +905,7 @@ impl CaseBook {
         if replica.ledger.member(peer).is_none() {
             // A removed member's node is told, verifiably, by the ledger up to its removal and nothing after;
             // it gets no bundle, snapshot or audit entry.
-            if let Some(at) = replica.ledger.removed_at(peer)
-                && ledger_len <= at
-            {
-                let ops = &replica.ledger.ops()[ledger_len as usize..=at as usize];
+            if let Some(ops) = replica.ledger.removal_notice(peer, ledger_len) {
                 return SyncResponse::Delta {
                     ledger: ops.iter().map(|o| ByteBuf::from(o.clone())).collect(),
                     snapshots: Vec::new(),

@@ -754,9 +754,11 @@ impl Ledger {
         self.removed.contains_key(key)
     }
 
-    /// The position of the operation that removed `key`, if it was removed.
-    pub fn removed_at(&self, key: &[u8; 32]) -> Option<u64> {
-        self.removed_at.get(key).copied()
+    /// What a removed member's node is told: the operations from `from` up to and including the one that
+    /// removed `key`, and nothing after. None if `key` was not removed or already holds its removal.
+    pub fn removal_notice(&self, key: &[u8; 32], from: u64) -> Option<&[Vec<u8>]> {
+        let at = *self.removed_at.get(key)?;
+        self.ops.get(usize::try_from(from).ok()?..=usize::try_from(at).ok()?)
     }
 
     /// What `key` may write to `doc`: checked for every bundle received.

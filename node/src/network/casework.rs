@@ -93,18 +93,16 @@ impl EventLoop {
                 // to its removal.
                 let Some(peer) = peer_of(&member) else { return };
                 let Ok(c) = self.cases.case(&case) else { return };
-                let Some(at) = c.ledger.removed_at(&member) else { return };
+                let from = c.peer_ledger.get(&member).copied().unwrap_or(0);
+                let Some(ops) = c.ledger.removal_notice(&member, from) else { return };
                 if !self.swarm.is_connected(&peer) {
                     return;
                 }
-                let from = c.peer_ledger.get(&member).copied().unwrap_or(0).min(at);
-                let ledger =
-                    c.ledger.ops()[from as usize..=at as usize].iter().map(|o| serde_bytes::ByteBuf::from(o.clone()));
                 let request = SyncRequest::Push {
                     case,
-                    ledger: ledger.collect(),
+                    ledger: ops.iter().map(|o| serde_bytes::ByteBuf::from(o.clone())).collect(),
                     ledger_from: from,
-                    ledger_len: at + 1,
+                    ledger_len: from + ops.len() as u64,
                     runs: Vec::new(),
                     audit: Vec::new(),
                 };
