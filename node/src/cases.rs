@@ -153,13 +153,23 @@ impl CaseDocument {
         }
     }
 
-    /// The whole document in Automerge's format (loadable by any Automerge implementation).
+    /// The whole document in its parts (see `samenloop_protocol::parts`): what a snapshot seals, quick to load.
     pub fn save(&mut self) -> Vec<u8> {
         match self {
             CaseDocument::Analysis(d) => d.save(),
             CaseDocument::Notes(d) => d.save(),
             CaseDocument::Comments(d) => d.save(),
         }
+    }
+
+    /// The whole document as one Automerge document, history included (loadable by any Automerge
+    /// implementation): what an export writes.
+    pub fn save_whole(&mut self) -> Result<Vec<u8>, CaseError> {
+        Ok(match self {
+            CaseDocument::Analysis(d) => d.save_whole()?,
+            CaseDocument::Notes(d) => d.save_whole()?,
+            CaseDocument::Comments(d) => d.save_whole()?,
+        })
     }
 
     /// The document as JSON.

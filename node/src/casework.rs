@@ -721,7 +721,7 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
                     (v, bytes)
                 }
                 ExportFormat::Automerge => {
-                    let saved = d.save();
+                    let saved = d.save_whole()?;
                     (serde_json::json!({ "automerge_hex": hex::encode(&saved) }), saved)
                 }
             };

@@ -618,6 +618,10 @@ pub enum AnalysisError {
     /// The JSON view could not be built (a bug, not bad input).
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    /// The bytes are not well-formed parted bytes (see [`crate::parts`]), or are for a document with
+    /// another number of parts.
+    #[error("the analysis document's parts: {0}")]
+    Parts(#[from] crate::parts::PartsError),
 }
 
 impl From<DocError> for AnalysisError {
@@ -630,6 +634,7 @@ impl From<DocError> for AnalysisError {
             DocError::Exists { what, id } => AnalysisError::Exists { what, id },
             DocError::BadId(id) => AnalysisError::BadId(id),
             DocError::Json(e) => AnalysisError::Json(e),
+            DocError::Parts(e) => AnalysisError::Parts(e),
         }
     }
 }
@@ -661,7 +666,7 @@ impl AnalysisDoc {
         ] {
             inner.doc.put_object(ROOT, map, ObjType::Map)?;
         }
-        Ok(AnalysisDoc { inner })
+        Ok(AnalysisDoc { inner: inner.into_parts(crate::parts::NEW_DOCUMENT_PARTS) })
     }
 
     /// Loads a saved document, checking its shape; `actor` is who will write to it here. Refuses the notes
@@ -908,6 +913,7 @@ impl AnalysisDoc {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parts;
     use automerge::AutoCommit;
     use automerge::transaction::Transactable;
 
@@ -947,6 +953,75 @@ mod tests {
     }
 
     #[test]
+    fn entities_live_in_parts_that_merge_into_one_automerge_document() {
+        let mut a = AnalysisDoc::new("Case", &[1; 16]).unwrap();
+        let mut b = AnalysisDoc::load(&a.save(), &[2; 16]).unwrap();
+        for i in 0..40 {
+            let (d, who) = if i % 2 == 0 { (&mut a, "a") } else { (&mut b, "b") };
+            d.add_timeline_entry(&format!("e{i}"), &entry("2024-03-01", Precision::Day, &format!("{who} {i}")))
+                .unwrap();
+        }
+        a.add_participant("p1", &Participant { pseudonym: "M1".into(), ..Participant::default() }).unwrap();
+        // Changes reach the other member as parted bytes and land in the same parts there.
+        let heads = b.heads();
+        b.apply(&a.save_after(&heads)).unwrap();
+        a.merge(&mut b).unwrap();
+        assert_eq!(a.heads(), b.heads());
+        assert_eq!(a.timeline().unwrap().len(), 40);
+        // Every entity part holds some of the entries, part 0 none.
+        let held: Vec<usize> = (0..parts::NEW_DOCUMENT_PARTS)
+            .map(|k| {
+                let doc = a.inner.part(k);
+                doc.get(ROOT, "timeline").unwrap().map(|(_, m)| doc.length(&m)).unwrap_or(0)
+            })
+            .collect();
+        assert_eq!(held[0], 0, "{held:?}");
+        assert!(held[1..].iter().all(|n| *n > 0), "{held:?}");
+
+        // Merged, the parts are one document with one timeline map: a plain Automerge load sees every entry,
+        // and read back as a (one-part) analysis it has the same content and history.
+        let whole = a.save_whole().unwrap();
+        let raw = automerge::AutoCommit::load(&whole).unwrap();
+        let Some((_, timeline)) = raw.get(ROOT, "timeline").unwrap() else { panic!("no timeline") };
+        assert_eq!(raw.length(&timeline), 40);
+        assert_eq!(raw.get_all(ROOT, "timeline").unwrap().len(), 1);
+        let mut one = AnalysisDoc::load(&whole, &[3; 16]).unwrap();
+        assert_eq!(one.to_json().unwrap(), a.to_json().unwrap());
+        // A one-part document keeps working: edits and new entities go to its only part.
+        let mut e = one.timeline_entry("e3").unwrap();
+        e.what = "edited after export".into();
+        one.edit_timeline_entry("e3", &e).unwrap();
+        one.add_timeline_entry("new", &entry("2024-04-01", Precision::Day, "new")).unwrap();
+        assert_eq!(one.timeline().unwrap().len(), 41);
+        // Parted bytes do not go into a one-part document that already has content: the error says why.
+        let err = one.apply(&a.save()).unwrap_err();
+        assert!(err.to_string().contains("5 parts applied to one of 1"), "{err}");
+    }
+
+    #[test]
+    fn a_change_in_a_part_must_be_by_that_parts_actor() {
+        let author = [7u8; 32];
+        let mut d = AnalysisDoc::new("Case", &author).unwrap();
+        let heads = d.heads();
+        d.add_timeline_entry("e1", &TimelineEntry::default()).unwrap();
+        let delta = d.save_after(&heads);
+        assert_eq!(crate::doc_log::check_changes(&delta, &author), Ok(1));
+        // The same change framed as if for another part is refused: its actor is that of its own part.
+        let s = parts::decode(&delta).unwrap();
+        let (k, bytes) = s.sections[0];
+        let mut moved = vec![Vec::new(); s.count];
+        moved[if k == 1 { 2 } else { 1 }] = bytes.to_vec();
+        assert!(crate::doc_log::check_changes(&parts::encode(&moved), &author).is_err());
+        // A later change by the ROOT part's actor is refused outside part 0 (only the first change is shared).
+        let heads = d.heads();
+        d.set_title("Renamed").unwrap();
+        let title = d.save_after(&heads);
+        let mut moved = vec![Vec::new(); parts::NEW_DOCUMENT_PARTS];
+        moved[3] = parts::decode(&title).unwrap().sections[0].1.to_vec();
+        assert!(crate::doc_log::check_changes(&parts::encode(&moved), &author).is_err());
+    }
+
+    #[test]
     fn timeline_lists_in_time_order_with_approximate_dates_placed_sensibly() {
         let mut d = AnalysisDoc::new("Case", &[1; 16]).unwrap();
         d.add_timeline_entry("late", &entry("2024-03-28", Precision::Day, "late March")).unwrap();
@@ -979,9 +1054,10 @@ mod tests {
         assert_eq!(b.step().unwrap(), 2);
         assert_eq!(b.title().unwrap(), "Case 7");
         assert_eq!(a.heads(), b.heads());
-        // Any Automerge implementation can load the saved bytes.
-        let raw = automerge::AutoCommit::load(&a.save()).unwrap();
-        assert!(raw.get(ROOT, "timeline").unwrap().is_some());
+        // Any Automerge implementation can load the whole document, with the entry in the one timeline map.
+        let raw = automerge::AutoCommit::load(&a.save_whole().unwrap()).unwrap();
+        let Some((_, timeline)) = raw.get(ROOT, "timeline").unwrap() else { panic!("no timeline") };
+        assert!(raw.get(&timeline, "e1").unwrap().is_some());
         assert!(matches!(a.set_step(7, "2026-11-22".parse().unwrap()), Err(AnalysisError::BadStep)));
         assert!(AnalysisDoc::load(b"not automerge", &[1; 16]).is_err());
     }
@@ -1390,14 +1466,14 @@ mod tests {
         // A value written by a newer version reads as the default and is kept when other fields change.
         let mut d = AnalysisDoc::new("Case", &[1; 16]).unwrap();
         d.add_participant("p1", &Participant { pseudonym: "M1".into(), ..Participant::default() }).unwrap();
-        let map = d.inner.root_maps(Participant::MAP).unwrap().remove(0);
-        let (_, obj) = d.inner.doc.get(&map, "p1").unwrap().unwrap();
-        d.inner.doc.put(&obj, "group", "future-group").unwrap();
+        let (part, obj) = d.inner.find::<Participant>("p1").unwrap().unwrap();
+        d.inner.part_mut(part).put(&obj, "group", "future-group").unwrap();
         let mut p = d.participant("p1").unwrap();
         assert_eq!(p.group, ParticipantGroup::CaseGroup);
         p.role = "teacher".into();
         d.edit_participant("p1", &p).unwrap();
-        assert_eq!(d.inner.reader(&obj).str("group").unwrap().as_deref(), Some("future-group"));
+        let (part, _) = d.inner.find::<Participant>("p1").unwrap().unwrap();
+        assert_eq!(d.inner.part_reader(part, &obj).str("group").unwrap().as_deref(), Some("future-group"));
     }
 
     #[test]

@@ -135,6 +135,10 @@ pub enum CommentsError {
     /// The JSON view could not be built (a bug, not bad input).
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    /// The bytes are not well-formed parted bytes (see [`crate::parts`]), or are for a document with
+    /// another number of parts.
+    #[error("the comments document's parts: {0}")]
+    Parts(#[from] crate::parts::PartsError),
 }
 
 impl From<DocError> for CommentsError {
@@ -146,6 +150,7 @@ impl From<DocError> for CommentsError {
             DocError::Exists { what, id } => CommentsError::Exists { what, id },
             DocError::BadId(id) => CommentsError::BadId(id),
             DocError::Json(e) => CommentsError::Json(e),
+            DocError::Parts(e) => CommentsError::Parts(e),
         }
     }
 }
@@ -160,7 +165,7 @@ impl CommentsDoc {
     pub fn new(actor: &[u8]) -> Result<CommentsDoc, CommentsError> {
         let mut inner = Document::new(KIND, actor)?;
         inner.doc.put_object(ROOT, Comment::MAP, ObjType::Map)?;
-        Ok(CommentsDoc { inner })
+        Ok(CommentsDoc { inner: inner.into_parts(crate::parts::NEW_DOCUMENT_PARTS) })
     }
 
     /// Loads a saved document, checking that it is a comments document; `actor` is who will write to it here.

@@ -206,29 +206,41 @@ impl DocLog {
 /// Automerge's chunk magic bytes.
 const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 
-/// Checks the decrypted contents of a bundle before anything is applied: it must be a sequence of Automerge
-/// change chunks (no whole documents), each of which parses and verifies, and every change must carry the
-/// bundle author's actor id. So a member cannot slip changes attributed to another member into a bundle:
-/// what the document's history says about who wrote what agrees with the signatures. Returns the number of
-/// changes.
+/// Checks the decrypted contents of a bundle before anything is applied: well-formed parted bytes (see
+/// [`crate::parts`]) or plain Automerge bytes, whose every section is a sequence of Automerge change chunks
+/// (no whole documents), each of which parses and verifies, and every change must carry the bundle author's
+/// actor id. So a member cannot slip changes attributed to another member into a bundle: what the document's
+/// history says about who wrote what agrees with the signatures. Returns the number of changes.
 pub fn check_changes(bytes: &[u8], author: &[u8; 32]) -> Result<usize, BundleError> {
-    let bad = |m: String| BundleError::BadChanges(m);
+    let sections = crate::parts::decode(bytes).map_err(|e| BundleError::BadChanges(e.to_string()))?;
+    let mut count = 0;
+    for (part, section) in sections.sections {
+        count += check_change_chunks(section, author, part)
+            .map_err(|e| BundleError::BadChanges(format!("part {part}: {e}")))?;
+    }
+    Ok(count)
+}
+
+/// [`check_changes`] for the bytes of one part: every change is by the author's actor for that part, or is
+/// the creator's first change, which every part shares (see [`crate::parts`]).
+fn check_change_chunks(bytes: &[u8], author: &[u8; 32], part: usize) -> Result<usize, String> {
+    let part_actor = crate::parts::part_actor(author, part);
     let mut rest = bytes;
     let mut count = 0;
     while !rest.is_empty() {
         // magic (4) || checksum (4) || type (1) || LEB128 length || data
         if rest.len() < 10 || rest[..4] != CHUNK_MAGIC {
-            return Err(bad("not an Automerge change chunk".into()));
+            return Err("not an Automerge change chunk".into());
         }
         if !matches!(rest[8], 1 | 2) {
-            return Err(bad(format!("chunk type {} where only changes are allowed", rest[8])));
+            return Err(format!("chunk type {} where only changes are allowed", rest[8]));
         }
         let mut len: u64 = 0;
         let mut at = 9;
         loop {
-            let Some(&b) = rest.get(at) else { return Err(bad("truncated chunk length".into())) };
+            let Some(&b) = rest.get(at) else { return Err("truncated chunk length".into()) };
             if at - 9 >= 9 {
-                return Err(bad("chunk length too long".into()));
+                return Err("chunk length too long".into());
             }
             len |= u64::from(b & 0x7f) << (7 * (at - 9));
             at += 1;
@@ -237,10 +249,11 @@ pub fn check_changes(bytes: &[u8], author: &[u8; 32]) -> Result<usize, BundleErr
             }
         }
         let end = usize::try_from(len).ok().and_then(|l| at.checked_add(l)).filter(|e| *e <= rest.len());
-        let Some(end) = end else { return Err(bad("truncated chunk".into())) };
-        let change = automerge::Change::try_from(&rest[..end]).map_err(|e| bad(e.to_string()))?;
-        if change.actor_id().to_bytes() != author.as_slice() {
-            return Err(bad("a change is attributed to someone other than the bundle's author".into()));
+        let Some(end) = end else { return Err("truncated chunk".into()) };
+        let change = automerge::Change::try_from(&rest[..end]).map_err(|e| e.to_string())?;
+        let actor = change.actor_id().to_bytes();
+        if actor != part_actor.as_slice() && !(actor == author.as_slice() && change.seq() == 1) {
+            return Err("a change is attributed to someone other than the bundle's author".into());
         }
         count += 1;
         rest = &rest[end..];
@@ -438,13 +451,17 @@ mod tests {
         let mut doc = crate::analysis::AnalysisDoc::new("Case", &author).unwrap();
         let first = doc.save_after(&[]);
         let heads = doc.heads();
+        // The first change, once in every part.
+        assert_eq!(check_changes(&first, &author), Ok(crate::parts::NEW_DOCUMENT_PARTS));
         doc.set_title("Case 2").unwrap();
-        let mut both = first.clone();
-        both.extend_from_slice(&doc.save_after(&heads));
+        doc.add_timeline_entry("e1", &crate::analysis::TimelineEntry::default()).unwrap();
+        let both = doc.save_after(&heads);
+        assert_eq!(crate::parts::decode(&both).unwrap().sections.len(), 2);
         assert_eq!(check_changes(&both, &author), Ok(2));
         assert!(matches!(check_changes(&both, &[8; 32]), Err(BundleError::BadChanges(_))));
-        // A whole document is not a bundle.
+        // A whole document is not a bundle, parted or not.
         assert!(matches!(check_changes(&doc.save(), &author), Err(BundleError::BadChanges(_))));
+        assert!(matches!(check_changes(&doc.save_whole().unwrap(), &author), Err(BundleError::BadChanges(_))));
         let mut cut = both.clone();
         cut.truncate(both.len() - 3);
         assert!(check_changes(&cut, &author).is_err());
@@ -453,6 +470,11 @@ mod tests {
         flipped[n - 1] ^= 1;
         assert!(check_changes(&flipped, &author).is_err());
         assert!(check_changes(b"garbage garbage", &author).is_err());
+        // The parts framing is checked too, and named.
+        let mut beyond = both.clone();
+        beyond[4] = 1;
+        let Err(BundleError::BadChanges(why)) = check_changes(&beyond, &author) else { panic!("accepted") };
+        assert!(why.contains("parts"), "{why}");
     }
 
     #[test]

@@ -21,6 +21,7 @@ use std::collections::BTreeSet;
 use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, AutomergeError, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
+use crate::parts;
 use crate::time::CalendarDate;
 
 /// The longest entity id accepted (ids are random strings chosen by the caller, e.g. 32 hex characters).
@@ -44,6 +45,14 @@ pub(crate) enum DocError {
     BadId(String),
     /// The JSON view could not be built.
     Json(serde_json::Error),
+    /// The bytes are not well-formed parted bytes, or are for another number of parts.
+    Parts(parts::PartsError),
+}
+
+impl From<parts::PartsError> for DocError {
+    fn from(e: parts::PartsError) -> DocError {
+        DocError::Parts(e)
+    }
 }
 
 impl From<AutomergeError> for DocError {
@@ -257,231 +266,310 @@ fn read_list(doc: &AutoCommit, list: &ObjId) -> Result<Vec<String>, AutomergeErr
     Ok(out)
 }
 
-/// An Automerge document with the case-document conventions; `analysis` and `notes` wrap one.
+/// An Automerge document with the case-document conventions; `analysis`, `notes` and `comments` wrap one.
+///
+/// It is kept as parts (see [`crate::parts`]): `doc` is part 0, with the ROOT fields, and `entity_parts` are
+/// parts 1.. with the entities, each started from the same first change. A document loaded from plain
+/// Automerge bytes, or a blank one before its first bytes arrive, has no entity parts and keeps everything in
+/// `doc`.
 pub(crate) struct Document {
-    /// The Automerge document, for the schema-specific parts of the wrappers.
+    /// Part 0: the ROOT fields (schema, kind, title, ...), for the schema-specific parts of the wrappers.
     pub(crate) doc: AutoCommit,
+    /// Parts 1..: the entities, by [`parts::entity_part`] of their id.
+    entity_parts: Vec<AutoCommit>,
 }
 
+/// Below this many bytes, applying parts one after the other is quicker than starting threads for them.
+const PARALLEL_APPLY_BYTES: usize = 256 * 1024;
+
 impl Document {
-    /// A new document of `kind`, written by `actor`.
+    /// A new document of `kind`, written by `actor`. The wrapper writes its ROOT fields and creates its
+    /// top-level maps, then calls [`Document::into_parts`] so that every part starts from that change.
     pub(crate) fn new(kind: &str, actor: &[u8]) -> Result<Document, DocError> {
         let mut doc = AutoCommit::new();
         doc.set_actor(ActorId::from(actor));
         doc.put(ROOT, "schema", SCHEMA)?;
         doc.put(ROOT, "kind", kind)?;
-        Ok(Document { doc })
+        Ok(Document { doc, entity_parts: Vec::new() })
     }
 
-    /// Loads saved bytes and checks the schema and the kind; `kind_optional` accepts documents written
-    /// before `kind` existed. `actor` is who will write to it here.
+    /// Splits a new document into `count` parts, each starting from everything written so far (one change,
+    /// committed here), so that the entity maps are the same objects in every part and merging the parts
+    /// gives one document.
+    pub(crate) fn into_parts(mut self, count: usize) -> Document {
+        self.doc.commit();
+        let actor = self.doc.get_actor().to_bytes().to_vec();
+        self.entity_parts = (1..count.clamp(1, parts::MAX_PARTS))
+            .map(|k| {
+                let mut p = self.doc.fork();
+                p.set_actor(ActorId::from(parts::part_actor(&actor, k)));
+                p
+            })
+            .collect();
+        self
+    }
+
+    /// Loads saved bytes (parted, or plain Automerge) and checks the schema and the kind; `kind_optional`
+    /// accepts documents written before `kind` existed. `actor` is who will write to it here.
     pub(crate) fn load(bytes: &[u8], actor: &[u8], kind: &str, kind_optional: bool) -> Result<Document, DocError> {
-        let mut doc = AutoCommit::load(bytes)?;
-        doc.set_actor(ActorId::from(actor));
-        match doc.get(ROOT, "schema")? {
-            Some((Value::Scalar(s), _)) => match s.as_ref() {
-                ScalarValue::Uint(n) if *n == SCHEMA => {}
-                ScalarValue::Int(n) if u64::try_from(*n).ok() == Some(SCHEMA) => {}
-                ScalarValue::Uint(_) | ScalarValue::Int(_) => return Err(DocError::Schema("unknown schema version")),
-                _ => return Err(DocError::Schema("the schema version is not a number")),
-            },
-            _ => return Err(DocError::Schema("no schema version: not a case document")),
+        if bytes.is_empty() {
+            return Err(DocError::Schema("no bytes: not a case document"));
         }
-        match doc.get(ROOT, "kind")? {
-            Some((Value::Scalar(s), _)) if s.as_str() == Some(kind) => {}
-            None if kind_optional => {}
-            None => return Err(DocError::Schema("the document does not say which document it is")),
-            Some(_) => return Err(DocError::Schema("this is another kind of case document")),
+        let mut d = Document::blank(actor);
+        d.apply(bytes)?;
+        for part in std::iter::once(&d.doc).chain(&d.entity_parts) {
+            check_root(part, kind, kind_optional)?;
         }
-        Ok(Document { doc })
+        Ok(d)
     }
 
     /// An empty document with no changes at all, written by `actor`: what a new member starts from before
-    /// the other members' changes arrive (creating the schema here would conflict with theirs).
+    /// the other members' changes arrive (creating the schema here would conflict with theirs). Its parts
+    /// are made when the first bytes say how many there are.
     pub(crate) fn blank(actor: &[u8]) -> Document {
         let mut doc = AutoCommit::new();
         doc.set_actor(ActorId::from(actor));
-        Document { doc }
+        Document { doc, entity_parts: Vec::new() }
+    }
+
+    /// How many parts this document has.
+    fn count(&self) -> usize {
+        1 + self.entity_parts.len()
+    }
+
+    /// Part `i` (0 is the ROOT part); `i` must be below the count.
+    pub(crate) fn part(&self, i: usize) -> &AutoCommit {
+        if i == 0 { &self.doc } else { &self.entity_parts[i - 1] }
+    }
+
+    /// Part `i`, to write (see [`Document::part`]).
+    pub(crate) fn part_mut(&mut self, i: usize) -> &mut AutoCommit {
+        if i == 0 { &mut self.doc } else { &mut self.entity_parts[i - 1] }
+    }
+
+    fn parts_mut(&mut self) -> impl Iterator<Item = &mut AutoCommit> {
+        std::iter::once(&mut self.doc).chain(self.entity_parts.iter_mut())
     }
 
     /// Whether no change at all has been applied yet.
     pub(crate) fn is_blank(&mut self) -> bool {
-        self.doc.get_heads().is_empty() && self.doc.pending_ops() == 0
+        self.parts_mut().all(|p| p.get_heads().is_empty() && p.pending_ops() == 0)
     }
 
     /// Drops the edits made since the last commit (a failed edit leaves the document as it was).
     pub(crate) fn rollback(&mut self) {
-        self.doc.rollback();
+        for p in self.parts_mut() {
+            p.rollback();
+        }
     }
 
-    /// See the wrappers' `save`.
+    /// See the wrappers' `save`: parted bytes, or plain Automerge bytes for a one-part document.
     pub(crate) fn save(&mut self) -> Vec<u8> {
-        self.doc.save()
+        let saved: Vec<Vec<u8>> = self.parts_mut().map(|p| p.save()).collect();
+        parts::encode(&saved)
     }
 
-    /// See the wrappers' `save_after`.
+    /// See the wrappers' `save_whole`: all parts merged into one Automerge document, history included.
+    pub(crate) fn save_whole(&mut self) -> Result<Vec<u8>, AutomergeError> {
+        let mut whole = self.doc.fork();
+        for p in &mut self.entity_parts {
+            whole.merge(p)?;
+        }
+        Ok(whole.save())
+    }
+
+    /// See the wrappers' `save_after`. `heads` may come from any part (they are [`Document::heads`]); each
+    /// part is asked for its changes beyond the heads it knows.
     pub(crate) fn save_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
-        self.doc.save_after(heads)
+        let out: Vec<Vec<u8>> = self
+            .parts_mut()
+            .map(|p| {
+                let known: Vec<ChangeHash> =
+                    heads.iter().copied().filter(|h| p.get_change_meta_by_hash(h).is_some()).collect();
+                p.save_after(&known)
+            })
+            .collect();
+        parts::encode(&out)
     }
 
-    /// See the wrappers' `apply`.
-    pub(crate) fn apply(&mut self, changes: &[u8]) -> Result<(), AutomergeError> {
-        self.doc.load_incremental(changes)?;
+    /// See the wrappers' `apply`. Large inputs (a snapshot, a long run) load their parts on separate threads.
+    pub(crate) fn apply(&mut self, bytes: &[u8]) -> Result<(), DocError> {
+        let s = parts::decode(bytes)?;
+        if s.sections.is_empty() {
+            return Ok(());
+        }
+        if s.count != self.count() {
+            // A blank document takes the writer's parts; a one-part document's bytes go to part 0 of any.
+            if s.count > 1 && self.is_blank() {
+                let actor = self.doc.get_actor().to_bytes().to_vec();
+                let blank = |k| {
+                    let mut p = AutoCommit::new();
+                    p.set_actor(ActorId::from(parts::part_actor(&actor, k)));
+                    p
+                };
+                self.entity_parts = (1..s.count).map(blank).collect();
+            } else if s.count > 1 {
+                return Err(parts::PartsError::CountMismatch { document: self.count(), bytes: s.count }.into());
+            }
+        }
+        let total: usize = s.sections.iter().map(|(_, b)| b.len()).sum();
+        if s.sections.len() == 1 || total < PARALLEL_APPLY_BYTES {
+            for (i, b) in s.sections {
+                self.part_mut(i).load_incremental(b)?;
+            }
+            return Ok(());
+        }
+        let mut work: Vec<(&mut AutoCommit, &[u8])> = Vec::new();
+        let mut by_part: Vec<Option<&[u8]>> = vec![None; self.count()];
+        for (i, b) in s.sections {
+            by_part[i] = Some(b);
+        }
+        for (p, b) in self.parts_mut().zip(by_part) {
+            if let Some(b) = b {
+                work.push((p, b));
+            }
+        }
+        let results: Vec<Result<usize, AutomergeError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = work.into_iter().map(|(p, b)| scope.spawn(move || p.load_incremental(b))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(AutomergeError::Fail))).collect()
+        });
+        for r in results {
+            r?;
+        }
         Ok(())
     }
 
     /// See the wrappers' `merge`.
-    pub(crate) fn merge(&mut self, other: &mut Document) -> Result<(), AutomergeError> {
+    pub(crate) fn merge(&mut self, other: &mut Document) -> Result<(), DocError> {
+        if other.count() != self.count() {
+            if self.is_blank() {
+                let actor = self.doc.get_actor().to_bytes().to_vec();
+                *self = other.fork(&actor);
+                return Ok(());
+            }
+            return Err(parts::PartsError::CountMismatch { document: self.count(), bytes: other.count() }.into());
+        }
         self.doc.merge(&mut other.doc)?;
+        for (a, b) in self.entity_parts.iter_mut().zip(other.entity_parts.iter_mut()) {
+            a.merge(b)?;
+        }
         Ok(())
     }
 
     /// See the wrappers' `fork`.
     pub(crate) fn fork(&mut self, actor: &[u8]) -> Document {
-        let mut doc = self.doc.fork();
-        doc.set_actor(ActorId::from(actor));
-        Document { doc }
+        let fork = |(k, p): (usize, &mut AutoCommit)| {
+            let mut f = p.fork();
+            f.set_actor(ActorId::from(parts::part_actor(actor, k)));
+            f
+        };
+        Document {
+            doc: fork((0, &mut self.doc)),
+            entity_parts: self.entity_parts.iter_mut().enumerate().map(|(i, p)| fork((i + 1, p))).collect(),
+        }
     }
 
-    /// See the wrappers' `heads`.
+    /// See the wrappers' `heads`: the heads of every part, sorted (the first change is a head of each part
+    /// that has nothing else, and is listed once).
     pub(crate) fn heads(&mut self) -> Vec<ChangeHash> {
-        self.doc.get_heads()
+        let mut heads: Vec<ChangeHash> = self.parts_mut().flat_map(|p| p.get_heads()).collect();
+        heads.sort();
+        heads.dedup();
+        heads
     }
 
-    /// A reader of the fields of `obj`.
+    /// A reader of the fields of `obj` in part 0.
     pub(crate) fn reader<'a>(&'a self, obj: &'a ObjId) -> Reader<'a> {
         Reader { doc: &self.doc, obj }
     }
 
-    /// The text at `obj`/`key` (empty if missing).
+    /// A reader of the fields of `obj` in part `part`.
+    pub(crate) fn part_reader<'a>(&'a self, part: usize, obj: &'a ObjId) -> Reader<'a> {
+        Reader { doc: self.part(part), obj }
+    }
+
+    /// The text at `obj`/`key` in part 0 (empty if missing).
     pub(crate) fn text_at(&self, obj: &ObjId, key: &str) -> Result<String, AutomergeError> {
         text_at(&self.doc, obj, key)
     }
 
-    /// Every map stored under the top-level `key`: the winner first, then any that lost a concurrent
-    /// creation (see the module docs). Empty if there is none (an older document).
+    /// Every map stored under the top-level `key` of part 0: the winner first, then any that lost a
+    /// concurrent creation (see the module docs). Empty if there is none (an older document).
     pub(crate) fn root_maps(&self, key: &str) -> Result<Vec<ObjId>, AutomergeError> {
-        let mut out = Vec::new();
-        if let Some((Value::Object(ObjType::Map), winner)) = self.doc.get(ROOT, key)? {
-            out.push(winner);
-        }
-        for (value, id) in self.doc.get_all(ROOT, key)? {
-            if matches!(value, Value::Object(ObjType::Map)) && !out.contains(&id) {
-                out.push(id);
-            }
-        }
-        Ok(out)
+        root_maps(&self.doc, key)
     }
 
-    /// The map under `parent`/`key`, created if it is missing.
+    /// The map under `parent`/`key` in part 0, created if it is missing.
     pub(crate) fn ensure_map(&mut self, parent: &ObjId, key: &str) -> Result<ObjId, AutomergeError> {
-        match self.doc.get(parent, key)? {
-            Some((Value::Object(ObjType::Map), id)) => Ok(id),
-            _ => self.doc.put_object(parent, key, ObjType::Map),
-        }
+        ensure_map(&mut self.doc, parent, key)
     }
 
-    /// Writes `new` into `obj`: every field if `old` is none, otherwise only those that differ from `old`.
+    /// Writes `new` into `obj` of part 0: every field if `old` is none, otherwise only those that differ.
     pub(crate) fn write_record<R: Record>(
         &mut self,
         obj: &ObjId,
         old: Option<&R>,
         new: &R,
     ) -> Result<(), AutomergeError> {
-        let old_fields = old.map(Record::fields);
-        for (i, (key, value)) in new.fields().into_iter().enumerate() {
-            let unchanged = old_fields.as_ref().and_then(|f| f.get(i)).is_some_and(|(_, o)| *o == value);
-            if !unchanged {
-                self.write_field(obj, key, &value)?;
-            }
-        }
-        Ok(())
+        write_record(&mut self.doc, obj, old, new)
     }
 
-    /// Writes one field: text by diff, lists by splicing the changed middle, scalars by overwriting.
+    /// Writes one field of `obj` in part 0: text by diff, lists by splicing the changed middle, scalars by
+    /// overwriting.
     pub(crate) fn write_field(&mut self, obj: &ObjId, key: &str, value: &Field<'_>) -> Result<(), AutomergeError> {
-        match value {
-            Field::Text(s) => {
-                let t = match self.doc.get(obj, key)? {
-                    Some((Value::Object(ObjType::Text), t)) => t,
-                    _ => self.doc.put_object(obj, key, ObjType::Text)?,
-                };
-                self.doc.update_text(&t, s)?;
-            }
-            Field::Str(Some(s)) => self.doc.put(obj, key, s.as_ref())?,
-            Field::Str(None) => self.doc.put(obj, key, ScalarValue::Null)?,
-            Field::Bool(b) => self.doc.put(obj, key, *b)?,
-            Field::List(items) => self.splice_list(obj, key, items)?,
-        }
-        Ok(())
+        write_field(&mut self.doc, obj, key, value)
     }
 
-    /// Turns the list at `obj`/`key` into `new` by deleting and inserting only between the common prefix
-    /// and suffix, so that concurrent edits elsewhere in the list survive.
-    fn splice_list(&mut self, obj: &ObjId, key: &str, new: &[Cow<'_, str>]) -> Result<(), AutomergeError> {
-        let list = match self.doc.get(obj, key)? {
-            Some((Value::Object(ObjType::List), list)) => list,
-            _ => self.doc.put_object(obj, key, ObjType::List)?,
-        };
-        let old = read_list(&self.doc, &list)?;
-        let prefix = old.iter().zip(new).take_while(|(o, n)| o.as_str() == n.as_ref()).count();
-        let max_suffix = old.len().min(new.len()) - prefix;
-        let suffix = old
-            .iter()
-            .rev()
-            .zip(new.iter().rev())
-            .take(max_suffix)
-            .take_while(|(o, n)| o.as_str() == n.as_ref())
-            .count();
-        for _ in prefix..old.len() - suffix {
-            self.doc.delete(&list, prefix)?;
-        }
-        for (i, item) in new[prefix..new.len() - suffix].iter().enumerate() {
-            self.doc.insert(&list, prefix + i, item.as_ref())?;
-        }
-        Ok(())
-    }
-
-    /// The entity object with `id`, in whichever of the entity's maps holds it.
-    fn find<E: Entity>(&self, id: &str) -> Result<Option<ObjId>, AutomergeError> {
-        for map in self.root_maps(E::MAP)? {
-            if let Some((Value::Object(ObjType::Map), obj)) = self.doc.get(&map, id)? {
-                return Ok(Some(obj));
+    /// The entity object with `id` and the part that holds it: the part its id hashes to first, then any other
+    /// (another writer may have placed it elsewhere).
+    pub(crate) fn find<E: Entity>(&self, id: &str) -> Result<Option<(usize, ObjId)>, AutomergeError> {
+        let home = parts::entity_part(id, self.count());
+        for i in std::iter::once(home).chain((0..self.count()).filter(|i| *i != home)) {
+            for map in root_maps(self.part(i), E::MAP)? {
+                if let Some((Value::Object(ObjType::Map), obj)) = self.part(i).get(&map, id)? {
+                    return Ok(Some((i, obj)));
+                }
             }
         }
         Ok(None)
     }
 
-    fn found<E: Entity>(&self, id: &str) -> Result<ObjId, DocError> {
+    fn found<E: Entity>(&self, id: &str) -> Result<(usize, ObjId), DocError> {
         self.find::<E>(id)?.ok_or_else(|| DocError::NotFound { what: E::NAME, id: id.to_string() })
     }
 
-    /// Adds `entity` under `id`; refuses a bad id or one already taken.
+    /// Adds `entity` under `id`, in the part its id hashes to (part 0 if that part lacks the entity's map,
+    /// which only a document from before parts can); refuses a bad id or one already taken.
     pub(crate) fn add<E: Entity>(&mut self, id: &str, entity: &E) -> Result<(), DocError> {
         check_id(id)?;
         if self.find::<E>(id)?.is_some() {
             return Err(DocError::Exists { what: E::NAME, id: id.to_string() });
         }
-        let map = self.ensure_map(&ROOT, E::MAP)?;
-        let obj = self.doc.put_object(&map, id, ObjType::Map)?;
-        self.write_record(&obj, None, entity)?;
+        let home = parts::entity_part(id, self.count());
+        let part = if root_maps(self.part(home), E::MAP)?.is_empty() { 0 } else { home };
+        let doc = self.part_mut(part);
+        let map = ensure_map(doc, &ROOT, E::MAP)?;
+        let obj = doc.put_object(&map, id, ObjType::Map)?;
+        write_record(doc, &obj, None, entity)?;
         Ok(())
     }
 
-    /// Edits the entity `id`, writing only the fields that changed.
+    /// Edits the entity `id`, writing only the fields that changed, in the part that holds it.
     pub(crate) fn edit<E: Entity>(&mut self, id: &str, entity: &E) -> Result<(), DocError> {
-        let obj = self.found::<E>(id)?;
-        let old = E::read(&self.reader(&obj))?;
-        self.write_record(&obj, Some(&old), entity)?;
+        let (part, obj) = self.found::<E>(id)?;
+        let old = E::read(&self.part_reader(part, &obj))?;
+        write_record(self.part_mut(part), &obj, Some(&old), entity)?;
         Ok(())
     }
 
-    /// Removes the entity `id` (from every map that holds it).
+    /// Removes the entity `id` (from every map of every part that holds it).
     pub(crate) fn remove<E: Entity>(&mut self, id: &str) -> Result<(), DocError> {
         self.found::<E>(id)?;
-        for map in self.root_maps(E::MAP)? {
-            if self.doc.get(&map, id)?.is_some() {
-                self.doc.delete(&map, id)?;
+        for doc in self.parts_mut() {
+            for map in root_maps(doc, E::MAP)? {
+                if doc.get(&map, id)?.is_some() {
+                    doc.delete(&map, id)?;
+                }
             }
         }
         Ok(())
@@ -489,23 +577,25 @@ impl Document {
 
     /// The entity `id`.
     pub(crate) fn get<E: Entity>(&self, id: &str) -> Result<E, DocError> {
-        let obj = self.found::<E>(id)?;
-        Ok(E::read(&self.reader(&obj))?)
+        let (part, obj) = self.found::<E>(id)?;
+        Ok(E::read(&self.part_reader(part, &obj))?)
     }
 
-    /// Every entity of this type, sorted by its key and then by id.
+    /// Every entity of this type, from every part, sorted by its key and then by id.
     pub(crate) fn list<E: Entity>(&self) -> Result<Vec<(String, E)>, AutomergeError> {
         let mut keyed: Vec<(E::Key, String, E)> = Vec::new();
         let mut seen = BTreeSet::new();
-        for map in self.root_maps(E::MAP)? {
-            for id in self.doc.keys(&map) {
-                if seen.contains(&id) {
-                    continue;
-                }
-                if let Some((Value::Object(ObjType::Map), obj)) = self.doc.get(&map, id.as_str())? {
-                    let entity = E::read(&self.reader(&obj))?;
-                    seen.insert(id.clone());
-                    keyed.push((entity.sort_key(), id, entity));
+        for doc in std::iter::once(&self.doc).chain(&self.entity_parts) {
+            for map in root_maps(doc, E::MAP)? {
+                for id in doc.keys(&map) {
+                    if seen.contains(&id) {
+                        continue;
+                    }
+                    if let Some((Value::Object(ObjType::Map), obj)) = doc.get(&map, id.as_str())? {
+                        let entity = E::read(&Reader { doc, obj: &obj })?;
+                        seen.insert(id.clone());
+                        keyed.push((entity.sort_key(), id, entity));
+                    }
                 }
             }
         }
@@ -528,6 +618,96 @@ impl Document {
     }
 }
 
+/// Checks that a part holds a case document of `kind` (see [`Document::load`]).
+fn check_root(doc: &AutoCommit, kind: &str, kind_optional: bool) -> Result<(), DocError> {
+    match doc.get(ROOT, "schema")? {
+        Some((Value::Scalar(s), _)) => match s.as_ref() {
+            ScalarValue::Uint(n) if *n == SCHEMA => {}
+            ScalarValue::Int(n) if u64::try_from(*n).ok() == Some(SCHEMA) => {}
+            ScalarValue::Uint(_) | ScalarValue::Int(_) => return Err(DocError::Schema("unknown schema version")),
+            _ => return Err(DocError::Schema("the schema version is not a number")),
+        },
+        _ => return Err(DocError::Schema("no schema version: not a case document")),
+    }
+    match doc.get(ROOT, "kind")? {
+        Some((Value::Scalar(s), _)) if s.as_str() == Some(kind) => Ok(()),
+        None if kind_optional => Ok(()),
+        None => Err(DocError::Schema("the document does not say which document it is")),
+        Some(_) => Err(DocError::Schema("this is another kind of case document")),
+    }
+}
+
+/// Every map stored under the top-level `key` of `doc`: the winner first, then any that lost a concurrent
+/// creation (see the module docs).
+fn root_maps(doc: &AutoCommit, key: &str) -> Result<Vec<ObjId>, AutomergeError> {
+    let mut out = Vec::new();
+    if let Some((Value::Object(ObjType::Map), winner)) = doc.get(ROOT, key)? {
+        out.push(winner);
+    }
+    for (value, id) in doc.get_all(ROOT, key)? {
+        if matches!(value, Value::Object(ObjType::Map)) && !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+fn ensure_map(doc: &mut AutoCommit, parent: &ObjId, key: &str) -> Result<ObjId, AutomergeError> {
+    match doc.get(parent, key)? {
+        Some((Value::Object(ObjType::Map), id)) => Ok(id),
+        _ => doc.put_object(parent, key, ObjType::Map),
+    }
+}
+
+fn write_record<R: Record>(doc: &mut AutoCommit, obj: &ObjId, old: Option<&R>, new: &R) -> Result<(), AutomergeError> {
+    let old_fields = old.map(Record::fields);
+    for (i, (key, value)) in new.fields().into_iter().enumerate() {
+        let unchanged = old_fields.as_ref().and_then(|f| f.get(i)).is_some_and(|(_, o)| *o == value);
+        if !unchanged {
+            write_field(doc, obj, key, &value)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_field(doc: &mut AutoCommit, obj: &ObjId, key: &str, value: &Field<'_>) -> Result<(), AutomergeError> {
+    match value {
+        Field::Text(s) => {
+            let t = match doc.get(obj, key)? {
+                Some((Value::Object(ObjType::Text), t)) => t,
+                _ => doc.put_object(obj, key, ObjType::Text)?,
+            };
+            doc.update_text(&t, s)?;
+        }
+        Field::Str(Some(s)) => doc.put(obj, key, s.as_ref())?,
+        Field::Str(None) => doc.put(obj, key, ScalarValue::Null)?,
+        Field::Bool(b) => doc.put(obj, key, *b)?,
+        Field::List(items) => splice_list(doc, obj, key, items)?,
+    }
+    Ok(())
+}
+
+/// Turns the list at `obj`/`key` into `new` by deleting and inserting only between the common prefix and
+/// suffix, so that concurrent edits elsewhere in the list survive.
+fn splice_list(doc: &mut AutoCommit, obj: &ObjId, key: &str, new: &[Cow<'_, str>]) -> Result<(), AutomergeError> {
+    let list = match doc.get(obj, key)? {
+        Some((Value::Object(ObjType::List), list)) => list,
+        _ => doc.put_object(obj, key, ObjType::List)?,
+    };
+    let old = read_list(doc, &list)?;
+    let prefix = old.iter().zip(new).take_while(|(o, n)| o.as_str() == n.as_ref()).count();
+    let max_suffix = old.len().min(new.len()) - prefix;
+    let suffix =
+        old.iter().rev().zip(new.iter().rev()).take(max_suffix).take_while(|(o, n)| o.as_str() == n.as_ref()).count();
+    for _ in prefix..old.len() - suffix {
+        doc.delete(&list, prefix)?;
+    }
+    for (i, item) in new[prefix..new.len() - suffix].iter().enumerate() {
+        doc.insert(&list, prefix + i, item.as_ref())?;
+    }
+    Ok(())
+}
+
 /// The methods every case document has, delegated to its [`Document`]: one definition for the analysis, the
 /// notes and the comments.
 macro_rules! document_api {
@@ -547,7 +727,7 @@ macro_rules! document_api {
             self.inner.rollback();
         }
 
-        /// The whole document, in Automerge's compressed format (loadable by any Automerge implementation).
+        /// The whole document as parted bytes (see [`crate::parts`]): each part a saved Automerge document.
         pub fn save(&mut self) -> Vec<u8> {
             self.inner.save()
         }
@@ -560,6 +740,13 @@ macro_rules! document_api {
         /// Applies changes produced by another member (`save_after` or `save` bytes).
         pub fn apply(&mut self, changes: &[u8]) -> Result<(), $err> {
             Ok(self.inner.apply(changes)?)
+        }
+
+        /// The whole document as one Automerge document, history included (all parts merged): what
+        /// `export --format automerge` writes, loadable by any Automerge implementation. [`Self::save`] is
+        /// the quicker-loading form kept at rest and sent in snapshots.
+        pub fn save_whole(&mut self) -> Result<Vec<u8>, $err> {
+            Ok(self.inner.save_whole()?)
         }
 
         /// Merges another replica into this one.

@@ -35,6 +35,7 @@ pub mod history;
 mod identity;
 mod matching;
 pub mod notes;
+pub mod parts;
 mod profile;
 pub mod referral;
 pub mod report;

@@ -122,6 +122,10 @@ pub enum NotesError {
     /// The JSON view could not be built (a bug, not bad input).
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    /// The bytes are not well-formed parted bytes (see [`crate::parts`]), or are for a document with
+    /// another number of parts.
+    #[error("the notes document's parts: {0}")]
+    Parts(#[from] crate::parts::PartsError),
 }
 
 impl From<DocError> for NotesError {
@@ -133,6 +137,7 @@ impl From<DocError> for NotesError {
             DocError::Exists { what, id } => NotesError::Exists { what, id },
             DocError::BadId(id) => NotesError::BadId(id),
             DocError::Json(e) => NotesError::Json(e),
+            DocError::Parts(e) => NotesError::Parts(e),
         }
     }
 }
@@ -148,7 +153,7 @@ impl NotesDoc {
         let mut inner = Document::new(KIND, actor)?;
         inner.doc.put_object(ROOT, Note::MAP, ObjType::Map)?;
         inner.doc.put_object(ROOT, REAL_NAMES, ObjType::Map)?;
-        Ok(NotesDoc { inner })
+        Ok(NotesDoc { inner: inner.into_parts(crate::parts::NEW_DOCUMENT_PARTS) })
     }
 
     /// Loads a saved document, checking that it is a notes document; `actor` is who will write to it here.
