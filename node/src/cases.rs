@@ -359,6 +359,9 @@ pub struct CaseBook {
     pub tombstones: BTreeMap<CaseId, Tombstone>,
 }
 
+/// A snapshot from this size on is loaded on several threads and leaves freed memory to hand back.
+const LARGE_SNAPSHOT: usize = 256 * 1024;
+
 fn random_nonce() -> [u8; 24] {
     random_bytes::<24>()
 }
@@ -1093,6 +1096,9 @@ impl CaseBook {
         }
         let plain = snapshot.open(&key)?;
         r.doc.apply(&plain).map_err(|e| CaseError::Bundle(BundleError::BadChanges(e)))?;
+        if plain.len() >= LARGE_SNAPSHOT {
+            crate::freed_memory::release();
+        }
         r.log.adopt_snapshot(&snapshot.covers);
         received.changed.push(doc);
         if replica.ledger.can_write(&self.me, doc) {

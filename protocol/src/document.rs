@@ -429,14 +429,33 @@ impl Document {
                 work.push((p, b));
             }
         }
-        let results: Vec<Result<usize, AutomergeError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = work.into_iter().map(|(p, b)| scope.spawn(move || p.load_incremental(b))).collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(AutomergeError::Fail))).collect()
-        });
-        for r in results {
-            r?;
+        // As many threads as cores (each thread is a malloc arena, so no more), the largest parts first, each
+        // to the least loaded thread; this thread is one of them.
+        work.sort_by_key(|(_, b)| std::cmp::Reverse(b.len()));
+        let threads = std::thread::available_parallelism().map_or(2, usize::from).clamp(1, work.len());
+        let mut batches: Vec<(usize, Vec<(&mut AutoCommit, &[u8])>)> = (0..threads).map(|_| (0, Vec::new())).collect();
+        for (p, b) in work {
+            if let Some(lightest) = batches.iter_mut().min_by_key(|(load, _)| *load) {
+                lightest.0 += b.len();
+                lightest.1.push((p, b));
+            }
         }
-        Ok(())
+        let load = |batch: Vec<(&mut AutoCommit, &[u8])>| -> Result<(), AutomergeError> {
+            for (p, b) in batch {
+                p.load_incremental(b)?;
+            }
+            Ok(())
+        };
+        let mut batches = batches.into_iter().map(|(_, batch)| batch);
+        let here = batches.next().unwrap_or_default();
+        std::thread::scope(|scope| {
+            let others: Vec<_> = batches.map(|batch| scope.spawn(move || load(batch))).collect();
+            load(here)?;
+            for h in others {
+                h.join().unwrap_or(Err(AutomergeError::Fail))?;
+            }
+            Ok(())
+        })
     }
 
     /// See the wrappers' `merge`.

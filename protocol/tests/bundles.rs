@@ -1,4 +1,5 @@
-//! The sealed-bundle test vector in docs/protocol.md, so another implementation can check its encoder.
+//! The sealed-bundle and document-parts test vectors in docs/protocol.md, so another implementation can check
+//! its encoder.
 
 use samenloop_protocol::bundle::{BundleHeader, BundleKey, SealedBundle, SignedHead};
 use samenloop_protocol::case::{CaseId, DocKind, EpochKey};
@@ -46,4 +47,21 @@ fn bundle_vector_is_stable_and_documented() {
     }
     let key = BundleKey::derive(&EpochKey(Zeroizing::new([9; 32])), &CaseId([3; 16]), DocKind::Analysis, 1);
     assert_eq!(&bundle.open(&key).unwrap()[..], b"samenloop bundle vector");
+}
+
+#[test]
+fn parts_vector_is_stable_and_documented() {
+    use samenloop_protocol::parts::{Sections, decode, encode, entity_part, part_actor};
+    let bytes = encode(&[vec![0x41], Vec::new(), vec![0x42, 0x43]]);
+    assert_eq!(hex::encode(&bytes), "534c50010300000000014102000000024243");
+    assert_eq!(
+        decode(&bytes).unwrap(),
+        Sections { count: 3, sections: vec![(0, &[0x41][..]), (2, &[0x42, 0x43][..])] }
+    );
+    assert_eq!(entity_part("e1", 5), 4);
+    assert_eq!(part_actor(&[7; 32], 3), [&[7u8; 32][..], &[3]].concat());
+    assert_eq!(part_actor(&[7; 32], 0), vec![7; 32]);
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md")).unwrap();
+    assert!(doc.contains("53 4c 50 01 03  00 00 00 00 01 41  02 00 00 00 02 42 43"));
+    assert!(doc.contains("`0x841acf03`"));
 }

@@ -144,6 +144,7 @@ impl EventLoop {
             crate::cases::CaseError::Store(s) => s,
             other => store.corrupt("case", other.to_string()),
         })?;
+        crate::freed_memory::release();
         Ok(EventLoop {
             swarm,
             commands,
