@@ -279,6 +279,9 @@ pub(crate) struct Document {
     entity_parts: Vec<AutoCommit>,
 }
 
+/// Parts to load on one thread, with their bytes.
+type Batch<'a> = Vec<(&'a mut AutoCommit, &'a [u8])>;
+
 /// Below this many bytes, applying parts one after the other is quicker than starting threads for them.
 const PARALLEL_APPLY_BYTES: usize = 256 * 1024;
 
@@ -433,14 +436,14 @@ impl Document {
         // to the least loaded thread; this thread is one of them.
         work.sort_by_key(|(_, b)| std::cmp::Reverse(b.len()));
         let threads = std::thread::available_parallelism().map_or(2, usize::from).clamp(1, work.len());
-        let mut batches: Vec<(usize, Vec<(&mut AutoCommit, &[u8])>)> = (0..threads).map(|_| (0, Vec::new())).collect();
+        let mut batches: Vec<(usize, Batch<'_>)> = (0..threads).map(|_| (0, Vec::new())).collect();
         for (p, b) in work {
             if let Some(lightest) = batches.iter_mut().min_by_key(|(load, _)| *load) {
                 lightest.0 += b.len();
                 lightest.1.push((p, b));
             }
         }
-        let load = |batch: Vec<(&mut AutoCommit, &[u8])>| -> Result<(), AutomergeError> {
+        let load = |batch: Batch<'_>| -> Result<(), AutomergeError> {
             for (p, b) in batch {
                 p.load_incremental(b)?;
             }
