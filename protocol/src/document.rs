@@ -463,6 +463,9 @@ impl Document {
 
     /// See the wrappers' `merge`.
     pub(crate) fn merge(&mut self, other: &mut Document) -> Result<(), DocError> {
+        if other.is_blank() {
+            return Ok(());
+        }
         if other.count() != self.count() {
             if self.is_blank() {
                 let actor = self.doc.get_actor().to_bytes().to_vec();
