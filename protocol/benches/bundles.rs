@@ -165,11 +165,20 @@ fn big_case() {
     let saved = doc_a.save();
     let snapshot = SealedSnapshot::seal(&key, &a, CASE, DocKind::Analysis, 1, Vec::new(), &saved, [4; 24]).unwrap();
     let snapshot_bytes = snapshot.bytes().len();
-    let started = Instant::now();
-    let decoded = SealedSnapshot::decode(snapshot.bytes().to_vec()).unwrap();
-    let plain = decoded.open(&key).unwrap();
-    let mut loaded = AnalysisDoc::load(&plain, &[9; 32]).unwrap();
-    let load = started.elapsed();
+    // The median of five loads: the machine is shared, and one run alone is noisy.
+    let mut loads = Vec::new();
+    let mut loaded = None;
+    for _ in 0..5 {
+        let started = Instant::now();
+        let decoded = SealedSnapshot::decode(snapshot.bytes().to_vec()).unwrap();
+        let plain = decoded.open(&key).unwrap();
+        loaded = Some(AnalysisDoc::load(&plain, &[9; 32]).unwrap());
+        loads.push(started.elapsed());
+    }
+    loads.sort();
+    let load = loads[2];
+    let mut loaded = loaded.unwrap();
+    let plain = SealedSnapshot::decode(snapshot.bytes().to_vec()).unwrap().open(&key).unwrap();
     assert_eq!(loaded.heads(), doc_a.heads());
     assert_eq!(loaded.timeline().unwrap().len(), ENTRIES);
 
@@ -211,7 +220,11 @@ fn big_case() {
         snapshot_bytes as f64 / sync_bytes as f64
     );
     println!("  automerge sync from empty: {sync_bytes} bytes in {messages} messages");
-    println!("  load from a sealed snapshot (decrypt + load + checks): {load:.1?} (target <= 500 ms)");
+    println!(
+        "  load from a sealed snapshot (decrypt + load + checks): median of 5 {load:.1?} (fastest {:.1?}, slowest \
+         {:.1?}; target <= 500 ms)",
+        loads[0], loads[4]
+    );
     // The same content as one Automerge document (the export), loaded on one core.
     let raw = time(3, || {
         black_box(automerge::AutoCommit::load(&whole).unwrap());
@@ -252,6 +265,12 @@ fn report_child(path: &str) {
     let plain = std::fs::read(path).unwrap();
     let loaded = AnalysisDoc::load(&plain, &[9; 32]).unwrap();
     drop(plain);
+    // As the node does after loading (node/src/freed_memory.rs): hand back what the parallel load freed.
+    // SAFETY: malloc_trim takes no pointers and only walks the allocator's own free lists.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    unsafe {
+        libc::malloc_trim(0);
+    }
     let rss_loaded = rss_kib("VmRSS:");
     // Reset the peak (Linux: "5" to clear_refs), so the peak below is the report's on top of the loaded case.
     let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
