@@ -359,9 +359,6 @@ pub struct CaseBook {
     pub tombstones: BTreeMap<CaseId, Tombstone>,
 }
 
-/// A snapshot from this size on is loaded on several threads and leaves freed memory to hand back.
-const LARGE_SNAPSHOT: usize = 256 * 1024;
-
 fn random_nonce() -> [u8; 24] {
     random_bytes::<24>()
 }
@@ -1096,7 +1093,8 @@ impl CaseBook {
         }
         let plain = snapshot.open(&key)?;
         r.doc.apply(&plain).map_err(|e| CaseError::Bundle(BundleError::BadChanges(e)))?;
-        if plain.len() >= LARGE_SNAPSHOT {
+        // A snapshot this large loaded on several threads and left freed memory behind.
+        if plain.len() >= samenloop_protocol::parts::PARALLEL_LOAD_BYTES {
             crate::freed_memory::release();
         }
         r.log.adopt_snapshot(&snapshot.covers);

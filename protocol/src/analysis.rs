@@ -999,6 +999,38 @@ mod tests {
     }
 
     #[test]
+    fn a_large_document_loads_its_parts_on_threads_into_the_same_document() {
+        // Enough hard-to-compress text that the saved parts exceed the parallel-load line.
+        let mut seed = 1u64;
+        let mut text = |n: usize| -> String {
+            (0..n)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                    char::from(b'a' + (seed >> 59) as u8 % 26)
+                })
+                .collect()
+        };
+        let mut a = AnalysisDoc::new("Large", &[1; 16]).unwrap();
+        for i in 0..8 {
+            a.add_timeline_entry(&format!("e{i}"), &entry("2024-01-01", Precision::Day, &text(60_000))).unwrap();
+        }
+        let saved = a.save();
+        assert!(saved.len() >= parts::PARALLEL_LOAD_BYTES, "{} bytes", saved.len());
+        assert!(parts::decode(&saved).unwrap().sections.len() >= 3);
+        let mut b = AnalysisDoc::load(&saved, &[2; 16]).unwrap();
+        assert_eq!(b.heads(), a.heads());
+        assert_eq!(b.to_json().unwrap(), a.to_json().unwrap());
+        let mut c = AnalysisDoc::blank(&[3; 16]);
+        c.apply(&saved).unwrap();
+        assert_eq!(c.heads(), a.heads());
+        // What the loaded copy writes reaches the original.
+        let heads = b.heads();
+        b.set_title("Large, loaded").unwrap();
+        a.apply(&b.save_after(&heads)).unwrap();
+        assert_eq!(a.title().unwrap(), "Large, loaded");
+    }
+
+    #[test]
     fn a_change_in_a_part_must_be_by_that_parts_actor() {
         let author = [7u8; 32];
         let mut d = AnalysisDoc::new("Case", &author).unwrap();

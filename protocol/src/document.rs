@@ -282,18 +282,14 @@ pub(crate) struct Document {
 /// Parts to load on one thread, with their bytes.
 type Batch<'a> = Vec<(&'a mut AutoCommit, &'a [u8])>;
 
-/// Below this many bytes, applying parts one after the other is quicker than starting threads for them.
-const PARALLEL_APPLY_BYTES: usize = 256 * 1024;
-
 impl Document {
     /// A new document of `kind`, written by `actor`. The wrapper writes its ROOT fields and creates its
     /// top-level maps, then calls [`Document::into_parts`] so that every part starts from that change.
     pub(crate) fn new(kind: &str, actor: &[u8]) -> Result<Document, DocError> {
-        let mut doc = AutoCommit::new();
-        doc.set_actor(ActorId::from(actor));
-        doc.put(ROOT, "schema", SCHEMA)?;
-        doc.put(ROOT, "kind", kind)?;
-        Ok(Document { doc, entity_parts: Vec::new() })
+        let mut d = Document::blank(actor);
+        d.doc.put(ROOT, "schema", SCHEMA)?;
+        d.doc.put(ROOT, "kind", kind)?;
+        Ok(d)
     }
 
     /// Splits a new document into `count` parts, each starting from everything written so far (one change,
@@ -305,7 +301,7 @@ impl Document {
         self.entity_parts = (1..count.clamp(1, parts::MAX_PARTS))
             .map(|k| {
                 let mut p = self.doc.fork();
-                p.set_actor(ActorId::from(parts::part_actor(&actor, k)));
+                set_part_actor(&mut p, &actor, k);
                 p
             })
             .collect();
@@ -320,7 +316,7 @@ impl Document {
         }
         let mut d = Document::blank(actor);
         d.apply(bytes)?;
-        for part in std::iter::once(&d.doc).chain(&d.entity_parts) {
+        for part in d.parts() {
             check_root(part, kind, kind_optional)?;
         }
         Ok(d)
@@ -350,6 +346,10 @@ impl Document {
         if i == 0 { &mut self.doc } else { &mut self.entity_parts[i - 1] }
     }
 
+    fn parts(&self) -> impl Iterator<Item = &AutoCommit> {
+        std::iter::once(&self.doc).chain(&self.entity_parts)
+    }
+
     fn parts_mut(&mut self) -> impl Iterator<Item = &mut AutoCommit> {
         std::iter::once(&mut self.doc).chain(self.entity_parts.iter_mut())
     }
@@ -374,10 +374,17 @@ impl Document {
 
     /// See the wrappers' `save_whole`: all parts merged into one Automerge document, history included.
     pub(crate) fn save_whole(&mut self) -> Result<Vec<u8>, AutomergeError> {
-        let mut whole = self.doc.fork();
-        for p in &mut self.entity_parts {
-            whole.merge(p)?;
+        // Merging applies changes one operation at a time (several times slower than loading), so start from
+        // the largest part and merge the others into it.
+        let mut parts: Vec<&mut AutoCommit> = self.parts_mut().collect();
+        parts.sort_by_key(|p| std::cmp::Reverse(p.stats().num_ops));
+        let Some((largest, others)) = parts.split_first_mut() else { return Ok(Vec::new()) };
+        let mut whole = largest.fork();
+        let mut changes = Vec::new();
+        for p in others {
+            changes.extend(p.get_changes(&[]));
         }
+        whole.apply_changes(changes)?;
         Ok(whole.save())
     }
 
@@ -407,7 +414,7 @@ impl Document {
                 let actor = self.doc.get_actor().to_bytes().to_vec();
                 let blank = |k| {
                     let mut p = AutoCommit::new();
-                    p.set_actor(ActorId::from(parts::part_actor(&actor, k)));
+                    set_part_actor(&mut p, &actor, k);
                     p
                 };
                 self.entity_parts = (1..s.count).map(blank).collect();
@@ -416,22 +423,19 @@ impl Document {
             }
         }
         let total: usize = s.sections.iter().map(|(_, b)| b.len()).sum();
-        if s.sections.len() == 1 || total < PARALLEL_APPLY_BYTES {
+        if s.sections.len() == 1 || total < parts::PARALLEL_LOAD_BYTES {
             for (i, b) in s.sections {
                 self.part_mut(i).load_incremental(b)?;
             }
             return Ok(());
         }
-        let mut work: Vec<(&mut AutoCommit, &[u8])> = Vec::new();
-        let mut by_part: Vec<Option<&[u8]>> = vec![None; self.count()];
-        for (i, b) in s.sections {
-            by_part[i] = Some(b);
-        }
-        for (p, b) in self.parts_mut().zip(by_part) {
-            if let Some(b) = b {
-                work.push((p, b));
-            }
-        }
+        // Sections come in increasing part order (`decode` checks it), so one pass pairs them with their parts.
+        let mut sections = s.sections.into_iter().peekable();
+        let mut work: Batch<'_> = self
+            .parts_mut()
+            .enumerate()
+            .filter_map(|(i, p)| sections.next_if(|(k, _)| *k == i).map(|(_, b)| (p, b)))
+            .collect();
         // As many threads as cores (each thread is a malloc arena, so no more), the largest parts first, each
         // to the least loaded thread; this thread is one of them.
         work.sort_by_key(|(_, b)| std::cmp::Reverse(b.len()));
@@ -485,7 +489,7 @@ impl Document {
     pub(crate) fn fork(&mut self, actor: &[u8]) -> Document {
         let fork = |(k, p): (usize, &mut AutoCommit)| {
             let mut f = p.fork();
-            f.set_actor(ActorId::from(parts::part_actor(actor, k)));
+            set_part_actor(&mut f, actor, k);
             f
         };
         Document {
@@ -610,7 +614,7 @@ impl Document {
     pub(crate) fn list<E: Entity>(&self) -> Result<Vec<(String, E)>, AutomergeError> {
         let mut keyed: Vec<(E::Key, String, E)> = Vec::new();
         let mut seen = BTreeSet::new();
-        for doc in std::iter::once(&self.doc).chain(&self.entity_parts) {
+        for doc in self.parts() {
             for map in root_maps(doc, E::MAP)? {
                 for id in doc.keys(&map) {
                     if seen.contains(&id) {
@@ -641,6 +645,11 @@ impl Document {
         }
         Ok(serde_json::Value::Array(out))
     }
+}
+
+/// Makes `doc` write as the member with actor id `actor` writes part `k` (see [`parts::part_actor`]).
+fn set_part_actor(doc: &mut AutoCommit, actor: &[u8], k: usize) {
+    doc.set_actor(ActorId::from(parts::part_actor(actor, k)));
 }
 
 /// Checks that a part holds a case document of `kind` (see [`Document::load`]).

@@ -41,6 +41,11 @@ pub const MAX_PARTS: usize = 16;
 /// loading keeps two to four cores busy.
 pub const NEW_DOCUMENT_PARTS: usize = 5;
 
+/// From this many bytes on, [`crate::analysis::AnalysisDoc::apply`] (and the other documents' `apply`) loads
+/// the parts on several threads; below it, one after the other is quicker than starting threads. A caller
+/// that hands freed memory back after a large load uses the same line.
+pub const PARALLEL_LOAD_BYTES: usize = 256 * 1024;
+
 /// Why parted bytes were refused; each names the offending place, since these bytes come from the network.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PartsError {
