@@ -416,7 +416,7 @@ pub enum RequestCommand {
         /// The theme: parent-child-dilemma, professional-practice, chain-cooperation, youth-care-context,
         /// good-practice or other.
         #[arg(long, value_parser = parse_theme)]
-        theme: Option<samenloop_protocol::call::ReviewTheme>,
+        theme: Option<samenloop_protocol::referrals::call::ReviewTheme>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -589,6 +589,6 @@ pub enum CallCommand {
     },
 }
 
-fn parse_theme(s: &str) -> Result<samenloop_protocol::call::ReviewTheme, String> {
+fn parse_theme(s: &str) -> Result<samenloop_protocol::referrals::call::ReviewTheme, String> {
     s.parse()
 }

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use samenloop_node::Home;
 use samenloop_node::api::client::ApiClient;
-use samenloop_node::casework::{CaseCommand, EntityKind, ExportFormat};
-use samenloop_protocol::case::{CaseId, DocKind, Role};
+use samenloop_node::cases::commands::{CaseCommand, EntityKind, ExportFormat};
+use samenloop_protocol::cases::ledger::{CaseId, DocKind, Role};
 use serde_json::{Map, Value};
 
 use crate::commands::print_either;

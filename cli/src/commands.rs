@@ -10,7 +10,8 @@ use samenloop_node::api::types::{
 use samenloop_node::keystore::{self, KdfParams};
 use samenloop_node::store::Store;
 use samenloop_node::{ConfigFile, Home, NodeConfig};
-use samenloop_protocol::{DirectoryQuery, Profile, expertise};
+use samenloop_protocol::directory::expertise;
+use samenloop_protocol::{DirectoryQuery, Profile};
 use serde::Serialize;
 
 use crate::args::{AccreditationCommand, InitArgs, OptionalDate, ProfileSetArgs, RunArgs, SearchArgs};

@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use samenloop_node::api::types::ProfileUpdate;
-use samenloop_node::casework::{CaseCommand, EntityKind};
+use samenloop_node::cases::commands::{CaseCommand, EntityKind};
 use samenloop_node::keystore::{self, KdfParams, Passphrase};
 use samenloop_node::{Client, Home, NodeConfig, NodeHandle};
-use samenloop_protocol::case::{CaseId, Role};
-use samenloop_protocol::referral::{Answer, ReferralState};
+use samenloop_protocol::cases::ledger::{CaseId, Role};
+use samenloop_protocol::referrals::referral::{Answer, ReferralState};
 use samenloop_protocol::{
     AccreditationLevel, Affiliation, CalendarDate, DirectoryQuery, InvolvedOrganisation, OrganisationKind,
     ReviewRequest, ReviewVariant, UnixTime,

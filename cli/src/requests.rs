@@ -7,11 +7,10 @@ use anyhow::{Context, bail};
 use samenloop_node::Home;
 use samenloop_node::api::client::ApiClient;
 use samenloop_node::api::types::{CallRequest, ReferRequest};
-use samenloop_node::reviews::{CallView, ReceivedReferral, ReferralView, RequestRecord};
-use samenloop_protocol::referral::{Answer, ReferralState};
-use samenloop_protocol::{
-    CalendarDate, FieldProblem, InvolvedOrganisation, MatchResult, ReviewRequest, ReviewVariant, expertise,
-};
+use samenloop_node::referrals::records::{CallView, ReceivedReferral, ReferralView, RequestRecord};
+use samenloop_protocol::directory::expertise;
+use samenloop_protocol::referrals::referral::{Answer, ReferralState};
+use samenloop_protocol::{CalendarDate, FieldProblem, InvolvedOrganisation, MatchResult, ReviewRequest, ReviewVariant};
 use serde::Deserialize;
 
 use crate::args::{CallCommand, ReferralCommand, RequestCommand, RequestNewArgs};

@@ -514,7 +514,7 @@ fn a_reviewer_works_on_a_case_from_the_shell_and_exports_it() {
     let bytes = std::fs::read(&am).unwrap();
     let mut raw = automerge::AutoCommit::load(&bytes).expect("loads in the automerge crate");
     assert!(!raw.get_heads().is_empty());
-    let doc = samenloop_protocol::analysis::AnalysisDoc::load(&bytes, &[1; 32]).unwrap();
+    let doc = samenloop_protocol::cases::analysis::AnalysisDoc::load(&bytes, &[1; 32]).unwrap();
     let exported: Value = serde_json::from_slice(&std::fs::read(&js).unwrap()).unwrap();
     assert_eq!(doc.to_json().unwrap(), exported, "the same content in both formats");
     assert_eq!(exported["title"], "Case 2026-7");

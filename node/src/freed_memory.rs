@@ -1,6 +1,6 @@
 //! Handing memory that a large document load freed back to the operating system.
 //!
-//! Why: a case document loads its parts on several threads (see `samenloop_protocol::parts`), and loading
+//! Why: a case document loads its parts on several threads (see `samenloop_protocol::cases::parts`), and loading
 //! needs several times the memory the loaded document keeps. glibc keeps what those threads free in their
 //! arenas, so without this a node that loaded a 10 000-entry case stays at about 110 MB resident where the
 //! case itself needs about 25 MB. `malloc_trim` returns the free pages of every arena (a few milliseconds).

@@ -2,31 +2,35 @@
 //!
 //! A samenloop node: everything that does I/O around the pure `samenloop-protocol` core.
 //!
-//! - [`keystore`]: the identity, encrypted at rest under a passphrase (argon2id + XChaCha20-Poly1305).
-//! - [`store`]: the redb database in the node's [`home`].
-//! - the network: one event loop owning the libp2p swarm (TCP+Noise+Yamux and QUIC; identify, ping,
-//!   Kademlia under `/samenloop/kad/1.0.0`, gossipsub, mDNS, and the catch-up exchange), driven through a
-//!   cloneable [`Client`].
+//! - [`keystore`]: the identity, encrypted at rest under a passphrase (argon2id + XChaCha20-Poly1305);
+//!   [`vault`]: encryption at rest for confidential records.
+//! - [`store`]: the redb database in the node's [`home`]; [`config`]: `config.toml` and flags.
+//! - `network`: one event loop owning the libp2p swarm (TCP+Noise+Yamux and QUIC; identify, ping,
+//!   Kademlia under `/samenloop/kad/1.0.0`, gossipsub, mDNS, catch-up, referrals, case sync), driven
+//!   through a cloneable [`Client`]. Its work for each part of the domain lives with that domain:
+//! - `directory`: profiles from the network, the reviewer's own profile, catch-up.
+//! - [`referrals`]: requests and received referrals as kept at rest, and their delivery.
+//! - [`cases`]: the case book (ledgers, keys, replicas, the sync rules), the API's case commands, the
+//!   event loop's sync side, the audit trail.
 //! - [`api`]: the local HTTP API on loopback with a bearer token, and its client.
 //!
-//! Data flows one way: network -> verification -> directory and store -> API.
+//! Data flows one way: network -> verification -> directory, referrals, cases and store -> API.
 
 // One exception, `freed_memory::release` (a call into the C library), is allowed where it is made.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod api;
-pub mod audit_trail;
 pub mod cases;
-pub mod casework;
 pub mod config;
+mod directory;
 mod error;
 mod freed_memory;
 pub mod home;
 pub mod keystore;
 mod network;
 mod node;
-pub mod reviews;
+pub mod referrals;
 pub mod store;
 pub mod vault;
 

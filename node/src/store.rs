@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
-use samenloop_protocol::case::{CaseId, DocKind};
+use samenloop_protocol::cases::ledger::{CaseId, DocKind};
 use samenloop_protocol::{PeerId, Profile, SignedProfile};
 
 /// PeerId bytes -> signed profile bytes.

@@ -15,10 +15,12 @@ use std::time::{Duration, Instant};
 
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use samenloop_protocol::analysis::{AnalysisDoc, Precision, TimelineEntry};
-use samenloop_protocol::bundle::{BundleHeader, BundleKey, SealedBundle, SealedSnapshot, SignedHead, verify_run};
-use samenloop_protocol::case::{CaseId, DocKind, EpochKey};
-use samenloop_protocol::doc_log::check_changes;
+use samenloop_protocol::cases::analysis::{AnalysisDoc, Precision, TimelineEntry};
+use samenloop_protocol::cases::bundle::{
+    BundleHeader, BundleKey, SealedBundle, SealedSnapshot, SignedHead, verify_run,
+};
+use samenloop_protocol::cases::doc_log::check_changes;
+use samenloop_protocol::cases::ledger::{CaseId, DocKind, EpochKey};
 use samenloop_protocol::ed25519_dalek::SigningKey;
 use zeroize::Zeroizing;
 

@@ -2,11 +2,11 @@
 //! checkpoint over it (record kind 11), so another implementation can check its encoder and verifier.
 
 use samenloop_protocol::UnixTime;
-use samenloop_protocol::audit::{
+use samenloop_protocol::cases::audit::{
     AuditCheckpoint, AuditEvent, AuditRecord, ChainHead, StoredEntry, TrailLedger, sign_checkpoint, sign_entry,
     verify_trail,
 };
-use samenloop_protocol::case::{CaseId, DocKind};
+use samenloop_protocol::cases::ledger::{CaseId, DocKind};
 use samenloop_protocol::ed25519_dalek::SigningKey;
 use sha2::{Digest, Sha256};
 

@@ -1,8 +1,8 @@
 //! The sealed-bundle and document-parts test vectors in docs/protocol.md, so another implementation can check
 //! its encoder.
 
-use samenloop_protocol::bundle::{BundleHeader, BundleKey, SealedBundle, SignedHead};
-use samenloop_protocol::case::{CaseId, DocKind, EpochKey};
+use samenloop_protocol::cases::bundle::{BundleHeader, BundleKey, SealedBundle, SignedHead};
+use samenloop_protocol::cases::ledger::{CaseId, DocKind, EpochKey};
 use samenloop_protocol::ed25519_dalek::SigningKey;
 use zeroize::Zeroizing;
 
@@ -51,7 +51,7 @@ fn bundle_vector_is_stable_and_documented() {
 
 #[test]
 fn parts_vector_is_stable_and_documented() {
-    use samenloop_protocol::parts::{Sections, decode, encode, entity_part, part_actor};
+    use samenloop_protocol::cases::parts::{Sections, decode, encode, entity_part, part_actor};
     let bytes = encode(&[vec![0x41], Vec::new(), vec![0x42, 0x43]]);
     assert_eq!(hex::encode(&bytes), "534c50010300000000014102000000024243");
     assert_eq!(

@@ -20,8 +20,8 @@
 use std::time::{Duration, Instant};
 
 use samenloop_node::api::types::ProfileUpdate;
-use samenloop_node::casework::{CaseCommand, EntityKind, ExportFormat};
-use samenloop_protocol::case::{CaseId, Role};
+use samenloop_node::cases::commands::{CaseCommand, EntityKind, ExportFormat};
+use samenloop_protocol::cases::ledger::{CaseId, Role};
 use samenloop_tests::{TestNode, all_hold, sample_request, sample_update, temp_root, wait_for};
 
 const CHILD_ENV: &str = "SAMENLOOP_BENCH_CHILD";
@@ -147,7 +147,7 @@ async fn propagation(n: usize, rounds: usize) {
 }
 
 async fn referral_round_trip(rounds: usize) {
-    use samenloop_protocol::referral::{Answer, ReferralState};
+    use samenloop_protocol::referrals::referral::{Answer, ReferralState};
     let (_tmp, root) = temp_root();
     let mut requester = TestNode::create(&root.join("requester"));
     let mut reviewer = TestNode::create(&root.join("reviewer"));
@@ -383,7 +383,7 @@ async fn big_case(entries: usize) {
     let export = lead
         .case(CaseCommand::Export {
             case,
-            doc: samenloop_protocol::case::DocKind::Analysis,
+            doc: samenloop_protocol::cases::ledger::DocKind::Analysis,
             format: ExportFormat::Automerge,
         })
         .await

@@ -4,10 +4,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use samenloop_node::casework::{CaseCommand, EntityKind, ExportFormat};
+use samenloop_node::cases::commands::{CaseCommand, EntityKind, ExportFormat};
 use samenloop_node::{Client, NodeError};
-use samenloop_protocol::case::{CaseId, DocKind, Role};
-use samenloop_protocol::sync::{SyncRefusal, SyncRequest, SyncResponse};
+use samenloop_protocol::cases::ledger::{CaseId, DocKind, Role};
+use samenloop_protocol::cases::sync::{SyncRefusal, SyncRequest, SyncResponse};
 use samenloop_tests::{TestNode, sample_update, temp_root, wait_for};
 use serde_json::{Map, Value, json};
 
@@ -281,11 +281,11 @@ async fn three_members_co_edit_a_case() {
 /// applied, and sync of everything else goes on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_bundles_from_members_are_refused_and_change_nothing() {
-    use samenloop_protocol::analysis::{AnalysisDoc, TimelineEntry};
-    use samenloop_protocol::bundle::{BundleHeader, BundleKey, SealedBundle, SignedHead};
-    use samenloop_protocol::case::EpochKey;
+    use samenloop_protocol::cases::analysis::{AnalysisDoc, TimelineEntry};
+    use samenloop_protocol::cases::bundle::{BundleHeader, BundleKey, SealedBundle, SignedHead};
+    use samenloop_protocol::cases::ledger::EpochKey;
+    use samenloop_protocol::cases::sync::WireRun;
     use samenloop_protocol::ed25519_dalek::SigningKey;
-    use samenloop_protocol::sync::WireRun;
 
     let (_tmp, root) = temp_root();
     let mut a = TestNode::create(&root.join("lead"));
@@ -509,8 +509,8 @@ async fn an_offline_invitee_gets_the_case_and_its_history_when_back() {
 /// are refused; a member invited afterwards reads the whole history; the lead role can be handed over.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn removing_a_member_rotates_keys() {
-    use samenloop_protocol::bundle::{BundleKey, SealedBundle};
-    use samenloop_protocol::case::EpochKey;
+    use samenloop_protocol::cases::bundle::{BundleKey, SealedBundle};
+    use samenloop_protocol::cases::ledger::EpochKey;
 
     let (_tmp, root) = temp_root();
     let names = ["lead", "bram", "chantal", "late"];
@@ -633,10 +633,10 @@ async fn removing_a_member_rotates_keys() {
 /// supervisor's node holds no key to the notes; a supervisor's forged analysis bundle is refused by every node.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_supervisor_reads_and_comments_but_never_sees_notes() {
-    use samenloop_protocol::analysis::{AnalysisDoc, TimelineEntry};
-    use samenloop_protocol::bundle::{BundleHeader, BundleKey, SealedBundle, SignedHead};
-    use samenloop_protocol::case::EpochKey;
-    use samenloop_protocol::sync::WireRun;
+    use samenloop_protocol::cases::analysis::{AnalysisDoc, TimelineEntry};
+    use samenloop_protocol::cases::bundle::{BundleHeader, BundleKey, SealedBundle, SignedHead};
+    use samenloop_protocol::cases::ledger::EpochKey;
+    use samenloop_protocol::cases::sync::WireRun;
 
     let (_tmp, root) = temp_root();
     let (n, c, _) = team(&root, &["lead", "co", "sup"]).await;
@@ -823,7 +823,7 @@ async fn destroying_a_case_reaches_every_member_and_is_recorded() {
 /// after destruction the lead's node still shows the whole trail, archived without keys.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_trail_records_who_did_what_and_catches_tampering() {
-    use samenloop_node::casework::CaseCommand::{Audit, Report};
+    use samenloop_node::cases::commands::CaseCommand::{Audit, Report};
     use sha2::Digest;
     let (_tmp, root) = temp_root();
     // Bram's node is the bootstrap, so the lead's node can restart on a fresh port and find him again.

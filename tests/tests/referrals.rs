@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use samenloop_node::api::types::ProfileUpdate;
-use samenloop_protocol::referral::{Answer, ReferralState};
+use samenloop_protocol::referrals::referral::{Answer, ReferralState};
 use samenloop_protocol::{Affiliation, Exclusion, PeerId, UnixTime};
 use samenloop_tests::{TestNode, all_hold, sample_request as request, temp_root, wait_for};
 
@@ -46,7 +46,7 @@ async fn referral_state(node: &TestNode, request_id_hex: &str) -> Option<(String
     list.into_iter().find(|r| r.request_id == request_id_hex).map(|r| (r.referral_id, r.state))
 }
 
-fn state_of(record: &samenloop_node::reviews::RequestRecord, peer: PeerId) -> Option<&ReferralState> {
+fn state_of(record: &samenloop_node::referrals::records::RequestRecord, peer: PeerId) -> Option<&ReferralState> {
     record.referrals.iter().rev().find(|r| r.reviewer == peer.to_string()).map(|r| &r.state)
 }
 
@@ -202,8 +202,10 @@ async fn an_anonymised_call_reaches_reviewers_and_their_interest_counts() {
     let before = requester.client().match_request(&req.id).await.unwrap();
     assert_eq!(before.candidates[0].name, "Anna", "ties break by name before any interest");
 
-    let call =
-        requester.client().post_call(&req.id, Some(samenloop_protocol::call::ReviewTheme::ChainCooperation)).await;
+    let call = requester
+        .client()
+        .post_call(&req.id, Some(samenloop_protocol::referrals::call::ReviewTheme::ChainCooperation))
+        .await;
     let call = call.unwrap();
     wait_for(LIMIT, "Bram sees the call", || async {
         bram.client().calls().await.unwrap().iter().any(|c| c.call_id == call.call_id)
@@ -241,7 +243,7 @@ fn hex_decode(s: &str) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_referrals_are_refused_with_the_reason_and_stored_nowhere() {
     use samenloop_node::keystore::random_bytes;
-    use samenloop_protocol::referral::{self, ReferralMessage};
+    use samenloop_protocol::referrals::referral::{self, ReferralMessage};
     use samenloop_protocol::{Identity, RecordKind, seal_envelope};
 
     let (_tmp, root) = temp_root();

@@ -23,7 +23,7 @@ use crate::keystore::random_bytes;
 use crate::network::Client;
 use crate::node::StartError;
 use samenloop_protocol::ReviewRequest;
-use samenloop_protocol::referral::Answer;
+use samenloop_protocol::referrals::referral::Answer;
 
 #[derive(Clone)]
 struct ApiState {
@@ -91,7 +91,7 @@ fn router(state: ApiState) -> Router {
         .route(
             "/v1/cases",
             post(|State(s): State<ApiState>, body: Bytes| async move {
-                let command: crate::casework::CaseCommand = parse(&body)?;
+                let command: crate::cases::commands::CaseCommand = parse(&body)?;
                 Ok::<_, ApiError>(Json(s.client.case(command).await?))
             }),
         )

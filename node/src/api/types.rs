@@ -236,7 +236,7 @@ pub struct ReferRequest {
 #[serde(default, deny_unknown_fields)]
 pub struct CallRequest {
     /// The theme the call may name.
-    pub theme: Option<samenloop_protocol::call::ReviewTheme>,
+    pub theme: Option<samenloop_protocol::referrals::call::ReviewTheme>,
 }
 
 /// `POST /v1/peers`: dial a peer.

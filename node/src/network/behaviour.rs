@@ -10,8 +10,8 @@ use libp2p::kad::{self, store::MemoryStore};
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::{NetworkBehaviour, behaviour::toggle::Toggle};
 use libp2p::{StreamProtocol, allow_block_list, identify, mdns, ping};
-use samenloop_protocol::referral::{ReferralMessage, ReferralReply};
-use samenloop_protocol::sync::{MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES, SyncRequest, SyncResponse};
+use samenloop_protocol::cases::sync::{MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES, SyncRequest, SyncResponse};
+use samenloop_protocol::referrals::referral::{ReferralMessage, ReferralReply};
 use samenloop_protocol::{CatchUpRequest, CatchUpResponse, MAX_PROFILE_BYTES};
 use sha2::{Digest, Sha256};
 

@@ -5,13 +5,13 @@ use libp2p::Multiaddr;
 use samenloop_protocol::{AccreditationLevel, CalendarDate, DirectoryQuery, PeerId};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use samenloop_protocol::referral::Answer;
+use samenloop_protocol::referrals::referral::Answer;
 use samenloop_protocol::{MatchResult, ReviewRequest, UnixTime};
 
 use crate::api::types::{NodeStatus, ProfileUpdate, ProfileView, SearchResponse};
 use crate::error::NodeError;
-use crate::reviews::{CallView, ReceivedReferral, ReferralView, RequestRecord};
-use samenloop_protocol::call::ReviewTheme;
+use crate::referrals::records::{CallView, ReceivedReferral, ReferralView, RequestRecord};
+use samenloop_protocol::referrals::call::ReviewTheme;
 
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, NodeError>>;
 
@@ -44,7 +44,7 @@ pub(crate) enum Command {
     #[cfg(feature = "test-support")]
     SendRawReferral {
         peer: PeerId,
-        message: samenloop_protocol::referral::ReferralMessage,
+        message: samenloop_protocol::referrals::referral::ReferralMessage,
         reply: Reply<String>,
     },
     Subscribe(oneshot::Sender<broadcast::Receiver<DirectoryEvent>>),
@@ -62,8 +62,8 @@ pub(crate) enum Command {
     },
     Withdraw(String, Reply<RequestRecord>),
     Referrals(Reply<Vec<ReceivedReferral>>),
-    Case(crate::casework::CaseCommand, Reply<serde_json::Value>),
-    SyncStats(Reply<super::casework::SyncStats>),
+    Case(crate::cases::commands::CaseCommand, Reply<serde_json::Value>),
+    SyncStats(Reply<crate::cases::sync::SyncStats>),
     #[cfg(feature = "test-support")]
     Partition {
         peer: PeerId,
@@ -72,15 +72,15 @@ pub(crate) enum Command {
     },
     #[cfg(feature = "test-support")]
     EpochKey {
-        case: samenloop_protocol::case::CaseId,
-        doc: samenloop_protocol::case::DocKind,
+        case: samenloop_protocol::cases::ledger::CaseId,
+        doc: samenloop_protocol::cases::ledger::DocKind,
         reply: Reply<[u8; 32]>,
     },
     #[cfg(feature = "test-support")]
     RawSync {
         peer: PeerId,
-        request: samenloop_protocol::sync::SyncRequest,
-        reply: Reply<samenloop_protocol::sync::SyncResponse>,
+        request: samenloop_protocol::cases::sync::SyncRequest,
+        reply: Reply<samenloop_protocol::cases::sync::SyncResponse>,
     },
     Referral(String, Reply<ReferralView>),
     AnswerReferral(String, Answer, Reply<ReceivedReferral>),
@@ -213,13 +213,13 @@ impl Client {
         self.ask(Command::Referrals).await
     }
 
-    /// Runs a case command (see [`crate::casework::CaseCommand`]); the answer is its JSON view.
-    pub async fn case(&self, command: crate::casework::CaseCommand) -> Result<serde_json::Value, NodeError> {
+    /// Runs a case command (see [`crate::cases::commands::CaseCommand`]); the answer is its JSON view.
+    pub async fn case(&self, command: crate::cases::commands::CaseCommand) -> Result<serde_json::Value, NodeError> {
         self.ask(|r| Command::Case(command, r)).await
     }
 
     /// What case sync refused so far.
-    pub async fn sync_stats(&self) -> Result<super::casework::SyncStats, NodeError> {
+    pub async fn sync_stats(&self) -> Result<crate::cases::sync::SyncStats, NodeError> {
         self.ask(Command::SyncStats).await
     }
 
@@ -233,8 +233,8 @@ impl Client {
     #[cfg(feature = "test-support")]
     pub async fn epoch_key(
         &self,
-        case: samenloop_protocol::case::CaseId,
-        doc: samenloop_protocol::case::DocKind,
+        case: samenloop_protocol::cases::ledger::CaseId,
+        doc: samenloop_protocol::cases::ledger::DocKind,
     ) -> Result<[u8; 32], NodeError> {
         self.ask(|reply| Command::EpochKey { case, doc, reply }).await
     }
@@ -244,8 +244,8 @@ impl Client {
     pub async fn raw_sync(
         &self,
         peer: PeerId,
-        request: samenloop_protocol::sync::SyncRequest,
-    ) -> Result<samenloop_protocol::sync::SyncResponse, NodeError> {
+        request: samenloop_protocol::cases::sync::SyncRequest,
+    ) -> Result<samenloop_protocol::cases::sync::SyncResponse, NodeError> {
         self.ask(|reply| Command::RawSync { peer, request, reply }).await
     }
 
@@ -293,7 +293,7 @@ impl Client {
     pub async fn send_raw_referral(
         &self,
         peer: PeerId,
-        message: samenloop_protocol::referral::ReferralMessage,
+        message: samenloop_protocol::referrals::referral::ReferralMessage,
     ) -> Result<String, NodeError> {
         self.ask(|reply| Command::SendRawReferral { peer, message, reply }).await
     }
