@@ -20,13 +20,18 @@ pub struct Cli {
     /// The node's home directory [default: the platform data directory, e.g. ~/.local/share/samenloop].
     #[arg(long, global = true, env = "SAMENLOOP_HOME", value_name = "DIR")]
     pub home: Option<PathBuf>,
+    /// Without a command, samenloop opens the app in your browser (see `samenloop open`).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the app in your browser, signed in: starts the node in the background if it does not run
+    /// yet (it then asks for your passphrase in the browser), and prints the address when no browser
+    /// can be opened.
+    Open(OpenArgs),
     /// Create this node's identity (an ed25519 signing key and an X25519 encryption key), encrypted
     /// with a passphrase from $SAMENLOOP_PASSPHRASE or the terminal.
     Init(InitArgs),
@@ -62,6 +67,14 @@ pub enum Command {
     },
     /// Start a small local network with sample reviewers and show the whole flow, then exit.
     Demo,
+}
+
+/// `samenloop open`.
+#[derive(Debug, Args, Default)]
+pub struct OpenArgs {
+    /// Print the one-time sign-in link instead of opening a browser (it works once, for two minutes).
+    #[arg(long)]
+    pub print_link: bool,
 }
 
 /// `samenloop init`.
@@ -112,6 +125,10 @@ pub struct RunArgs {
     /// permanent ones in config.toml as `trusted_accreditors`).
     #[arg(long, value_name = "PEER")]
     pub trust_accreditor: Vec<PeerId>,
+    /// Do not ask for the passphrase: serve the app and wait until it is unlocked (or the identity is
+    /// created) in the browser. This is how `samenloop open` and the desktop service start the node.
+    #[arg(long)]
+    pub wait_for_unlock: bool,
 }
 
 /// `samenloop profile ...`.

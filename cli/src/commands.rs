@@ -7,8 +7,7 @@ use samenloop_node::api::client::ApiClient;
 use samenloop_node::api::types::{
     AttestRequest, AttestResponse, DialRequest, NodeStatus, ProfileField, ProfileUpdate, ProfileView, SearchResponse,
 };
-use samenloop_node::keystore::{self, KdfParams};
-use samenloop_node::store::Store;
+use samenloop_node::keystore;
 use samenloop_node::{ConfigFile, Home, NodeConfig};
 use samenloop_protocol::directory::expertise;
 use samenloop_protocol::{DirectoryQuery, Profile};
@@ -56,12 +55,7 @@ pub fn init(home: &Home, args: InitArgs) -> anyhow::Result<()> {
         bail!("an identity already exists at {}; refusing to overwrite it", home.identity_path().display());
     }
     let pass = passphrase::read(true)?;
-    home.create().with_context(|| format!("cannot create {}", home.root().display()))?;
-    let identity = keystore::create(&home.identity_path(), &pass, KdfParams::default())?;
-    let store = Store::open(&home.db_path())?;
-    if store.own_draft()?.is_none() {
-        store.set_own_draft(&draft)?;
-    }
+    let identity = samenloop_node::create_identity(home, &args.name, &pass)?;
     let peer_id = identity.peer_id().to_string();
     if args.json {
         print_json(&serde_json::json!({ "peer_id": peer_id, "home": home.root() }))
@@ -74,8 +68,48 @@ pub fn init(home: &Home, args: InitArgs) -> anyhow::Result<()> {
 
 /// `samenloop node run`.
 pub async fn node_run(home: &Home, args: RunArgs) -> anyhow::Result<()> {
+    let wait_for_unlock = args.wait_for_unlock;
+    let config = run_config(home, args)?;
+    if wait_for_unlock {
+        return node_run_locked(home, config).await;
+    }
     let pass = passphrase::read(false)?;
     let identity = keystore::open(&home.identity_path(), &pass)?;
+    let node = samenloop_node::start(home, identity, config).await?;
+    let status = node.client().status().await?;
+    println!("samenloop node {} running", status.peer_id);
+    for a in &status.listen_addrs {
+        println!("  listening on {a}");
+    }
+    if let Some(api) = node.api_addr() {
+        println!("  local API and app on http://{api} (token in {})", home.token_path().display());
+        println!("  open the app with `samenloop open`");
+    }
+    println!("Press Ctrl-C to stop.");
+    wait_for_signal().await;
+    println!("stopping...");
+    node.shutdown().await;
+    println!("stopped");
+    Ok(())
+}
+
+/// `samenloop node run --wait-for-unlock`: the app first, the node once unlocked in the browser.
+async fn node_run_locked(home: &Home, config: NodeConfig) -> anyhow::Result<()> {
+    let served = samenloop_node::serve_locked(home, config).await?;
+    println!(
+        "samenloop app on http://{} ({}); open it with `samenloop open`",
+        served.api_addr(),
+        served.phase().name()
+    );
+    wait_for_signal().await;
+    println!("stopping...");
+    served.shutdown().await;
+    println!("stopped");
+    Ok(())
+}
+
+/// The node's settings: defaults, then `config.toml`, then the flags.
+fn run_config(home: &Home, args: RunArgs) -> anyhow::Result<NodeConfig> {
     let mut config = NodeConfig::default();
     ConfigFile::load(home)?.apply(&mut config, home)?;
     if !args.listen.is_empty() {
@@ -89,21 +123,7 @@ pub async fn node_run(home: &Home, args: RunArgs) -> anyhow::Result<()> {
         config.api = Some(api);
     }
     config.trusted_accreditors.extend(args.trust_accreditor);
-    let node = samenloop_node::start(home, identity, config).await?;
-    let status = node.client().status().await?;
-    println!("samenloop node {} running", status.peer_id);
-    for a in &status.listen_addrs {
-        println!("  listening on {a}");
-    }
-    if let Some(api) = node.api_addr() {
-        println!("  local API on http://{api} (token in {})", home.token_path().display());
-    }
-    println!("Press Ctrl-C to stop.");
-    wait_for_signal().await;
-    println!("stopping...");
-    node.shutdown().await;
-    println!("stopped");
-    Ok(())
+    Ok(config)
 }
 
 async fn wait_for_signal() {

@@ -8,6 +8,7 @@ mod args;
 mod cases;
 mod commands;
 mod demo;
+mod open;
 mod passphrase;
 mod render;
 mod requests;
@@ -16,7 +17,7 @@ use args::{Cli, Command, DirectoryCommand, NodeCommand, ProfileCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let verbose = matches!(cli.command, Command::Node(NodeCommand::Run(_)));
+    let verbose = matches!(cli.command, Some(Command::Node(NodeCommand::Run(_))));
     let default_filter = if verbose { "info,libp2p_mdns=warn,libp2p_gossipsub=warn" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SAMENLOOP_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
@@ -34,12 +35,14 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
+    let command = cli.command.unwrap_or(Command::Open(args::OpenArgs::default()));
+    match command {
         Command::Demo => runtime()?.block_on(demo::run()),
         Command::Expertise { json } => commands::expertise_list(json),
         command => {
             let home = commands::home(cli.home)?;
             match command {
+                Command::Open(args) => open::open(&home, &args),
                 Command::Init(args) => commands::init(&home, args),
                 Command::Node(NodeCommand::Run(args)) => runtime()?.block_on(commands::node_run(&home, args)),
                 Command::Node(NodeCommand::Status { json }) => commands::node_status(&home, json),

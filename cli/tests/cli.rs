@@ -178,13 +178,19 @@ fn two_nodes_init_run_publish_and_search() {
     let text = ok(samenloop(&b, &["directory", "search", "--text", "anna"]));
     assert!(text.contains("1 reviewer found") && text.contains("Anna Jansen"), "{text}");
 
-    // The API wants the token.
+    // The API wants the token, and answers only to its own name (DNS rebinding gets 403).
     let api = std::fs::read_to_string(a.join("api.addr")).unwrap();
-    let mut s = TcpStream::connect(api.trim()).unwrap();
-    write!(s, "GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).unwrap();
+    let ask = |host: &str| {
+        let mut s = TcpStream::connect(api.trim()).unwrap();
+        write!(s, "GET /v1/status HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let answer = ask(api.trim());
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    let answer = ask("rebind.example");
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -64,6 +64,18 @@ impl Home {
     }
 }
 
+/// Opens `path` for appending, creating it readable by the owner only (the background node's log).
+pub fn append_private(path: &Path) -> std::io::Result<fs::File> {
+    let mut o = fs::OpenOptions::new();
+    o.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)
+}
+
 /// Writes `contents` to `path` readable by the owner only, replacing it atomically (write then rename),
 /// so a crash never leaves a half-written file behind.
 pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {

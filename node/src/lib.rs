@@ -12,7 +12,8 @@
 //! - [`referrals`]: requests and received referrals as kept at rest, and their delivery.
 //! - [`cases`]: the case book (ledgers, keys, replicas, the sync rules), the API's case commands, the
 //!   event loop's sync side, the audit trail.
-//! - [`api`]: the local HTTP API on loopback with a bearer token, and its client.
+//! - [`api`]: the local HTTP API on loopback with a bearer token, and its client; [`web`]: the web app on the
+//!   same address, with sessions, Host and Origin checks; `service`: the node before and after unlock.
 //!
 //! Data flows one way: network -> verification -> directory, referrals, cases and store -> API.
 
@@ -31,11 +32,14 @@ pub mod keystore;
 mod network;
 mod node;
 pub mod referrals;
+mod service;
 pub mod store;
 pub mod vault;
+pub mod web;
 
 pub use config::{ConfigFile, NodeConfig};
 pub use error::NodeError;
 pub use home::Home;
 pub use network::{CATCH_UP_PROTOCOL, Client, DirectoryEvent, IDENTIFY_VERSION, KAD_PROTOCOL, PROFILE_TOPIC};
-pub use node::{NodeHandle, StartError, start};
+pub use node::{NodeHandle, ServedNode, StartError, serve_locked, start};
+pub use service::{Phase, UnlockError, create_identity, unlock_delay};

@@ -14,7 +14,9 @@ use crate::api;
 use crate::config::NodeConfig;
 use crate::home::Home;
 use crate::network::{Behaviour, Client, EventLoop, now};
+use crate::service::Service;
 use crate::store::{Store, StoreError};
+use std::sync::Arc;
 
 /// Why a node could not start. Each names what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -142,6 +144,7 @@ pub async fn start(home: &Home, identity: Identity, config: NodeConfig) -> Resul
     let (sender, commands) = mpsc::channel(64);
     let client = Client { sender };
     let api_bind = config.api;
+    let service_config = config.clone();
     let event_loop = EventLoop::new(swarm, commands, identity, config, store, directory)?;
     let event_loop = tokio::spawn(event_loop.run());
 
@@ -155,7 +158,8 @@ pub async fn start(home: &Home, identity: Identity, config: NodeConfig) -> Resul
 
     let mut handle = NodeHandle { client, peer_id, api_addr: None, home: home.clone(), event_loop, api_server: None };
     if let Some(addr) = api_bind {
-        match api::server::serve(home, addr, handle.client.clone()).await {
+        let service = Arc::new(Service::running(home.clone(), service_config, handle.client.clone()));
+        match api::server::serve(home, addr, service).await {
             Ok((bound, stop, task)) => {
                 handle.api_addr = Some(bound);
                 handle.api_server = Some((stop, task));
@@ -168,6 +172,54 @@ pub async fn start(home: &Home, identity: Identity, config: NodeConfig) -> Resul
         }
     }
     Ok(handle)
+}
+
+/// A node served on loopback before its identity is unlocked: the API and the web app run, and the node
+/// itself starts when the first-run or unlock page succeeds (see `crate::service`).
+pub struct ServedNode {
+    service: Arc<Service>,
+    api_addr: SocketAddr,
+    home: Home,
+    server: (tokio::sync::oneshot::Sender<()>, JoinHandle<()>),
+}
+
+impl ServedNode {
+    /// Where the API and the app listen.
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api_addr
+    }
+
+    /// Where the node stands: no identity, locked, or running.
+    pub fn phase(&self) -> crate::service::Phase {
+        self.service.phase()
+    }
+
+    /// Stops the server and, if it was unlocked, the node; removes the API address file.
+    pub async fn shutdown(self) {
+        let (stop, task) = self.server;
+        let _ = stop.send(());
+        let _ = task.await;
+        let _ = std::fs::remove_file(self.home.api_addr_path());
+        self.service.stop().await;
+    }
+}
+
+/// Serves the API and the app for `home` on `config.api` (loopback; the default address when unset) and
+/// waits for the identity to be created or unlocked in the app. Neither the store nor the network is
+/// opened before that.
+pub async fn serve_locked(home: &Home, config: NodeConfig) -> Result<ServedNode, StartError> {
+    home.create()
+        .map_err(|e| StartError::Credentials { path: home.root().display().to_string(), detail: e.to_string() })?;
+    let addr = match config.api {
+        Some(addr) => addr,
+        None => crate::config::DEFAULT_API_ADDR
+            .parse()
+            .map_err(|_| StartError::Network("the default API address does not parse".into()))?,
+    };
+    let service = Arc::new(Service::waiting(home.clone(), config));
+    let (api_addr, stop, task) = api::server::serve(home, addr, service.clone()).await?;
+    info!(%api_addr, phase = service.phase().name(), "local API and app listening; waiting to be unlocked");
+    Ok(ServedNode { service, api_addr, home: home.clone(), server: (stop, task) })
 }
 
 /// An error and its sources, joined: libp2p's transport errors print nothing themselves.

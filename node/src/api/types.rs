@@ -257,3 +257,17 @@ pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<FieldProblem>,
 }
+
+/// `GET /v1/phase`: where the node stands before and after unlock.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PhaseView {
+    /// `no-identity` (first run), `locked` (waiting for the passphrase) or `running`.
+    pub phase: String,
+}
+
+/// `POST /v1/web/login-link`: a one-time link that signs a browser in to the app.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LoginLink {
+    /// The link, valid once and for two minutes.
+    pub url: String,
+}

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use futures::StreamExt;
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance};
-use libp2p::kad::{self, Record, RecordKey};
+use libp2p::kad;
 use libp2p::request_response::OutboundRequestId;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, Swarm, identify, mdns};
@@ -296,7 +296,7 @@ impl EventLoop {
             }
             #[cfg(feature = "test-support")]
             Command::PutRawRecord { key, value, reply } => {
-                let record = Record::new(RecordKey::new(&key), value);
+                let record = kad::Record::new(kad::RecordKey::new(&key), value);
                 let r = self.swarm.behaviour_mut().kad.put_record(record, kad::Quorum::One);
                 let _ = reply.send(r.map(|_| ()).map_err(|e| NodeError::BadRequest(e.to_string())));
             }

@@ -1,0 +1,167 @@
+# samenloop: the app's texts in English.
+# Every key is also in nl.ftl; a test fails when one is missing.
+
+skip-to-content = Skip to content
+nav-label = Main menu
+nav-home = Overview
+language-switch = Nederlands
+sign-out = Sign out
+footer-local = samenloop runs on this computer. Your data stays encrypted and goes only to the people you review with.
+
+signin-needed-title = Open samenloop from the app
+signin-needed-body = Start samenloop from your computer's menu (or type samenloop in a terminal). This page then opens by itself, and you are signed in.
+signin-link-title = This link no longer works
+signin-link-used = This sign-in link has been used already. Each link works once.
+signin-link-expired = This sign-in link has expired. A link works for two minutes.
+signed-out-title = You are signed out
+
+welcome-title = Welcome to samenloop
+welcome-intro = First we make your keys. You sign everything you share with them, and only you can open them, with your passphrase.
+welcome-name = Your name
+welcome-name-hint = As colleagues know you. This name is shown in your profile.
+welcome-name-missing = Enter your name.
+welcome-name-invalid = This name cannot be used: { $reason }
+welcome-passphrase = Passphrase
+welcome-passphrase-hint = At least { $min } characters. A sentence of a few words is strong and easy to remember.
+welcome-passphrase-missing = Choose a passphrase.
+welcome-passphrase-short = The passphrase is too short: use at least { $min } characters.
+welcome-repeat = Repeat the passphrase
+welcome-repeat-differs = The two passphrases differ. Type both again.
+welcome-language = Language
+welcome-warning = Keep your passphrase safe. Without it nobody can open your keys, not even us.
+welcome-submit = Make my keys and start
+welcome-failed = Making your keys failed: { $reason }
+
+strength-too-short = Too short
+strength-fair = Fair: longer is better
+strength-strong = Strong
+
+unlock-title = Unlock samenloop
+unlock-intro = Your keys are locked. Enter your passphrase to continue.
+unlock-passphrase = Passphrase
+unlock-submit = Unlock
+unlock-wrong = This passphrase is not right. Try again; after each mistake it takes a little longer before you can.
+unlock-passphrase-missing = Enter your passphrase.
+unlock-failed = Unlocking failed: { $reason }
+
+home-title = What needs your attention
+home-problem = Not everything could be fetched: { $reason }
+home-referrals = Referrals waiting for your answer
+home-referrals-none = No referrals are waiting for you.
+home-referral-from = Request from { $requester }
+home-referral-received = received on { $date }
+home-referral-respond-by = answer by { $date }
+home-unknown-requester = a requester
+home-cases = Your cases
+home-cases-none = You are not working on a case yet.
+home-case-untitled = Untitled case (the documents are still arriving)
+home-case-members = { $n ->
+    [one] { $n } member
+   *[other] { $n } members
+}
+home-case-removed = You were removed from this case.
+home-case-step = Step { $step } of 6
+
+step-1 = Orientation
+step-2 = Exploration
+step-3 = Dialogue
+step-4 = Translating insights
+step-5 = Reporting
+step-6 = Follow-up
+
+role-lead = Lead reviewer
+role-co-reviewer = Co-reviewer
+role-supervisor = Supervisor
+role-removed = Removed
+
+month-1 = January
+month-2 = February
+month-3 = March
+month-4 = April
+month-5 = May
+month-6 = June
+month-7 = July
+month-8 = August
+month-9 = September
+month-10 = October
+month-11 = November
+month-12 = December
+
+nav-referrals = Referrals
+not-found-title = Not found
+not-found-body = This is not (or no longer) on your computer. Go back to the overview.
+failure-title = That did not work
+failure-body = samenloop could not do this just now. Try again in a moment; if it keeps failing, look in your node's log.
+failure-detail = Message: { $detail }
+details = Details
+details-referral-id = Referral
+details-request-id = Request
+details-requester-id = Requester (peer id)
+
+referrals-title = Referrals
+referrals-waiting = Waiting for your answer
+referrals-answered = Answered or closed
+referrals-answered-none = None yet.
+referral-back = ← All referrals
+referral-state-offered = Waiting for your answer
+referral-state-accepted = Accepted on { $date }
+referral-state-declined = Declined on { $date }
+referral-state-expired = Expired on { $date }
+referral-state-withdrawn = Withdrawn by the requester on { $date }
+referral-answer = Your answer
+referral-conflict-legend = Conflict-of-interest declaration
+referral-conflict-hint = You are independent if you do not work, and did not work in the last three years, for any organisation involved, and have no other tie to the case.
+referral-conflict-none = I declare that there is no conflict of interest.
+referral-conflict-possible = There may be a conflict of interest; the requester weighs it.
+referral-conflict-describe = Describe the possible conflict of interest
+referral-conflict-missing = Describe the possible conflict of interest, or declare that there is none.
+referral-conflict-choose = Choose one of the two declarations.
+referral-accept = Accept
+referral-decline-reason = Reason to decline
+referral-reason-missing = Give a reason; the requester sees it.
+referral-decline = Decline
+referral-answer-refused = Your answer was not sent: { $reason }
+referral-request = The request
+
+q1 = 1. Why is a learning review considered?
+q2 = 2. What is the learning question?
+q3 = 3. Which organisations are involved?
+q4 = 4. The municipality's role?
+q5 = 5. The youth inspectorates' role?
+q6 = 6. The context of the case
+q7 = 7. What information is already available?
+q8 = 8. Can family members be involved in the review?
+q9 = 9. What needs attention regarding privacy?
+q10 = 10. Urgency and time available
+q11 = 11. Who is the contact person?
+q12 = 12. Arrangements about the costs
+q13 = 13. What is expected of the review's result?
+q14 = 14. How, and to whom, is the review reported?
+request-period = Period the review covers: { $period }
+request-when = Start and end: { $period }
+request-budget = { $hours ->
+    [one] Budget: { $hours } reviewer hour
+   *[other] Budget: { $hours } reviewer hours
+}
+request-variant = Kind of review
+request-reviewers = Number of reviewers
+request-expertise = Expertise wanted
+request-language = Language
+request-region = Region
+variant-full = Full learning review
+variant-mid-range = Mid-range review
+variant-focused = Focused review (one day)
+variant-themed = Themed review
+
+organisation-youth-care = youth care
+organisation-child-protection = child protection and youth probation
+organisation-veilig-thuis = Veilig Thuis (domestic violence and child abuse advice)
+organisation-neighbourhood-team = neighbourhood team
+organisation-mental-health = mental health care
+organisation-youth-health = youth health care
+organisation-education = education
+organisation-police = police
+organisation-justice = justice
+organisation-health-care = health care
+organisation-municipality = municipality
+organisation-other = other

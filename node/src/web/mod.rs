@@ -1,0 +1,62 @@
+//! The web app: what a reviewer, requester or supervisor uses, served by the node on its loopback API
+//! address, in Dutch (the default) and English.
+//!
+//! Server-rendered HTML from compile-time-checked templates (askama, `node/templates/`), one module per
+//! screen under [`views`], plain CSS and a small script embedded in the binary ([`assets`]), and messages
+//! from Fluent catalogues ([`i18n`], `node/locales/`). The app reaches the node only through the same
+//! [`crate::Client`] as the JSON API (via [`crate::service::Service`]), so no rule of the domain is
+//! written here.
+//!
+//! Security ([`guard`], [`session`]): every request's `Host` must be the node's own loopback name, every
+//! state-changing request must come from the app's own origin, every response carries a strict
+//! Content-Security-Policy, and a browser gets in only through a one-time link that the command line asks
+//! for with the API token.
+//!
+//! Data flows one way: a request -> the guard -> the session -> a view, which asks the node through its
+//! client -> a template -> HTML.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::service::Service;
+
+pub(crate) mod assets;
+pub(crate) mod guard;
+pub mod i18n;
+pub(crate) mod session;
+#[cfg(test)]
+mod tests;
+mod views;
+
+/// The whole server (API and app, behind the guard) for a running node, with a signed-in session: for
+/// tests that drive every page in-process. Returns the router, the `Host` it answers to, and the
+/// session's `Cookie` header.
+#[cfg(feature = "test-support")]
+pub fn router_for_tests(home: &crate::Home, client: crate::Client) -> (Router, String, String) {
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], 7878).into();
+    let service = Arc::new(Service::running(home.clone(), crate::NodeConfig::default(), client));
+    let now = std::time::Instant::now();
+    let link = service.sessions.new_link(now);
+    let session = service.sessions.redeem(&link, now).unwrap_or_default();
+    let router = crate::api::server::app(service, "test-support".into(), addr);
+    (router, addr.to_string(), format!("{}={session}", session::SESSION_COOKIE))
+}
+
+/// The app's routes (the guard is applied by the server around the app and the API together).
+pub(crate) fn router(service: Arc<Service>) -> Router {
+    Router::new()
+        .route("/", get(views::home::show))
+        .route("/login/{token}", get(views::sign_in::redeem))
+        .route("/sign-out", post(views::sign_in::sign_out))
+        .route("/language", post(views::sign_in::choose_language))
+        .route("/referrals", get(views::referrals::list))
+        .route("/referrals/{id}", get(views::referrals::show))
+        .route("/referrals/{id}/accept", post(views::referrals::accept))
+        .route("/referrals/{id}/decline", post(views::referrals::decline))
+        .route("/welcome", get(views::start::welcome).post(views::start::create))
+        .route("/unlock", get(views::start::unlock_page).post(views::start::unlock))
+        .route("/assets/{name}", get(assets::serve))
+        .with_state(service)
+}

@@ -1,0 +1,159 @@
+//! The web app's referral screens over real nodes, driven in-process (no browser): a requester refers a
+//! request, and the reviewer reads it and answers in the app, with every problem named beside its field.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode, header};
+use samenloop_node::api::types::ProfileUpdate;
+use samenloop_protocol::referrals::referral::ReferralState;
+use samenloop_tests::{TestNode, all_hold, sample_request, temp_root, wait_for};
+use tower::ServiceExt;
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+struct Page {
+    status: StatusCode,
+    location: String,
+    body: String,
+}
+
+struct App {
+    router: Router,
+    host: String,
+    cookie: String,
+}
+
+impl App {
+    async fn send(&self, request: Request<Body>) -> Page {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let body = to_bytes(response.into_body(), 1 << 22).await.unwrap();
+        Page { status, location, body: String::from_utf8_lossy(&body).into_owned() }
+    }
+
+    async fn get(&self, path: &str, lang: &str) -> Page {
+        let r = Request::get(path)
+            .header(header::HOST, &self.host)
+            .header(header::COOKIE, &self.cookie)
+            .header(header::ACCEPT_LANGUAGE, lang)
+            .body(Body::empty())
+            .unwrap();
+        self.send(r).await
+    }
+
+    async fn post(&self, path: &str, form: &str) -> Page {
+        let r = Request::post(path)
+            .header(header::HOST, &self.host)
+            .header(header::ORIGIN, format!("http://{}", self.host))
+            .header(header::COOKIE, &self.cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form.to_string()))
+            .unwrap();
+        self.send(r).await
+    }
+}
+
+fn named(name: &str) -> ProfileUpdate {
+    ProfileUpdate {
+        name: Some(name.into()),
+        expertise: Some(vec!["jeugdbescherming".into(), "ggz".into()]),
+        regions: Some(vec!["Utrecht".into()]),
+        languages: Some(vec!["nl".into()]),
+        hours_per_month: Some(16),
+        ..ProfileUpdate::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_reads_a_referral_and_answers_it_in_the_app() {
+    let (_dir, root) = temp_root();
+    let mut requester = TestNode::create(&root.join("gemeente"));
+    let mut anna = TestNode::create(&root.join("anna"));
+    requester.start(vec![], |_| {}).await;
+    anna.start(requester.addrs().await, |_| {}).await;
+    requester.client().set_profile(named("Gemeente Utrecht")).await.unwrap();
+    anna.client().set_profile(named("Anna de Vries")).await.unwrap();
+    let (rc, ac) = ([requester.client()], [anna.client()]);
+    wait_for(LIMIT, "Anna's profile reaches the requester", || all_hold(&rc, anna.peer_id, 1)).await;
+    wait_for(LIMIT, "the requester's profile reaches Anna", || all_hold(&ac, requester.peer_id, 1)).await;
+    let request =
+        requester.client().create_request(sample_request("Hoe werkten de organisaties samen?")).await.unwrap();
+    requester.client().refer(&request.id, vec![anna.peer_id], false, false, None).await.unwrap();
+    let anna_client = anna.client();
+    wait_for(LIMIT, "Anna receives the referral", || {
+        let c = anna_client.clone();
+        async move { c.referrals().await.is_ok_and(|r| !r.is_empty()) }
+    })
+    .await;
+    let referral_id = anna.client().referrals().await.unwrap()[0].referral_id.clone();
+
+    let (router, host, cookie) = samenloop_node::web::router_for_tests(&anna.home, anna.client());
+    let app = App { router, host, cookie };
+
+    // Home and the inbox show it, by the requester's name, with its date to answer by.
+    let home = app.get("/", "nl").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Verzoek van Gemeente Utrecht"), "{}", home.body);
+    assert!(home.body.contains(&format!("/referrals/{referral_id}")));
+    let inbox = app.get("/referrals", "nl").await;
+    assert!(inbox.body.contains("Wachten op uw antwoord") && inbox.body.contains("antwoord vóór"));
+    assert!(!inbox.body.contains('⟦'));
+
+    // The request as Anna may read it: the 14 questions in the method's order, with the answers.
+    let page = app.get(&format!("/referrals/{referral_id}"), "nl").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let mut at = 0;
+    for q in ["1. Wat is de aanleiding", "2. Wat is de leervraag?", "3. Welke organisaties", "14. Hoe en aan wie"] {
+        let found = page.body[at..].find(q).unwrap_or_else(|| panic!("{q} missing or out of order"));
+        at += found;
+    }
+    assert!(page.body.contains("Hoe werkten de organisaties samen?"));
+    assert!(page.body.contains("GI Midden-Nederland (jeugdbescherming en jeugdreclassering)"));
+    assert!(page.body.contains("Middelgrote review"));
+    assert!(!page.body.contains('⟦'));
+    let english = app.get(&format!("/referrals/{referral_id}"), "en").await;
+    assert!(english.body.contains("2. What is the learning question?") && !english.body.contains('⟦'));
+
+    // Problems are named beside their field, and what was typed is kept.
+    let no_reason = app.post(&format!("/referrals/{referral_id}/decline"), "reason=+").await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_reason.body.contains("Geef een reden; de opdrachtgever ziet die."));
+    let undescribed =
+        app.post(&format!("/referrals/{referral_id}/accept"), "declaration=possible&conflict=&reason=kept+text").await;
+    assert_eq!(undescribed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(undescribed.body.contains("Beschrijf de mogelijke belangenverstrengeling, of verklaar dat er geen is."));
+    assert!(undescribed.body.contains("kept text"), "nothing typed is lost");
+    assert_eq!(anna.client().referrals().await.unwrap()[0].state, ReferralState::Offered);
+
+    // Accept with the declaration of no conflict; both sides see it.
+    let accepted = app.post(&format!("/referrals/{referral_id}/accept"), "declaration=none&conflict=").await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.body);
+    assert_eq!(accepted.location, format!("/referrals/{referral_id}"));
+    let after = app.get(&format!("/referrals/{referral_id}"), "nl").await;
+    assert!(after.body.contains("Geaccepteerd op"), "{}", after.body);
+    assert!(!after.body.contains("/accept\""), "no answer form once answered");
+    let requester_client = requester.client();
+    let id = request.id.clone();
+    wait_for(LIMIT, "the requester sees the acceptance", || {
+        let c = requester_client.clone();
+        let id = id.clone();
+        async move {
+            c.request(&id)
+                .await
+                .is_ok_and(|r| r.referrals.iter().any(|x| matches!(x.state, ReferralState::Accepted { .. })))
+        }
+    })
+    .await;
+
+    // Answering twice is refused with the node's reason, in a page, not a crash.
+    let twice = app.post(&format!("/referrals/{referral_id}/decline"), "reason=te+laat").await;
+    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(twice.body.contains("Uw antwoord is niet verstuurd"), "{}", twice.body);
+    assert_eq!(app.get("/referrals/00ff", "nl").await.status, StatusCode::NOT_FOUND);
+
+    anna.stop().await;
+    requester.stop().await;
+}
