@@ -165,3 +165,12 @@ organisation-justice = justice
 organisation-health-care = health care
 organisation-municipality = municipality
 organisation-other = other
+
+language-nl = Dutch
+language-en = English
+language-de = German
+language-fr = French
+language-ar = Arabic
+language-tr = Turkish
+language-pl = Polish
+referral-answer-problem = Your answer has not been sent: something is missing. Go to your answer.

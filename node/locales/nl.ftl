@@ -165,3 +165,12 @@ organisation-justice = justitie
 organisation-health-care = gezondheidszorg
 organisation-municipality = gemeente
 organisation-other = anders
+
+language-nl = Nederlands
+language-en = Engels
+language-de = Duits
+language-fr = Frans
+language-ar = Arabisch
+language-tr = Turks
+language-pl = Pools
+referral-answer-problem = Uw antwoord is nog niet verstuurd: er ontbreekt iets. Ga naar uw antwoord.

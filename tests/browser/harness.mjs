@@ -30,21 +30,28 @@ export class Node {
     this.proc = null;
   }
 
+  /** Runs a CLI command against this node's home; `passphrase` for `init`. */
   cli(...args) {
     return execFileSync(binary, ["--home", this.home, ...args], {
       encoding: "utf8",
-      env: { ...process.env, SAMENLOOP_PASSPHRASE: "" },
+      env: { ...process.env, SAMENLOOP_PASSPHRASE: this.passphrase || "" },
       stdio: ["ignore", "pipe", "pipe"],
     });
   }
 
-  async start() {
-    this.proc = spawn(
-      binary,
-      ["--home", this.home, "node", "run", "--wait-for-unlock", "--api", "127.0.0.1:0", "--no-mdns",
-        "--listen", "/ip4/127.0.0.1/tcp/0"],
-      { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, SAMENLOOP_PASSPHRASE: "" } },
-    );
+  /**
+   * Starts the node: waiting for the browser (as `samenloop open` does), or, when the node was given a
+   * passphrase (a requester run from the command line), unlocked at once. `bootstrap` joins another node.
+   */
+  async start({ bootstrap = [] } = {}) {
+    const args = ["--home", this.home, "node", "run", "--api", "127.0.0.1:0", "--no-mdns",
+      "--listen", "/ip4/127.0.0.1/tcp/0"];
+    if (!this.passphrase) args.push("--wait-for-unlock");
+    for (const b of bootstrap) args.push("--bootstrap", b);
+    this.proc = spawn(binary, args, {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, SAMENLOOP_PASSPHRASE: this.passphrase || "" },
+    });
     this.stderr = "";
     this.proc.stderr.on("data", (d) => (this.stderr += d));
     const addrFile = join(this.home, "api.addr");
@@ -58,6 +65,25 @@ export class Node {
       await sleep(50);
     }
     throw new Error(`node ${this.name} did not start: ${this.stderr}`);
+  }
+
+  /** The node's peer addresses (with /p2p/), once it runs. */
+  addrs() {
+    return JSON.parse(this.cli("node", "status", "--json")).listen_addrs;
+  }
+
+  /** Polls `check` until it returns true, for at most `ms`. */
+  async until(what, check, ms = 20000) {
+    const start = Date.now();
+    for (;;) {
+      try {
+        if (await check()) return;
+      } catch {
+        // not yet
+      }
+      if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+      await sleep(200);
+    }
   }
 
   /** A one-time sign-in link, as `samenloop open --print-link` prints it. */

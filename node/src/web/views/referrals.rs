@@ -162,12 +162,20 @@ fn facts(t: Tr, r: &ReviewRequest) -> Vec<(String, String)> {
         (t.get("request-variant"), t.get(&format!("variant-{}", r.variant.as_str()))),
         (t.get("request-reviewers"), r.reviewers.to_string()),
         (t.get("request-expertise"), r.expertise.join(", ")),
-        (t.get("request-language"), r.language.clone()),
+        (t.get("request-language"), language_name(t, &r.language)),
     ];
     if let Some(region) = &r.region {
         f.push((t.get("request-region"), region.clone()));
     }
     f
+}
+
+/// A language code as its name, when the app knows it (`nl` -> "Nederlands").
+fn language_name(t: Tr, code: &str) -> String {
+    match code {
+        "nl" | "en" | "de" | "fr" | "ar" | "tr" | "pl" => t.get(&format!("language-{code}")),
+        other => other.to_string(),
+    }
 }
 
 /// The answer forms as typed.

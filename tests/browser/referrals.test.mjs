@@ -1,0 +1,116 @@
+// A reviewer answers a referral in the browser: a requester (on the command line) refers a request to
+// Bram; Bram, who made his keys in the browser, sees it on home, reads the request under the 14 questions,
+// tries to accept without describing a declared conflict, then accepts with no conflict.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Node, browser, shot, axe, missing } from "./harness.mjs";
+
+const why = missing();
+if (why) console.log(`SKIPPED: browser tests need Chromium and the samenloop binary: ${why}`);
+
+const PASS = "bram zijn lange wachtzin";
+let chrome;
+let bram;
+let gemeente;
+
+before(async () => {
+  if (why) return;
+  chrome = await browser();
+  bram = await new Node("bram").start();
+  gemeente = new Node("gemeente");
+  gemeente.passphrase = "gemeente wachtzin 2026";
+  gemeente.cli("init", "--name", "Gemeente Utrecht");
+});
+
+after(async () => {
+  if (chrome) await chrome.close();
+  for (const n of [gemeente, bram]) {
+    if (n) {
+      await n.stop();
+      n.remove();
+    }
+  }
+});
+
+const REQUEST = `
+reason = "Een jongere van 16 had vijf plaatsingen in twee jaar; daarna volgde een incident"
+learning-question = "Hoe hielden de organisaties rond het gezin de veiligheid van de jongere in beeld?"
+period-from = "2024-01-01"
+period-until = "2025-12-31"
+municipality = "Gemeente Utrecht: opdrachtgever en ondersteunend"
+inspectorate = "Gemeld; de inspectie steunt een leerreview"
+context = "Er lopen geen tuchtzaken"
+available-information = "Dossiers van beide organisaties"
+family-involvement = "De moeder wil meedoen"
+privacy = "Toestemming gevraagd; stukken worden gepseudonimiseerd"
+desired-start = "2027-01-01"
+desired-end = "2027-06-30"
+contact = "Team jeugd, Gemeente Utrecht"
+costs = "De gemeente betaalt"
+budget-hours = 120
+expected-result = "Afspraken over hoe de keten zorgen deelt"
+report-addressee = "De besturen van de organisaties en de wethouder"
+expertise = ["jeugdbescherming", "ggz"]
+region = "Utrecht"
+language = "nl"
+variant = "mid-range"
+reviewers = 2
+
+[[organisation]]
+name = "GI Midden-Nederland"
+kind = "child-protection"
+`;
+
+test("a reviewer reads a referral and accepts it in the browser", { skip: why || false }, async () => {
+  const context = await chrome.newContext({ locale: "nl-NL" });
+  const page = await context.newPage();
+  await page.goto(bram.link());
+  await page.getByLabel("Uw naam").fill("Bram Visser");
+  await page.getByLabel("Wachtzin", { exact: true }).fill(PASS);
+  await page.getByLabel("Herhaal de wachtzin").fill(PASS);
+  await page.getByRole("button", { name: "Sleutels maken en beginnen" }).click();
+  await page.getByRole("heading", { name: "Wat vraagt nu uw aandacht" }).waitFor({ timeout: 30000 });
+  bram.cli("profile", "set", "--expertise", "jeugdbescherming", "--expertise", "ggz", "--region", "Utrecht",
+    "--language", "nl", "--hours-per-month", "16");
+  const bramId = JSON.parse(bram.cli("node", "status", "--json")).peer_id;
+
+  await gemeente.start({ bootstrap: bram.addrs() });
+  gemeente.cli("profile", "set", "--region", "Utrecht", "--language", "nl", "--hours-per-month", "1");
+  await gemeente.until("Bram in the requester's directory", () =>
+    JSON.parse(gemeente.cli("directory", "search", "--json")).results.some((r) => r.peer_id === bramId));
+  const file = join(gemeente.home, "request.toml");
+  writeFileSync(file, REQUEST);
+  const created = gemeente.cli("request", "new", "--from", file);
+  const id = created.match(/request ([0-9a-f]{32})/)[1];
+  gemeente.cli("request", "refer", id, "--to", bramId);
+
+  // Home shows it, by the requester's name, without a reload of anything but the page.
+  await bram.until("the referral reaches Bram", async () => {
+    await page.reload();
+    return (await page.getByText("Verzoek van Gemeente Utrecht").count()) > 0;
+  });
+  await shot(page, "07-overzicht-verwijzing");
+  await page.getByRole("link", { name: "Verzoek van Gemeente Utrecht" }).click();
+  await page.getByRole("heading", { name: "2. Wat is de leervraag?" }).waitFor();
+  await page.getByText("Hoe hielden de organisaties rond het gezin de veiligheid van de jongere in beeld?").waitFor();
+  await shot(page, "08-verwijzing");
+  assert.deepEqual(await axe(page), [], "axe on the referral");
+
+  // A declared conflict without a description: named beside the field, what was typed kept.
+  await page.getByLabel("Er is mogelijk een belangenverstrengeling; de opdrachtgever weegt die.").check();
+  await page.getByLabel("Reden om af te wijzen").fill("nog niet verstuurd");
+  await page.getByRole("button", { name: "Accepteren" }).click();
+  await page.getByText("Beschrijf de mogelijke belangenverstrengeling, of verklaar dat er geen is.").waitFor();
+  assert.equal(await page.getByLabel("Reden om af te wijzen").inputValue(), "nog niet verstuurd");
+  await shot(page, "09-verwijzing-fout");
+
+  await page.getByLabel("Ik verklaar dat er geen belangenverstrengeling is.").check();
+  await page.getByRole("button", { name: "Accepteren" }).click();
+  await page.getByText(/Geaccepteerd op \d+ \w+ \d{4}/).waitFor();
+  await shot(page, "10-verwijzing-geaccepteerd");
+  await gemeente.until("the requester sees the acceptance", () =>
+    JSON.parse(gemeente.cli("request", "show", id, "--json")).referrals.some((r) => r.state.state === "accepted"));
+  await context.close();
+});
