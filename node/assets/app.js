@@ -32,3 +32,39 @@ for (const input of document.querySelectorAll("input[data-strength-meter]")) {
   input.addEventListener("input", show);
   show();
 }
+
+// Live pages: a page whose <main> names events in data-live is fetched again when the node reports one
+// of them, and its main content replaced. A page with a form the user has started is not replaced; it
+// shows a notice instead, so nothing typed is lost.
+const live = document.querySelector("main[data-live]");
+if (live && window.EventSource) {
+  let dirty = false;
+  live.addEventListener("input", () => (dirty = true));
+  let pending = null;
+  const refresh = async () => {
+    pending = null;
+    if (dirty) {
+      const note = document.getElementById("live-note");
+      if (note) note.hidden = false;
+      return;
+    }
+    try {
+      const response = await fetch(window.location.href, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const next = new DOMParser().parseFromString(await response.text(), "text/html").querySelector("main");
+      if (next && !dirty) {
+        live.innerHTML = next.innerHTML;
+        live.dispatchEvent(new CustomEvent("samenloop:updated", { bubbles: true }));
+      }
+    } catch {
+      // The node is gone or restarting; the event stream reconnects by itself.
+    }
+  };
+  const source = new EventSource("/events");
+  for (const kind of live.dataset.live.split(/\s+/)) {
+    source.addEventListener(kind, () => {
+      // Several events in a burst make one fetch.
+      if (!pending) pending = setTimeout(refresh, 150);
+    });
+  }
+}

@@ -174,3 +174,5 @@ language-ar = Arabic
 language-tr = Turkish
 language-pl = Polish
 referral-answer-problem = Your answer has not been sent: something is missing. Go to your answer.
+live-changed = Something about this referral changed meanwhile.
+live-reload = Reload the page

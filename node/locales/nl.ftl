@@ -174,3 +174,5 @@ language-ar = Arabisch
 language-tr = Turks
 language-pl = Pools
 referral-answer-problem = Uw antwoord is nog niet verstuurd: er ontbreekt iets. Ga naar uw antwoord.
+live-changed = Er is intussen iets veranderd aan deze verwijzing.
+live-reload = Pagina vernieuwen

@@ -40,6 +40,8 @@ pub mod web;
 pub use config::{ConfigFile, NodeConfig};
 pub use error::NodeError;
 pub use home::Home;
-pub use network::{CATCH_UP_PROTOCOL, Client, DirectoryEvent, IDENTIFY_VERSION, KAD_PROTOCOL, PROFILE_TOPIC};
+pub use network::{
+    CATCH_UP_PROTOCOL, Client, DirectoryEvent, IDENTIFY_VERSION, KAD_PROTOCOL, NodeEvent, PROFILE_TOPIC,
+};
 pub use node::{NodeHandle, ServedNode, StartError, serve_locked, start};
 pub use service::{Phase, UnlockError, create_identity, unlock_delay};

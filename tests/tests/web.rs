@@ -81,7 +81,10 @@ async fn a_reviewer_reads_a_referral_and_answers_it_in_the_app() {
     wait_for(LIMIT, "the requester's profile reaches Anna", || all_hold(&ac, requester.peer_id, 1)).await;
     let request =
         requester.client().create_request(sample_request("Hoe werkten de organisaties samen?")).await.unwrap();
+    let mut events = anna.client().node_events().await.unwrap();
     requester.client().refer(&request.id, vec![anna.peer_id], false, false, None).await.unwrap();
+    let event = tokio::time::timeout(LIMIT, events.recv()).await.expect("an event in time").unwrap();
+    assert_eq!(event, samenloop_node::NodeEvent::Referrals, "an open page learns of the new referral");
     let anna_client = anna.client();
     wait_for(LIMIT, "Anna receives the referral", || {
         let c = anna_client.clone();
@@ -101,6 +104,14 @@ async fn a_reviewer_reads_a_referral_and_answers_it_in_the_app() {
     let inbox = app.get("/referrals", "nl").await;
     assert!(inbox.body.contains("Wachten op uw antwoord") && inbox.body.contains("antwoord vóór"));
     assert!(!inbox.body.contains('⟦'));
+
+    // The live stream: only with a session, as server-sent events.
+    let events = app.send(Request::get("/events").header(header::HOST, &app.host).body(Body::empty()).unwrap()).await;
+    assert_eq!(events.status, StatusCode::UNAUTHORIZED);
+    let r = Request::get("/events").header(header::HOST, &app.host).header(header::COOKIE, &app.cookie);
+    let response = app.router.clone().oneshot(r.body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers().get(header::CONTENT_TYPE).unwrap(), "text/event-stream");
 
     // The request as Anna may read it: the 14 questions in the method's order, with the answers.
     let page = app.get(&format!("/referrals/{referral_id}"), "nl").await;

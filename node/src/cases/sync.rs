@@ -373,7 +373,7 @@ impl EventLoop {
             }
         }
         if !received.changed.is_empty() {
-            let _ = self.case_events.send(*case);
+            let _ = self.node_events.send(crate::network::client::NodeEvent::Case(*case));
         }
     }
 

@@ -48,6 +48,7 @@ pub(crate) enum Command {
         reply: Reply<String>,
     },
     Subscribe(oneshot::Sender<broadcast::Receiver<DirectoryEvent>>),
+    SubscribeNodeEvents(oneshot::Sender<broadcast::Receiver<NodeEvent>>),
     CreateRequest(Box<ReviewRequest>, Reply<RequestRecord>),
     Requests(Reply<Vec<RequestRecord>>),
     Request(String, Reply<RequestRecord>),
@@ -97,6 +98,15 @@ pub struct DirectoryEvent {
     pub peer: PeerId,
     /// The revision now held.
     pub revision: u64,
+}
+
+/// Something changed that an open page may want to show at once: the app's live stream carries these.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeEvent {
+    /// A referral arrived, or one of this node's requests got an answer or an interest.
+    Referrals,
+    /// A case's documents changed by a peer's edits.
+    Case(samenloop_protocol::cases::ledger::CaseId),
 }
 
 /// Handle to a running node.
@@ -278,6 +288,13 @@ impl Client {
     pub async fn subscribe(&self) -> Result<broadcast::Receiver<DirectoryEvent>, NodeError> {
         let (tx, rx) = oneshot::channel();
         self.sender.send(Command::Subscribe(tx)).await.map_err(|_| NodeError::Stopped)?;
+        rx.await.map_err(|_| NodeError::Stopped)
+    }
+
+    /// Node events (referrals, case changes) from now on; a receiver that falls behind is told so.
+    pub async fn node_events(&self) -> Result<broadcast::Receiver<NodeEvent>, NodeError> {
+        let (tx, rx) = oneshot::channel();
+        self.sender.send(Command::SubscribeNodeEvents(tx)).await.map_err(|_| NodeError::Stopped)?;
         rx.await.map_err(|_| NodeError::Stopped)
     }
 

@@ -80,7 +80,7 @@ pub(crate) struct EventLoop {
     /// When connected members were last pulled from.
     pub(crate) last_case_pull: Option<Instant>,
     /// Announces cases whose documents changed (for waiting clients and tests).
-    pub(crate) case_events: broadcast::Sender<samenloop_protocol::cases::ledger::CaseId>,
+    pub(crate) node_events: broadcast::Sender<crate::network::client::NodeEvent>,
 }
 
 impl EventLoop {
@@ -154,7 +154,7 @@ impl EventLoop {
             sync_in_flight: HashMap::new(),
             sync_stats: crate::cases::sync::SyncStats::default(),
             last_case_pull: None,
-            case_events: broadcast::channel(256).0,
+            node_events: broadcast::channel(256).0,
         })
     }
 
@@ -369,6 +369,9 @@ impl EventLoop {
             }
             Command::Subscribe(reply) => {
                 let _ = reply.send(self.events.subscribe());
+            }
+            Command::SubscribeNodeEvents(reply) => {
+                let _ = reply.send(self.node_events.subscribe());
             }
             Command::Shutdown(_) => {} // handled in `run`
         }

@@ -542,7 +542,10 @@ impl EventLoop {
             ReferralMessage::Interest(bytes) => self.receive_interest(&bytes),
         };
         match result {
-            Ok(()) => ReferralReply::Stored,
+            Ok(()) => {
+                let _ = self.node_events.send(crate::network::client::NodeEvent::Referrals);
+                ReferralReply::Stored
+            }
             Err(reason) => {
                 warn!(%peer, "refused a referral message: {reason}");
                 ReferralReply::Refused(reason)

@@ -25,6 +25,7 @@ use crate::service::Service;
 pub(crate) mod assets;
 pub(crate) mod guard;
 pub mod i18n;
+mod live;
 pub(crate) mod session;
 #[cfg(test)]
 mod tests;
@@ -58,5 +59,6 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         .route("/welcome", get(views::start::welcome).post(views::start::create))
         .route("/unlock", get(views::start::unlock_page).post(views::start::unlock))
         .route("/assets/{name}", get(assets::serve))
+        .route("/events", get(live::events))
         .with_state(service)
 }
