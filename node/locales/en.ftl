@@ -176,3 +176,63 @@ language-pl = Polish
 referral-answer-problem = Your answer has not been sent: something is missing. Go to your answer.
 live-changed = Something about this referral changed meanwhile.
 live-reload = Reload the page
+
+nav-directory = Find reviewers
+directory-title = Find reviewers
+directory-back = ← Back to the search
+search-label = Search for reviewers
+search-filters = What are you looking for?
+search-expertise = Expertise
+search-expertise-hint = The reviewer must have every expertise ticked.
+search-other-tags = Other expertise (separated by commas)
+search-region = Region
+search-language = Speaks the language
+search-any = Any
+search-available-on = Available on
+search-min-hours = At least this many hours a month
+search-text = Search in name, description and organisations
+search-submit = Search
+search-date-invalid = This is not a date. Pick a day in the calendar.
+search-hours-invalid = Enter a whole number of hours, such as 8.
+search-found = { $n ->
+    [one] { $n } reviewer found
+   *[other] { $n } reviewers found
+}
+search-all = { $n ->
+    [one] { $n } reviewer
+   *[other] All { $n } reviewers
+}
+search-directory-size = { $n ->
+    [one] Your computer knows { $n } reviewer in the network.
+   *[other] Your computer knows { $n } reviewers in the network.
+}
+search-none = No reviewer matches everything you are looking for. Leave out a filter to see more.
+hours-per-month = { $hours ->
+    [one] { $hours } hour a month
+   *[other] { $hours } hours a month
+}
+availability-open = availability not given
+availability-from = available from { $date }
+availability-until = available until { $date }
+availability-between = available { $period }
+level-trainee = Reviewer in training
+level-accredited = Accredited reviewer
+level-supervisor = Supervisor
+accreditation-verified = { $level } (confirmed by a supervisor)
+accreditation-self-declared = { $level } (self-declared, not confirmed)
+profile-about = About this reviewer
+profile-expertise = Expertise
+profile-regions = Regions
+profile-languages = Languages
+profile-hours = Time
+profile-availability = Availability
+profile-rate = Hourly rate
+profile-rate-value = € { $rate } an hour
+profile-affiliations = Organisations
+profile-affiliations-hint = Where this reviewer works or worked. Independence is checked against these.
+profile-affiliations-none = No organisations given.
+affiliation-since = since { $date }
+affiliation-until = until { $date }
+details-peer-id = Peer id
+details-revision = Profile version
+details-valid-until = Valid until

@@ -176,3 +176,63 @@ language-pl = Pools
 referral-answer-problem = Uw antwoord is nog niet verstuurd: er ontbreekt iets. Ga naar uw antwoord.
 live-changed = Er is intussen iets veranderd aan deze verwijzing.
 live-reload = Pagina vernieuwen
+
+nav-directory = Reviewers zoeken
+directory-title = Reviewers zoeken
+directory-back = ← Terug naar zoeken
+search-label = Zoeken naar reviewers
+search-filters = Waar zoekt u op?
+search-expertise = Expertise
+search-expertise-hint = Alle aangevinkte expertise moet de reviewer hebben.
+search-other-tags = Andere expertise (gescheiden door komma's)
+search-region = Regio
+search-language = Spreekt de taal
+search-any = Maakt niet uit
+search-available-on = Beschikbaar op
+search-min-hours = Minstens zoveel uur per maand
+search-text = Zoek in naam, beschrijving en organisaties
+search-submit = Zoeken
+search-date-invalid = Dit is geen datum. Kies een dag in de kalender.
+search-hours-invalid = Vul een heel aantal uren in, zoals 8.
+search-found = { $n ->
+    [one] { $n } reviewer gevonden
+   *[other] { $n } reviewers gevonden
+}
+search-all = { $n ->
+    [one] { $n } reviewer
+   *[other] Alle { $n } reviewers
+}
+search-directory-size = { $n ->
+    [one] Uw computer kent { $n } reviewer in het netwerk.
+   *[other] Uw computer kent { $n } reviewers in het netwerk.
+}
+search-none = Geen reviewer past bij alles wat u zoekt. Laat een filter weg om meer te zien.
+hours-per-month = { $hours ->
+    [one] { $hours } uur per maand
+   *[other] { $hours } uur per maand
+}
+availability-open = beschikbaarheid niet opgegeven
+availability-from = beschikbaar vanaf { $date }
+availability-until = beschikbaar tot en met { $date }
+availability-between = beschikbaar { $period }
+level-trainee = Reviewer in opleiding
+level-accredited = Geaccrediteerd reviewer
+level-supervisor = Supervisor
+accreditation-verified = { $level } (bevestigd door een supervisor)
+accreditation-self-declared = { $level } (zelf opgegeven, niet bevestigd)
+profile-about = Over deze reviewer
+profile-expertise = Expertise
+profile-regions = Regio's
+profile-languages = Talen
+profile-hours = Tijd
+profile-availability = Beschikbaarheid
+profile-rate = Uurtarief
+profile-rate-value = € { $rate } per uur
+profile-affiliations = Organisaties
+profile-affiliations-hint = Waar deze reviewer werkt of werkte. Daarop wordt onafhankelijkheid getoetst.
+profile-affiliations-none = Geen organisaties opgegeven.
+affiliation-since = sinds { $date }
+affiliation-until = tot { $date }
+details-peer-id = Peer-id
+details-revision = Versie van het profiel
+details-valid-until = Geldig tot

@@ -109,6 +109,19 @@ test("a reviewer reads a referral and accepts it in the browser", { skip: why ||
   await page.getByRole("button", { name: "Accepteren" }).click();
   await page.getByText(/Geaccepteerd op \d+ \w+ \d{4}/).waitFor();
   await shot(page, "10-verwijzing-geaccepteerd");
+  // The directory: the reviewers Bram's computer knows, searched by expertise and region.
+  await page.getByRole("link", { name: "Reviewers zoeken" }).click();
+  await page.getByLabel("ggz").check();
+  await page.getByLabel("Regio").fill("Utrecht");
+  await page.getByRole("button", { name: "Zoeken" }).click();
+  await page.getByRole("heading", { name: "1 reviewer gevonden" }).waitFor();
+  await shot(page, "11-reviewers-zoeken");
+  assert.deepEqual(await axe(page), [], "axe on the directory");
+  await page.getByRole("link", { name: "Bram Visser" }).click();
+  await page.getByRole("heading", { name: "Bram Visser" }).waitFor();
+  await shot(page, "12-reviewer");
+  assert.deepEqual(await axe(page), [], "axe on a reviewer's profile");
+
   await gemeente.until("the requester sees the acceptance", () =>
     JSON.parse(gemeente.cli("request", "show", id, "--json")).referrals.some((r) => r.state.state === "accepted"));
   await context.close();

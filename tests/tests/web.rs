@@ -105,6 +105,24 @@ async fn a_reviewer_reads_a_referral_and_answers_it_in_the_app() {
     assert!(inbox.body.contains("Wachten op uw antwoord") && inbox.body.contains("antwoord vóór"));
     assert!(!inbox.body.contains('⟦'));
 
+    // The directory: every reviewer this node knows, filtered as `directory search` filters.
+    let all = app.get("/directory", "nl").await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert!(all.body.contains("Anna de Vries") && all.body.contains("Gemeente Utrecht"), "{}", all.body);
+    assert!(!all.body.contains('⟦'));
+    let found = app.get("/directory?expertise=ggz&region=utrecht&language=nl&min_hours=10&text=anna", "nl").await;
+    assert!(found.body.contains("1 reviewer gevonden") && found.body.contains("Anna de Vries"), "{}", found.body);
+    let none = app.get("/directory?expertise=politie", "en").await;
+    assert!(none.body.contains("No reviewer matches everything"), "{}", none.body);
+    let bad = app.get("/directory?available_on=morgen&min_hours=veel&region=Utrecht", "nl").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Dit is geen datum.") && bad.body.contains("Vul een heel aantal uren in"));
+    assert!(bad.body.contains("value=\"morgen\"") && bad.body.contains("value=\"Utrecht\""), "nothing typed is lost");
+    let profile = app.get(&format!("/directory/{}", requester.peer_id), "nl").await;
+    assert_eq!(profile.status, StatusCode::OK);
+    assert!(profile.body.contains("<h1>Gemeente Utrecht</h1>") && profile.body.contains("16 uur per maand"));
+    assert_eq!(app.get("/directory/not-a-peer", "nl").await.status, StatusCode::NOT_FOUND);
+
     // The live stream: only with a session, as server-sent events.
     let events = app.send(Request::get("/events").header(header::HOST, &app.host).body(Body::empty()).unwrap()).await;
     assert_eq!(events.status, StatusCode::UNAUTHORIZED);

@@ -14,6 +14,7 @@ use super::i18n::{Lang, Tr};
 use super::session::{LANG_COOKIE, SESSION_COOKIE, cookie};
 use crate::service::Service;
 
+pub(crate) mod directory;
 pub(crate) mod home;
 pub(crate) mod referrals;
 pub(crate) mod sign_in;
