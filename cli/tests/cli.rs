@@ -578,3 +578,68 @@ fn the_demo_runs_the_whole_flow() {
     let mar = text.rfind("Family guardian visits").unwrap();
     assert!(feb < mar);
 }
+
+/// The process ids whose command line holds `needle` (Linux: /proc).
+#[cfg(target_os = "linux")]
+fn pids_with(needle: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        if let Ok(cmd) = std::fs::read(entry.path().join("cmdline"))
+            && String::from_utf8_lossy(&cmd).replace('\0', " ").contains(needle)
+        {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn open_starts_the_node_in_the_background_and_prints_a_one_time_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("nieuw");
+    std::fs::create_dir_all(&home).unwrap();
+    // A free port, no mDNS: this test must not meet other nodes.
+    std::fs::write(
+        home.join("config.toml"),
+        "api = \"127.0.0.1:0\"\nmdns = false\nlisten = [\"/ip4/127.0.0.1/tcp/0\"]\n",
+    )
+    .unwrap();
+
+    let link = ok(samenloop(&home, &["open", "--print-link"])).trim().to_string();
+    let api = std::fs::read_to_string(home.join("api.addr")).unwrap().trim().to_string();
+    let token = link.strip_prefix(&format!("http://{api}/login/")).unwrap_or_else(|| panic!("{link} vs {api}"));
+    assert!(token.len() == 64 && token.chars().all(|c| c.is_ascii_hexdigit()), "{link}");
+    let node = pids_with(&format!("{} node run --wait-for-unlock", home.display()));
+    assert_eq!(node.len(), 1, "one background node for the home");
+
+    let get = |path: &str| {
+        let mut s = TcpStream::connect(&api).unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: {api}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let path = format!("/login/{token}");
+    let first = get(&path);
+    assert!(first.starts_with("HTTP/1.1 303") && first.contains("samenloop_session="), "{first}");
+    assert!(get(&path).starts_with("HTTP/1.1 401"), "a link works once");
+    // No identity yet, no passphrase asked anywhere: the node waits for the first-run page.
+    assert!(!home.join("identity.key").exists());
+
+    // A second `open` reuses the running node.
+    let again = ok(samenloop(&home, &["open", "--print-link"]));
+    assert!(again.starts_with(&format!("http://{api}/login/")) && again.trim() != link, "{again}");
+    assert_eq!(pids_with(&format!("{} node run --wait-for-unlock", home.display())), node);
+    let log = std::fs::metadata(home.join("node.log")).unwrap();
+    assert_eq!(log.permissions().mode() & 0o777, 0o600, "the node's log is private");
+
+    Command::new("kill").arg("-TERM").arg(node[0].to_string()).status().unwrap();
+    let started = Instant::now();
+    while home.join("api.addr").exists() {
+        assert!(started.elapsed() < Duration::from_secs(10), "the background node did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
