@@ -10,7 +10,9 @@ use samenloop_node::api::types::{CallRequest, ReferRequest};
 use samenloop_node::referrals::records::{CallView, ReceivedReferral, ReferralView, RequestRecord};
 use samenloop_protocol::directory::expertise;
 use samenloop_protocol::referrals::referral::{Answer, ReferralState};
-use samenloop_protocol::{CalendarDate, FieldProblem, InvolvedOrganisation, MatchResult, ReviewRequest, ReviewVariant};
+use samenloop_protocol::{
+    CalendarDate, FieldProblem, InvolvedOrganisation, MatchResult, ProblemKind, ReviewRequest, ReviewVariant,
+};
 use serde::Deserialize;
 
 use crate::args::{CallCommand, ReferralCommand, RequestCommand, RequestNewArgs};
@@ -75,7 +77,7 @@ fn build_request(args: &RequestNewArgs) -> anyhow::Result<ReviewRequest> {
         d.expertise = args.expertise.clone();
     }
     let mut problems: Vec<FieldProblem> = Vec::new();
-    let mut missing = |field: &str| problems.push(FieldProblem { field: field.into(), problem: "is required".into() });
+    let mut missing = |field: &str| problems.push(FieldProblem::new(field, ProblemKind::Required, "is required"));
     let placeholder_date = CalendarDate::from_days_since_epoch(0);
     if d.period_from.is_none() {
         missing("period-from");
@@ -96,7 +98,7 @@ fn build_request(args: &RequestNewArgs) -> anyhow::Result<ReviewRequest> {
     for t in &d.expertise {
         match expertise::normalise_tag(t) {
             Ok(t) => tags.push(t),
-            Err(e) => problems.push(FieldProblem { field: "expertise".into(), problem: e.to_string() }),
+            Err(e) => problems.push(FieldProblem::new("expertise", ProblemKind::InvalidTag, e.to_string())),
         }
     }
     let request = ReviewRequest {

@@ -236,3 +236,52 @@ affiliation-until = until { $date }
 details-peer-id = Peer id
 details-revision = Profile version
 details-valid-until = Valid until
+
+problem-required = Fill this in.
+problem-too-long = { $max ->
+    [one] This can be at most { $max } character long.
+   *[other] This can be at most { $max } characters long.
+}
+problem-control-characters = This holds characters that cannot be used (such as tabs or invisible characters).
+problem-too-many = { $max ->
+    [one] At most { $max }.
+   *[other] At most { $max }.
+}
+problem-invalid-tag = Use lowercase letters and hyphens, such as jeugdbescherming or veilig-thuis.
+problem-duplicate = Something is listed twice here.
+problem-invalid-language = Use the language code, such as nl or en.
+problem-invalid-item = { $max ->
+    [one] Each item must be 1 character long.
+   *[other] Each item must be 1 to { $max } characters long.
+}
+problem-too-high = At most { $max }.
+problem-too-low = At least { $min }.
+problem-ends-before-start = The end is before the start.
+problem-other = This is not right ({ $detail }).
+
+nav-profile = My profile
+my-profile-title = My profile
+my-profile-saved = Your profile is signed and published. Other reviewers and requesters see it now.
+my-profile-problems = Your profile has not been published: one or more fields say what is not right.
+my-profile-published = This is what the network knows about you. Saving signs and publishes it at once.
+my-profile-not-published = Your profile has not been published yet. Complete it and save it; then requesters can find you.
+my-profile-bio = About you
+my-profile-bio-hint = A few sentences about your background and your experience with reviews.
+my-profile-regions = Regions you work in (separated by commas)
+my-profile-other-languages = Other languages (language codes, separated by commas)
+my-profile-hours = Hours a month available for reviews
+my-profile-available-from = Available from
+my-profile-available-until = Available until
+my-profile-rate = Hourly rate in euros (leave empty if you prefer not to say)
+my-profile-organisation = Organisation
+my-profile-from = From
+my-profile-until = Until (empty: still)
+my-profile-level = Accreditation
+my-profile-level-hint = A level above in training is confirmed by a supervisor.
+my-profile-save = Save and publish
+profile-verdict-verified = Your current level is confirmed.
+profile-verdict-self-declared = Your current level has not been confirmed by a supervisor yet.
+form-date-invalid = This is not a date. Pick a day in the calendar.
+form-number-invalid = Enter a whole number, such as 16.
+form-amount-invalid = Enter an amount, such as 130 or 130.50.
+my-profile-affiliations-hint = Where you work or worked in recent years. Your independence is checked against these: you get no request about a case that involves such an organisation.

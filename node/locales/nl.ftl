@@ -236,3 +236,52 @@ affiliation-until = tot { $date }
 details-peer-id = Peer-id
 details-revision = Versie van het profiel
 details-valid-until = Geldig tot
+
+problem-required = Vul dit in.
+problem-too-long = { $max ->
+    [one] Dit mag hoogstens { $max } teken lang zijn.
+   *[other] Dit mag hoogstens { $max } tekens lang zijn.
+}
+problem-control-characters = Hier staan tekens in die niet kunnen (zoals tabs of onzichtbare tekens).
+problem-too-many = { $max ->
+    [one] Hoogstens { $max }.
+   *[other] Hoogstens { $max }.
+}
+problem-invalid-tag = Gebruik kleine letters en koppeltekens, zoals jeugdbescherming of veilig-thuis.
+problem-duplicate = Hier staat iets twee keer.
+problem-invalid-language = Gebruik de taalcode, zoals nl of en.
+problem-invalid-item = { $max ->
+    [one] Elk onderdeel moet 1 teken lang zijn.
+   *[other] Elk onderdeel moet 1 tot { $max } tekens lang zijn.
+}
+problem-too-high = Hoogstens { $max }.
+problem-too-low = Minstens { $min }.
+problem-ends-before-start = Het einde ligt vóór het begin.
+problem-other = Dit klopt niet ({ $detail }).
+
+nav-profile = Mijn profiel
+my-profile-title = Mijn profiel
+my-profile-saved = Uw profiel is ondertekend en gepubliceerd. Andere reviewers en opdrachtgevers zien het nu.
+my-profile-problems = Uw profiel is nog niet gepubliceerd: bij een of meer velden staat wat er niet klopt.
+my-profile-published = Dit is wat het netwerk over u weet. Opslaan ondertekent en publiceert het meteen.
+my-profile-not-published = Uw profiel is nog niet gepubliceerd. Vul het aan en sla het op; dan kunnen opdrachtgevers u vinden.
+my-profile-bio = Over u
+my-profile-bio-hint = Een paar zinnen over uw achtergrond en ervaring met reviews.
+my-profile-regions = Regio's waar u werkt (gescheiden door komma's)
+my-profile-other-languages = Andere talen (taalcodes, gescheiden door komma's)
+my-profile-hours = Uren per maand beschikbaar voor reviews
+my-profile-available-from = Beschikbaar vanaf
+my-profile-available-until = Beschikbaar tot en met
+my-profile-rate = Uurtarief in euro (leeg laten als u het niet wilt noemen)
+my-profile-organisation = Organisatie
+my-profile-from = Vanaf
+my-profile-until = Tot en met (leeg: nog steeds)
+my-profile-level = Accreditatie
+my-profile-level-hint = Een hoger niveau dan in opleiding wordt bevestigd door een supervisor.
+my-profile-save = Opslaan en publiceren
+profile-verdict-verified = Uw huidige niveau is bevestigd.
+profile-verdict-self-declared = Uw huidige niveau is nog niet bevestigd door een supervisor.
+form-date-invalid = Dit is geen datum. Kies een dag in de kalender.
+form-number-invalid = Vul een heel getal in, zoals 16.
+form-amount-invalid = Vul een bedrag in, zoals 130 of 130,50.
+my-profile-affiliations-hint = Waar u werkt of de afgelopen jaren werkte. Daarop wordt uw onafhankelijkheid getoetst: u krijgt geen verzoek over een casus waarbij zo'n organisatie betrokken is.

@@ -1,6 +1,6 @@
 //! Errors a running node reports to its callers (the local API, tests, the demo).
 
-use samenloop_protocol::{FieldProblem, SignError};
+use samenloop_protocol::{FieldProblem, ProblemKind, SignError};
 
 /// Why a command to the node failed. Variants map one-to-one to API error codes.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -48,10 +48,10 @@ impl From<SignError> for NodeError {
         match e {
             SignError::Invalid(problems) => NodeError::InvalidProfile(problems),
             SignError::TooLarge(_) => {
-                NodeError::InvalidProfile(vec![FieldProblem { field: "profile".into(), problem: e.to_string() }])
+                NodeError::InvalidProfile(vec![FieldProblem::new("profile", ProblemKind::Other, e.to_string())])
             }
             SignError::Attestation(m) => {
-                NodeError::InvalidProfile(vec![FieldProblem { field: "attestation".into(), problem: m }])
+                NodeError::InvalidProfile(vec![FieldProblem::new("attestation", ProblemKind::Other, m)])
             }
             SignError::BadValidity => NodeError::BadRequest(e.to_string()),
         }

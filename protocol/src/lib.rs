@@ -42,8 +42,8 @@ pub use directory::catchup::{
 };
 pub use directory::index::{Directory, DirectoryQuery, MAX_DIRECTORY_PROFILES, Offer};
 pub use directory::profile::{
-    Affiliation, FieldProblem, MAX_CLOCK_SKEW_SECS, MAX_PROFILE_BYTES, MAX_VALIDITY_SECS, Profile, ProfileRecord,
-    ProfileRejection, SignError, SignedProfile, limits,
+    Affiliation, FieldProblem, MAX_CLOCK_SKEW_SECS, MAX_PROFILE_BYTES, MAX_VALIDITY_SECS, ProblemKind, Profile,
+    ProfileRecord, ProfileRejection, SignError, SignedProfile, limits,
 };
 pub use records::envelope::{
     ENVELOPE_VERSION, EnvelopeError, MAX_BODY_LEN, RecordError, RecordKind, SIGNING_CONTEXT, VerifiedEnvelope,

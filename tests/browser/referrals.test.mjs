@@ -122,6 +122,23 @@ test("a reviewer reads a referral and accepts it in the browser", { skip: why ||
   await shot(page, "12-reviewer");
   assert.deepEqual(await axe(page), [], "axe on a reviewer's profile");
 
+  // My profile: fill in hours and an organisation, save, published at once.
+  await page.getByRole("link", { name: "Mijn profiel" }).click();
+  await page.getByRole("heading", { name: "Mijn profiel" }).waitFor();
+  await page.getByLabel("Uurtarief in euro", { exact: false }).fill("duur");
+  await page.getByLabel("Uren per maand beschikbaar voor reviews").fill("20");
+  await page.getByRole("button", { name: "Opslaan en publiceren" }).click();
+  await page.getByText("Vul een bedrag in, zoals 130 of 130,50.").waitFor();
+  assert.equal(await page.getByLabel("Uren per maand beschikbaar voor reviews").inputValue(), "20");
+  await page.getByLabel("Uurtarief in euro", { exact: false }).fill("130,50");
+  await page.locator("#org-0").fill("Jeugdzorg Utrecht");
+  await page.locator("#from-0").fill("2019-03-01");
+  await page.getByRole("button", { name: "Opslaan en publiceren" }).click();
+  await page.getByText("Uw profiel is ondertekend en gepubliceerd.").waitFor();
+  await shot(page, "13-mijn-profiel");
+  assert.deepEqual(await axe(page), [], "axe on my profile");
+  assert.equal(JSON.parse(bram.cli("profile", "show", "--json")).affiliations[0].organisation, "Jeugdzorg Utrecht");
+
   await gemeente.until("the requester sees the acceptance", () =>
     JSON.parse(gemeente.cli("request", "show", id, "--json")).referrals.some((r) => r.state.state === "accepted"));
   await context.close();

@@ -123,6 +123,48 @@ async fn a_reviewer_reads_a_referral_and_answers_it_in_the_app() {
     assert!(profile.body.contains("<h1>Gemeente Utrecht</h1>") && profile.body.contains("16 uur per maand"));
     assert_eq!(app.get("/directory/not-a-peer", "nl").await.status, StatusCode::NOT_FOUND);
 
+    // My profile: every field, problems beside their field in Dutch, nothing typed lost.
+    let mine = app.get("/profile", "nl").await;
+    assert_eq!(mine.status, StatusCode::OK);
+    assert!(
+        mine.body.contains("value=\"Anna de Vries\"") && mine.body.contains("value=\"ggz\" checked"),
+        "{}",
+        mine.body
+    );
+    assert!(!mine.body.contains('⟦'));
+    let wrong = app
+        .post("/profile", "name=&bio=Twintig+jaar+jeugdzorg&hours=veel&available_from=1-2-2027&rate=duur&org-0=GGZ+Centraal&from-0=2020-01-01")
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for message in ["Vul een heel getal in, zoals 16.", "Dit is geen datum.", "Vul een bedrag in, zoals 130 of 130,50."]
+    {
+        assert!(wrong.body.contains(message), "{message}");
+    }
+    assert!(wrong.body.contains("Twintig jaar jeugdzorg") && wrong.body.contains("value=\"GGZ Centraal\""));
+    let unnamed = app.post("/profile", "name=+&hours=16&language=nl").await;
+    assert!(unnamed.body.contains("Vul dit in."), "the domain's problem, in Dutch: {}", unnamed.body);
+    let saved = app
+        .post(
+            "/profile",
+            "name=Anna+de+Vries&bio=Twintig+jaar+jeugdzorg&expertise=ggz&expertise=jeugdbescherming&other_tags=Trauma+Zorg\
+             &regions=Utrecht,+Gelderland&language=nl&language=en&hours=20&available_from=2027-01-01&rate=130,50\
+             &level=trainee&org-0=GGZ+Centraal&from-0=2020-01-01&until-0=2023-06-30&org-1=&from-1=",
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(saved.location, "/profile?saved");
+    let own = anna.client().own_profile().await.unwrap();
+    assert_eq!(own.bio, "Twintig jaar jeugdzorg");
+    assert_eq!(own.expertise, ["ggz", "jeugdbescherming", "trauma-zorg"]);
+    assert_eq!(own.regions, ["Utrecht", "Gelderland"]);
+    assert_eq!(own.hours_per_month, 20);
+    assert_eq!(own.rate_eur, Some(130.5));
+    assert_eq!(own.affiliations.len(), 1);
+    assert_eq!(own.affiliations[0].until.map(|d| d.to_string()).as_deref(), Some("2023-06-30"));
+    let shown = app.get("/profile?saved", "nl").await;
+    assert!(shown.body.contains("Uw profiel is ondertekend en gepubliceerd."));
+    assert!(shown.body.contains("value=\"130,50\"") && shown.body.contains("value=\"trauma-zorg\""));
+
     // The live stream: only with a session, as server-sent events.
     let events = app.send(Request::get("/events").header(header::HOST, &app.host).body(Body::empty()).unwrap()).await;
     assert_eq!(events.status, StatusCode::UNAUTHORIZED);

@@ -10,6 +10,7 @@ use crate::api::types::{ProfileField, ProfileUpdate, ProfileView};
 use crate::error::NodeError;
 use crate::network::client::DirectoryEvent;
 use crate::network::event_loop::{EventLoop, now};
+use samenloop_protocol::{FieldProblem, ProblemKind};
 
 impl EventLoop {
     // ---- own profile out ----------------------------------------------------------------------------
@@ -38,15 +39,21 @@ impl EventLoop {
         Ok(signed)
     }
 
-    pub(crate) fn apply_update(&self, update: ProfileUpdate) -> Result<Profile, NodeError> {
-        let mut p = match &self.own {
+    /// The profile as the reviewer edits it: the published one, or before the first publication the
+    /// draft (the name given at `init` or on the first-run page).
+    pub(crate) fn editable_profile(&self) -> Result<Profile, NodeError> {
+        Ok(match &self.own {
             Some(own) => own.profile().clone(),
             None => self
                 .store
                 .own_draft()
                 .map_err(|e| NodeError::Storage(e.to_string()))?
                 .unwrap_or_else(|| Profile::named("")),
-        };
+        })
+    }
+
+    pub(crate) fn apply_update(&self, update: ProfileUpdate) -> Result<Profile, NodeError> {
+        let mut p = self.editable_profile()?;
         let mut problems = Vec::new();
         for field in &update.clear {
             match field {
@@ -73,8 +80,7 @@ impl EventLoop {
                 match expertise::normalise_tag(&t) {
                     Ok(t) if !p.expertise.contains(&t) => p.expertise.push(t),
                     Ok(_) => {}
-                    Err(e) => problems
-                        .push(samenloop_protocol::FieldProblem { field: "expertise".into(), problem: e.to_string() }),
+                    Err(e) => problems.push(FieldProblem::new("expertise", ProblemKind::InvalidTag, e.to_string())),
                 }
             }
         }
@@ -108,10 +114,7 @@ impl EventLoop {
             } else {
                 match hex::decode(hex_att.trim()) {
                     Ok(bytes) => p.attestation = Some(bytes),
-                    Err(_) => problems.push(samenloop_protocol::FieldProblem {
-                        field: "attestation".into(),
-                        problem: "is not hex".into(),
-                    }),
+                    Err(_) => problems.push(FieldProblem::new("attestation", ProblemKind::Other, "is not hex")),
                 }
             }
         }

@@ -20,6 +20,7 @@ pub(crate) enum Command {
     Status(Reply<NodeStatus>),
     SetProfile(ProfileUpdate, Reply<ProfileView>),
     OwnProfile(Reply<ProfileView>),
+    EditableProfile(Reply<samenloop_protocol::Profile>),
     Profile(PeerId, Reply<ProfileView>),
     Search(DirectoryQuery, Reply<SearchResponse>),
     Attest {
@@ -289,6 +290,11 @@ impl Client {
         let (tx, rx) = oneshot::channel();
         self.sender.send(Command::Subscribe(tx)).await.map_err(|_| NodeError::Stopped)?;
         rx.await.map_err(|_| NodeError::Stopped)
+    }
+
+    /// The own profile as it is edited: the published content, or the draft before the first publication.
+    pub async fn editable_profile(&self) -> Result<samenloop_protocol::Profile, NodeError> {
+        self.ask(Command::EditableProfile).await
     }
 
     /// Node events (referrals, case changes) from now on; a receiver that falls behind is told so.

@@ -258,6 +258,9 @@ impl EventLoop {
                 let result = self.apply_update(update).and_then(|p| self.publish(p)).map(|s| self.view(&s));
                 let _ = reply.send(result);
             }
+            Command::EditableProfile(reply) => {
+                let _ = reply.send(self.editable_profile());
+            }
             Command::OwnProfile(reply) => {
                 let _ = reply.send(self.own.as_ref().map(|p| self.view(p)).ok_or(NodeError::NoProfile));
             }

@@ -166,6 +166,25 @@ impl Tr {
         text
     }
 
+    /// A field's problem in the user's language, from its code (the English sentence is for the CLI).
+    pub fn problem(&self, p: &samenloop_protocol::FieldProblem) -> String {
+        use samenloop_protocol::ProblemKind as K;
+        match &p.kind {
+            K::Required => self.get("problem-required"),
+            K::TooLong { max } => self.count("problem-too-long", "max", *max),
+            K::ControlCharacters => self.get("problem-control-characters"),
+            K::TooMany { max } => self.count("problem-too-many", "max", *max),
+            K::InvalidTag => self.get("problem-invalid-tag"),
+            K::Duplicate => self.get("problem-duplicate"),
+            K::InvalidLanguage => self.get("problem-invalid-language"),
+            K::InvalidItem { max } => self.count("problem-invalid-item", "max", *max),
+            K::TooHigh { max } => self.arg("problem-too-high", "max", max),
+            K::TooLow { min } => self.arg("problem-too-low", "min", min),
+            K::EndsBeforeStart => self.get("problem-ends-before-start"),
+            K::Other => self.arg("problem-other", "detail", &p.problem),
+        }
+    }
+
     /// A date as people write it: "29 november 2026" in Dutch, "29 November 2026" in English.
     pub fn date(&self, date: CalendarDate) -> String {
         let (y, m, d) = date.ymd();

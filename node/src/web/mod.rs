@@ -52,6 +52,7 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         .route("/login/{token}", get(views::sign_in::redeem))
         .route("/sign-out", post(views::sign_in::sign_out))
         .route("/language", post(views::sign_in::choose_language))
+        .route("/profile", get(views::profile::show).post(views::profile::save))
         .route("/directory", get(views::directory::search))
         .route("/directory/{peer}", get(views::directory::reviewer))
         .route("/referrals", get(views::referrals::list))

@@ -114,72 +114,102 @@ impl Profile {
     /// Checks every field and returns every problem at once, each naming its field.
     pub fn validate(&self) -> Result<(), Vec<FieldProblem>> {
         let mut problems = Vec::new();
-        let mut bad = |field: &str, problem: String| problems.push(FieldProblem { field: field.to_string(), problem });
+        let mut bad =
+            |field: &str, kind: ProblemKind, problem: String| problems.push(FieldProblem::new(field, kind, problem));
         let chars = |s: &str| s.chars().count();
         let has_control =
             |s: &str, allow_newline: bool| s.chars().any(|c| c.is_control() && !(allow_newline && c == '\n'));
 
         if self.name.trim().is_empty() {
-            bad("name", "must not be empty".into());
+            bad("name", ProblemKind::Required, "must not be empty".into());
         }
         if chars(&self.name) > limits::NAME {
-            bad("name", format!("longer than {} characters", limits::NAME));
+            bad("name", ProblemKind::TooLong { max: limits::NAME }, format!("longer than {} characters", limits::NAME));
         }
         if has_control(&self.name, false) {
-            bad("name", "contains control characters".into());
+            bad("name", ProblemKind::ControlCharacters, "contains control characters".into());
         }
         if chars(&self.bio) > limits::BIO {
-            bad("bio", format!("longer than {} characters", limits::BIO));
+            bad("bio", ProblemKind::TooLong { max: limits::BIO }, format!("longer than {} characters", limits::BIO));
         }
         if has_control(&self.bio, true) {
-            bad("bio", "contains control characters".into());
+            bad("bio", ProblemKind::ControlCharacters, "contains control characters".into());
         }
         if self.expertise.len() > limits::EXPERTISE {
-            bad("expertise", format!("more than {} tags", limits::EXPERTISE));
+            bad(
+                "expertise",
+                ProblemKind::TooMany { max: limits::EXPERTISE },
+                format!("more than {} tags", limits::EXPERTISE),
+            );
         }
         for tag in &self.expertise {
             if let Err(e) = check_tag(tag) {
-                bad("expertise", e.to_string());
+                bad("expertise", ProblemKind::InvalidTag, e.to_string());
             }
         }
         if has_duplicates(&self.expertise) {
-            bad("expertise", "a tag is listed twice".into());
+            bad("expertise", ProblemKind::Duplicate, "a tag is listed twice".into());
         }
         if self.regions.len() > limits::REGIONS {
-            bad("region", format!("more than {} regions", limits::REGIONS));
+            bad(
+                "region",
+                ProblemKind::TooMany { max: limits::REGIONS },
+                format!("more than {} regions", limits::REGIONS),
+            );
         }
         for r in &self.regions {
             if r.trim().is_empty() || chars(r) > limits::REGION_LEN || has_control(r, false) {
-                bad("region", format!("`{}` must be 1-{} printable characters", truncate(r), limits::REGION_LEN));
+                bad(
+                    "region",
+                    ProblemKind::InvalidItem { max: limits::REGION_LEN },
+                    format!("`{}` must be 1-{} printable characters", truncate(r), limits::REGION_LEN),
+                );
             }
         }
         if self.languages.len() > limits::LANGUAGES {
-            bad("language", format!("more than {} languages", limits::LANGUAGES));
+            bad(
+                "language",
+                ProblemKind::TooMany { max: limits::LANGUAGES },
+                format!("more than {} languages", limits::LANGUAGES),
+            );
         }
         for l in &self.languages {
             if !is_language_tag(l) {
-                bad("language", format!("`{}` is not a lowercase language tag such as nl, en or fy", truncate(l)));
+                bad(
+                    "language",
+                    ProblemKind::InvalidLanguage,
+                    format!("`{}` is not a lowercase language tag such as nl, en or fy", truncate(l)),
+                );
             }
         }
         if has_duplicates(&self.languages) {
-            bad("language", "a language is listed twice".into());
+            bad("language", ProblemKind::Duplicate, "a language is listed twice".into());
         }
         if self.hours_per_month > limits::HOURS_PER_MONTH {
-            bad("hours-per-month", format!("more than {} hours in a month", limits::HOURS_PER_MONTH));
+            bad(
+                "hours-per-month",
+                ProblemKind::TooHigh { max: u32::from(limits::HOURS_PER_MONTH) },
+                format!("more than {} hours in a month", limits::HOURS_PER_MONTH),
+            );
         }
         if let (Some(from), Some(until)) = (self.available_from, self.available_until)
             && from > until
         {
-            bad("available-until", format!("{until} is before available-from {from}"));
+            bad("available-until", ProblemKind::EndsBeforeStart, format!("{until} is before available-from {from}"));
         }
         if self.affiliations.len() > limits::AFFILIATIONS {
-            bad("affiliation", format!("more than {} affiliations", limits::AFFILIATIONS));
+            bad(
+                "affiliation",
+                ProblemKind::TooMany { max: limits::AFFILIATIONS },
+                format!("more than {} affiliations", limits::AFFILIATIONS),
+            );
         }
         for a in &self.affiliations {
             let o = &a.organisation;
             if o.trim().is_empty() || chars(o) > limits::ORGANISATION_LEN || has_control(o, false) {
                 bad(
                     "affiliation",
+                    ProblemKind::InvalidItem { max: limits::ORGANISATION_LEN },
                     format!(
                         "organisation `{}` must be 1-{} printable characters",
                         truncate(o),
@@ -190,11 +220,19 @@ impl Profile {
             if let (Some(from), Some(until)) = (a.from, a.until)
                 && from > until
             {
-                bad("affiliation", format!("`{}` ends ({until}) before it starts ({from})", truncate(o)));
+                bad(
+                    "affiliation",
+                    ProblemKind::EndsBeforeStart,
+                    format!("`{}` ends ({until}) before it starts ({from})", truncate(o)),
+                );
             }
         }
         if self.rate_eur_cents.is_some_and(|r| r > limits::RATE_CENTS) {
-            bad("rate", format!("more than EUR {} per hour", limits::RATE_CENTS / 100));
+            bad(
+                "rate",
+                ProblemKind::TooHigh { max: limits::RATE_CENTS / 100 },
+                format!("more than EUR {} per hour", limits::RATE_CENTS / 100),
+            );
         }
         if problems.is_empty() { Ok(()) } else { Err(problems) }
     }
@@ -222,8 +260,65 @@ fn is_language_tag(s: &str) -> bool {
 pub struct FieldProblem {
     /// The field, named as on the command line (`hours-per-month`, `available-until`).
     pub field: String,
-    /// What is wrong.
+    /// What is wrong, in English, for the command line.
     pub problem: String,
+    /// What is wrong, as a code: what the app translates into the user's language.
+    #[serde(default)]
+    pub kind: ProblemKind,
+}
+
+impl FieldProblem {
+    /// A problem with `field`: its kind, and the English sentence for the command line.
+    pub fn new(field: impl Into<String>, kind: ProblemKind, problem: impl Into<String>) -> FieldProblem {
+        FieldProblem { field: field.into(), problem: problem.into(), kind }
+    }
+}
+
+/// The kinds of problem a field can have, with the limit that was crossed: stable codes (in JSON:
+/// `{"code": "too-long", "max": 80}`) that a user interface turns into a sentence in its language.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "kebab-case")]
+pub enum ProblemKind {
+    /// The field must be filled in.
+    Required,
+    /// Longer than `max` characters.
+    TooLong {
+        /// The most allowed.
+        max: usize,
+    },
+    /// Holds control characters (only line breaks are allowed, and only in long texts).
+    ControlCharacters,
+    /// More than `max` items in a list.
+    TooMany {
+        /// The most allowed.
+        max: usize,
+    },
+    /// An expertise tag that is not lowercase words joined by hyphens.
+    InvalidTag,
+    /// The same item twice in a list.
+    Duplicate,
+    /// Not a language tag such as `nl` or `en`.
+    InvalidLanguage,
+    /// An item of a list (a region, an organisation) that is empty or longer than `max` characters.
+    InvalidItem {
+        /// The longest allowed.
+        max: usize,
+    },
+    /// A number above `max`.
+    TooHigh {
+        /// The highest allowed.
+        max: u32,
+    },
+    /// A number that must be at least `min`.
+    TooLow {
+        /// The lowest allowed.
+        min: u32,
+    },
+    /// A period that ends before it starts.
+    EndsBeforeStart,
+    /// Anything else: the English sentence says what.
+    #[default]
+    Other,
 }
 
 impl fmt::Display for FieldProblem {

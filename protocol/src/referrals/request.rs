@@ -11,7 +11,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::directory::expertise::check_tag;
-use crate::directory::profile::FieldProblem;
+use crate::directory::profile::{FieldProblem, ProblemKind};
 use crate::records::time::CalendarDate;
 
 /// How large a review is (the method's proportionate variants).
@@ -194,7 +194,8 @@ impl ReviewRequest {
     /// Checks every field and returns every problem at once, each naming its field as on the command line.
     pub fn validate(&self) -> Result<(), Vec<FieldProblem>> {
         let mut problems = Vec::new();
-        let mut bad = |field: &str, problem: String| problems.push(FieldProblem { field: field.into(), problem });
+        let mut bad =
+            |field: &str, kind: ProblemKind, problem: String| problems.push(FieldProblem::new(field, kind, problem));
         let required = [
             ("reason", &self.reason),
             ("learning-question", &self.learning_question),
@@ -205,7 +206,7 @@ impl ReviewRequest {
         ];
         for (field, value) in required {
             if value.trim().is_empty() {
-                bad(field, "is required".into());
+                bad(field, ProblemKind::Required, "is required".into());
             }
         }
         let texts = [
@@ -224,45 +225,62 @@ impl ReviewRequest {
         ];
         for (field, value) in texts {
             if value.chars().count() > MAX_ANSWER_CHARS {
-                bad(field, format!("longer than {MAX_ANSWER_CHARS} characters"));
+                bad(
+                    field,
+                    ProblemKind::TooLong { max: MAX_ANSWER_CHARS },
+                    format!("longer than {MAX_ANSWER_CHARS} characters"),
+                );
             }
             if value.chars().any(|c| c.is_control() && c != '\n') {
-                bad(field, "contains control characters".into());
+                bad(field, ProblemKind::ControlCharacters, "contains control characters".into());
             }
         }
         if self.period_from > self.period_until {
-            bad("period-until", format!("{} is before period-from {}", self.period_until, self.period_from));
+            bad(
+                "period-until",
+                ProblemKind::EndsBeforeStart,
+                format!("{} is before period-from {}", self.period_until, self.period_from),
+            );
         }
         if self.desired_start > self.desired_end {
-            bad("desired-end", format!("{} is before the desired start {}", self.desired_end, self.desired_start));
+            bad(
+                "desired-end",
+                ProblemKind::EndsBeforeStart,
+                format!("{} is before the desired start {}", self.desired_end, self.desired_start),
+            );
         }
         if self.organisations.is_empty() {
-            bad("organisation", "at least one involved organisation is required".into());
+            bad("organisation", ProblemKind::Required, "at least one involved organisation is required".into());
         }
         if self.organisations.len() > MAX_ORGANISATIONS {
-            bad("organisation", format!("more than {MAX_ORGANISATIONS} organisations"));
+            bad(
+                "organisation",
+                ProblemKind::TooMany { max: MAX_ORGANISATIONS },
+                format!("more than {MAX_ORGANISATIONS} organisations"),
+            );
         }
         for o in &self.organisations {
             if o.name.trim().is_empty() || o.name.chars().count() > 200 {
                 bad(
                     "organisation",
+                    ProblemKind::InvalidItem { max: 200 },
                     format!("`{}` must be 1-200 characters", o.name.chars().take(40).collect::<String>()),
                 );
             }
         }
         if self.budget_hours == 0 {
-            bad("budget-hours", "must be more than 0".into());
+            bad("budget-hours", ProblemKind::TooLow { min: 1 }, "must be more than 0".into());
         }
         for tag in &self.expertise {
             if let Err(e) = check_tag(tag) {
-                bad("expertise", e.to_string());
+                bad("expertise", ProblemKind::InvalidTag, e.to_string());
             }
         }
         if self.language.trim().is_empty() {
-            bad("language", "is required".into());
+            bad("language", ProblemKind::Required, "is required".into());
         }
         if !(1..=4).contains(&self.reviewers) {
-            bad("reviewers", "must be 1 to 4".into());
+            bad("reviewers", ProblemKind::Other, "must be 1 to 4".into());
         }
         if problems.is_empty() { Ok(()) } else { Err(problems) }
     }

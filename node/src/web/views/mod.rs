@@ -16,6 +16,7 @@ use crate::service::Service;
 
 pub(crate) mod directory;
 pub(crate) mod home;
+pub(crate) mod profile;
 pub(crate) mod referrals;
 pub(crate) mod sign_in;
 pub(crate) mod start;
