@@ -285,3 +285,16 @@ form-date-invalid = This is not a date. Pick a day in the calendar.
 form-number-invalid = Enter a whole number, such as 16.
 form-amount-invalid = Enter an amount, such as 130 or 130.50.
 my-profile-affiliations-hint = Where you work or worked in recent years. Your independence is checked against these: you get no request about a case that involves such an organisation.
+
+nav-settings = Settings
+settings-title = Settings
+settings-language-legend = Which language do you want to use samenloop in?
+settings-language-save = Save the language
+settings-passphrase = Change the passphrase
+settings-passphrase-hint = Your keys are encrypted again under the new passphrase. The old one no longer works afterwards.
+settings-current = Current passphrase
+settings-new = New passphrase
+settings-passphrase-save = Change the passphrase
+settings-passphrase-saved = Your passphrase has been changed. Use the new one from now on.
+settings-current-wrong = This is not your current passphrase. Nothing was changed.
+settings-passphrase-failed = The change failed; your old passphrase still works: { $reason }

@@ -285,3 +285,16 @@ form-date-invalid = Dit is geen datum. Kies een dag in de kalender.
 form-number-invalid = Vul een heel getal in, zoals 16.
 form-amount-invalid = Vul een bedrag in, zoals 130 of 130,50.
 my-profile-affiliations-hint = Waar u werkt of de afgelopen jaren werkte. Daarop wordt uw onafhankelijkheid getoetst: u krijgt geen verzoek over een casus waarbij zo'n organisatie betrokken is.
+
+nav-settings = Instellingen
+settings-title = Instellingen
+settings-language-legend = In welke taal wilt u samenloop gebruiken?
+settings-language-save = Taal bewaren
+settings-passphrase = Wachtzin wijzigen
+settings-passphrase-hint = Uw sleutels worden opnieuw versleuteld met de nieuwe wachtzin. De oude werkt daarna niet meer.
+settings-current = Huidige wachtzin
+settings-new = Nieuwe wachtzin
+settings-passphrase-save = Wachtzin wijzigen
+settings-passphrase-saved = Uw wachtzin is gewijzigd. Gebruik voortaan de nieuwe.
+settings-current-wrong = Dit is niet uw huidige wachtzin. Er is niets veranderd.
+settings-passphrase-failed = Het wijzigen is mislukt; uw oude wachtzin werkt nog: { $reason }

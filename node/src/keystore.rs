@@ -178,6 +178,38 @@ pub fn open(path: &Path, passphrase: &Passphrase) -> Result<Identity, KeyStoreEr
     unseal(&bytes, passphrase).map_err(|e| e.at(path))
 }
 
+/// Re-encrypts the identity at `path` under `new`, after checking `current` opens it. The new file is
+/// written beside the old one and renamed over it in one step, so a crash leaves either the old file or
+/// the new one, never half of either; a wrong `current` leaves the file untouched.
+pub fn change_passphrase(
+    path: &Path,
+    current: &Passphrase,
+    new: &Passphrase,
+    params: KdfParams,
+) -> Result<(), KeyStoreError> {
+    let identity = open(path, current)?;
+    let bytes = seal(&identity, new, params)?;
+    let io = |what, source| KeyStoreError::Io { what, path: path.to_path_buf(), source };
+    let tmp = path.with_extension(format!("new{}", std::process::id()));
+    let written = (|| {
+        let mut f = crate::home::private_options().open(&tmp)?;
+        f.write_all(&bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(io("cannot replace", e));
+    }
+    // The rename is durable only once the directory is synced.
+    if let Some(dir) = path.parent()
+        && let Ok(d) = fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
 /// Encrypts both secrets into the key-file format.
 fn seal(identity: &Identity, passphrase: &Passphrase, params: KdfParams) -> Result<Vec<u8>, KeyStoreError> {
     let salt = random_bytes::<16>();
@@ -329,6 +361,27 @@ mod tests {
         }
         assert!(matches!(open(&dir.path().join("none"), &pass("x")), Err(KeyStoreError::NotFound(_))));
         assert!(matches!(Passphrase::new(String::new()), Err(KeyStoreError::EmptyPassphrase)));
+    }
+
+    #[test]
+    fn a_passphrase_change_needs_the_current_one_and_replaces_the_file_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("identity.key");
+        let id = create(&path, &pass("oude zin"), KdfParams::insecure_for_tests()).unwrap();
+        let before = fs::read(&path).unwrap();
+        let refused = change_passphrase(&path, &pass("fout"), &pass("nieuwe zin"), KdfParams::insecure_for_tests());
+        assert!(matches!(refused, Err(KeyStoreError::WrongPassphrase(_))));
+        assert_eq!(fs::read(&path).unwrap(), before, "untouched after a wrong current passphrase");
+        change_passphrase(&path, &pass("oude zin"), &pass("nieuwe zin"), KdfParams::insecure_for_tests()).unwrap();
+        assert!(matches!(open(&path, &pass("oude zin")), Err(KeyStoreError::WrongPassphrase(_))));
+        assert_eq!(open(&path, &pass("nieuwe zin")).unwrap().peer_id(), id.peer_id(), "the same identity");
+        let left: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left.len(), 1, "no temporary file left behind: {left:?}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
     }
 
     #[test]

@@ -193,6 +193,31 @@ impl Service {
         self.start(identity).await
     }
 
+    /// Re-encrypts the key file under `new` after checking `current`, with the same growing delay after a
+    /// wrong `current` as at unlock. The running node is not affected: its keys are already in memory.
+    pub(crate) async fn change_passphrase(&self, current: Passphrase, new: Passphrase) -> Result<(), UnlockError> {
+        let mut failures = self.failures.lock().await;
+        let path = self.home.identity_path();
+        let changed = tokio::task::spawn_blocking(move || {
+            keystore::change_passphrase(&path, &current, &new, KdfParams::default())
+        })
+        .await
+        .map_err(|e| UnlockError::KeyStore(KeyStoreError::Kdf(format!("the key derivation stopped: {e}"))))?;
+        match changed {
+            Ok(()) => {
+                *failures = 0;
+                tracing::info!("passphrase changed");
+                Ok(())
+            }
+            Err(KeyStoreError::WrongPassphrase(_)) => {
+                *failures = failures.saturating_add(1);
+                tokio::time::sleep(unlock_delay(*failures)).await;
+                Err(UnlockError::WrongPassphrase)
+            }
+            Err(e) => Err(UnlockError::KeyStore(e)),
+        }
+    }
+
     async fn start(&self, identity: Identity) -> Result<(), UnlockError> {
         let node = crate::node::start(&self.home, identity, self.config.clone()).await?;
         self.client.send_replace(Some(node.client()));

@@ -110,6 +110,14 @@ test("the language switch and the keyboard: English pages, reached without a mou
   await expectNoAxeViolations(page, "home (en)");
   const body = await page.textContent("body");
   assert.ok(!body.includes("⟦"), "no untranslated key on the page");
+  await page.getByRole("link", { name: "Settings" }).click();
+  await page.getByRole("heading", { name: "Change the passphrase" }).waitFor();
+  await shot(page, "14-settings-en");
+  await expectNoAxeViolations(page, "settings (en)");
+  // Back to Dutch from the settings page, which remembers the choice.
+  await page.getByLabel("Nederlands").check();
+  await page.getByRole("button", { name: "Save the language" }).click();
+  await page.getByRole("heading", { name: "Wachtzin wijzigen" }).waitFor();
   await context.close();
 });
 

@@ -53,6 +53,8 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         .route("/sign-out", post(views::sign_in::sign_out))
         .route("/language", post(views::sign_in::choose_language))
         .route("/profile", get(views::profile::show).post(views::profile::save))
+        .route("/settings", get(views::settings::show))
+        .route("/settings/passphrase", post(views::settings::change_passphrase))
         .route("/directory", get(views::directory::search))
         .route("/directory/{peer}", get(views::directory::reviewer))
         .route("/referrals", get(views::referrals::list))

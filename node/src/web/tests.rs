@@ -306,3 +306,53 @@ async fn the_apps_style_and_script_are_embedded_and_small() {
     // The budget of the issue: at most 100 KB of the app's own script and style together.
     assert!(css.body.len() + js.body.len() <= 100 * 1024, "{} bytes", css.body.len() + js.body.len());
 }
+
+#[tokio::test]
+async fn the_passphrase_is_changed_only_with_the_current_one_and_the_new_one_twice() {
+    let app = app(true);
+    let cookie = app.sign_in().await;
+    let unlocked = app.post_form("/unlock", Some(&cookie), &format!("passphrase={}", PASS.replace(' ', "+"))).await;
+    assert_eq!(unlocked.location(), "/");
+    let page = app.get("/settings", Some(&cookie), "nl").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Wachtzin wijzigen"));
+    assert_translated(&page);
+    let before = std::fs::read(app.home.identity_path()).unwrap();
+
+    let wrong = app
+        .post_form(
+            "/settings/passphrase",
+            Some(&cookie),
+            "current=niet+de+goede&new=een+nieuwe+lange+zin&repeat=een+nieuwe+lange+zin",
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("Dit is niet uw huidige wachtzin."), "{}", wrong.body);
+    assert_eq!(std::fs::read(app.home.identity_path()).unwrap(), before, "untouched");
+    let differ = app
+        .post_form(
+            "/settings/passphrase",
+            Some(&cookie),
+            &format!("current={}&new=een+nieuwe+lange+zin&repeat=iets+anders", PASS.replace(' ', "+")),
+        )
+        .await;
+    assert!(differ.body.contains("De twee wachtzinnen zijn niet gelijk."));
+    let short = app.post_form("/settings/passphrase", Some(&cookie), "current=x&new=kort&repeat=kort").await;
+    assert!(short.body.contains("De wachtzin is te kort"));
+    assert_eq!(std::fs::read(app.home.identity_path()).unwrap(), before, "still untouched");
+
+    let changed = app
+        .post_form(
+            "/settings/passphrase",
+            Some(&cookie),
+            &format!("current={}&new=een+nieuwe+lange+zin&repeat=een+nieuwe+lange+zin", PASS.replace(' ', "+")),
+        )
+        .await;
+    assert_eq!(changed.location(), "/settings?saved", "{}", changed.body);
+    let open = |p: &str| crate::keystore::open(&app.home.identity_path(), &Passphrase::new(p.into()).unwrap());
+    assert!(open(PASS).is_err(), "the old passphrase no longer opens the key file");
+    assert!(open("een nieuwe lange zin").is_ok());
+    let saved = app.get("/settings?saved", Some(&cookie), "en").await;
+    assert!(saved.body.contains("Your passphrase has been changed."));
+    app.service.stop().await;
+}
