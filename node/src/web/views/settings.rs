@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::start::{MIN_PASSPHRASE_CHARS, Strength, strength};
+use super::start::{MIN_PASSPHRASE_CHARS, check_new_passphrase};
 use super::{Chrome, PageLang, SignedIn, page, see_other};
 use crate::keystore::Passphrase;
 use crate::service::{Service, UnlockError};
@@ -81,14 +81,7 @@ pub(crate) async fn change_passphrase(
     if form.current.is_empty() {
         p.current_error = t.get("unlock-passphrase-missing");
     }
-    match strength(&form.new) {
-        Strength::TooShort if form.new.is_empty() => p.new_error = t.get("welcome-passphrase-missing"),
-        Strength::TooShort => p.new_error = t.count("welcome-passphrase-short", "min", MIN_PASSPHRASE_CHARS),
-        _ => {}
-    }
-    if p.new_error.is_empty() && form.repeat != form.new {
-        p.repeat_error = t.get("welcome-repeat-differs");
-    }
+    (p.new_error, p.repeat_error) = check_new_passphrase(t, &form.new, &form.repeat);
     if !(p.current_error.is_empty() && p.new_error.is_empty() && p.repeat_error.is_empty()) {
         return page(StatusCode::UNPROCESSABLE_ENTITY, &p);
     }

@@ -51,6 +51,18 @@ pub(crate) fn strength(passphrase: &str) -> Strength {
     }
 }
 
+/// Checks a new passphrase typed twice, as the first-run and settings pages ask for it: the problem with
+/// the passphrase, then with its repetition ("" where there is none).
+pub(crate) fn check_new_passphrase(t: Tr, new: &str, repeat: &str) -> (String, String) {
+    let first = match strength(new) {
+        Strength::TooShort if new.is_empty() => t.get("welcome-passphrase-missing"),
+        Strength::TooShort => t.count("welcome-passphrase-short", "min", MIN_PASSPHRASE_CHARS),
+        Strength::Fair | Strength::Strong => String::new(),
+    };
+    let second = if first.is_empty() && repeat != new { t.get("welcome-repeat-differs") } else { String::new() };
+    (first, second)
+}
+
 /// The first-run page.
 #[derive(Template)]
 #[template(path = "welcome.html")]
@@ -121,14 +133,7 @@ pub(crate) async fn create(
     if p.name.is_empty() {
         p.name_error = t.get("welcome-name-missing");
     }
-    match strength(&form.passphrase) {
-        Strength::TooShort if form.passphrase.is_empty() => p.passphrase_error = t.get("welcome-passphrase-missing"),
-        Strength::TooShort => p.passphrase_error = t.count("welcome-passphrase-short", "min", MIN_PASSPHRASE_CHARS),
-        _ => {}
-    }
-    if p.passphrase_error.is_empty() && form.repeat != form.passphrase {
-        p.repeat_error = t.get("welcome-repeat-differs");
-    }
+    (p.passphrase_error, p.repeat_error) = check_new_passphrase(t, &form.passphrase, &form.repeat);
     if !(p.name_error.is_empty() && p.passphrase_error.is_empty() && p.repeat_error.is_empty()) {
         return page(StatusCode::UNPROCESSABLE_ENTITY, &p);
     }
