@@ -298,3 +298,167 @@ settings-passphrase-save = Change the passphrase
 settings-passphrase-saved = Your passphrase has been changed. Use the new one from now on.
 settings-current-wrong = This is not your current passphrase. Nothing was changed.
 settings-passphrase-failed = The change failed; your old passphrase still works: { $reason }
+
+nav-requests = Requests
+requests-title = Requests
+requests-intro = Here you, as a commissioning organisation (municipality or youth-care organisation), ask for a learning review and refer the request to independent reviewers.
+requests-new = New request
+requests-mine = Your requests
+requests-none = You have not made a request yet.
+requests-created = made on { $date }
+requests-back = ← All requests
+request-title = Request for { $municipality }
+request-status-new = Not yet referred
+request-status-complete = Every reviewer needed has accepted
+request-status-open = { $n ->
+    [one] { $n } waiting for an answer
+   *[other] { $n } waiting for an answer
+}
+request-status-accepted = { $n } accepted
+request-new-title = Request a learning review
+request-new-intro = The questions below are the method's orientation questions. They help you and the reviewers see whether a learning review fits. Not every question needs a long answer; the explanations give direction.
+request-new-problems = Your request has not been saved yet: the questions concerned say what is wrong. What you typed is still there.
+request-new-submit = Save the request
+form-answer = Your answer
+form-learning-question = The learning question
+form-period-from = The period under review: from
+form-period-until = to
+form-municipality = The municipality, and its role
+form-desired-start = The review can start on
+form-desired-end = The review must be finished by
+form-budget-hours = Budgeted hours for all reviewers together
+form-organisation = Organisation
+form-organisation-kind = Kind of organisation
+form-organisation-more = More organisations? Save; new empty rows will appear.
+form-needs = What reviewers are you looking for?
+form-needs-hint = samenloop uses this to find reviewers who fit and are independent.
+form-region = Region of the case
+form-date-missing = Enter a date.
+q1-hint =
+    What makes you consider a learning review?
+    Is it about a specific incident, a specific theme, or cooperation in the chain of care?
+    Do you want experience with learning reviews, or more knowledge of them in your organisation?
+    Is there an external cause for a learning review?
+q2-hint =
+    What is the learning question in general, and how does the case fit in?
+    Which period should the review cover? Was there a particular focus in that period?
+    What can those involved in the case learn? And the organisation(s)?
+q3-hint =
+    Which organisations are directly involved? Do they know you are considering a learning review?
+    Are other organisations involved?
+    For a themed review: who else should take part?
+q4-hint =
+    Under the Youth Act a municipality is usually involved.
+    Does the municipality know about the case? Did it play a part in the case?
+    Does the municipality support learning reviews?
+q5-hint =
+    Serious incidents must be reported to the youth inspectorates.
+    Does the inspectorate know about the case? Has a report been made to it?
+    Does that give leads for the review? Does the inspectorate support a learning review?
+q6-hint =
+    After a serious incident there may be questions of blame, or an investigation.
+    Does that concern one of the professionals, or one of the organisations?
+    Is an investigation under way, for instance a disciplinary one? Are there sensitivities or conflicts?
+q7-hint =
+    The documents that matter if the review goes ahead. They need not be sent yet.
+    Which documents are they? What information is still to be gathered, and who sees to it?
+    Who else can provide important information?
+q8-hint =
+    As a rule family members should be informed.
+    Is there a reason not to inform them? A reason for them to take part? Which family members?
+    Does the family need extra support for it?
+q9-hint =
+    Privacy-sensitive information must be handled with care; participants are expected to agree to that.
+    Must the client be asked for consent? Must the documents to be discussed be anonymised?
+q10-hint =
+    A learning review usually takes 4 to 6 months.
+    When could the review start, and when must it be finished?
+q11-hint =
+    Who is the contact for documents?
+    Who is the contact for appointments, with the authority that goes with it?
+    Are there preferred times in the week for review meetings, or times that are blocked?
+q12-hint =
+    A learning review costs money; a quote is made after the orientation.
+    Is the municipality willing to bear (part of) the costs? Which of the organisations involved are?
+    Who receives the invoices?
+q13-hint =
+    When will the learning review be a success?
+    Are there ideas on how the learning can be put to further use?
+q14-hint =
+    To whom is the final report addressed?
+    Will it be spread further, and to whom?
+
+request-referrals = Referrals
+request-referrals-none = This request has not been referred to reviewers yet. Choose below whom to ask.
+outgoing-issued = referred on { $date }
+outgoing-undelivered = Not yet delivered: the reviewer's computer could not be reached. samenloop keeps trying.
+outgoing-offered = Waiting for an answer
+outgoing-accepted = Accepted on { $date }
+outgoing-conflict = Reports a possible conflict of interest: { $conflict }
+outgoing-declined = Declined on { $date }
+outgoing-reason = Reason: { $reason }
+outgoing-expired = Not answered, expired on { $date }
+outgoing-withdrawn = Withdrawn by you on { $date }
+request-withdraw = Withdraw the open referrals
+request-withdraw-hint = The reviewers are told the request no longer stands for them.
+request-complete = Enough reviewers have accepted. The lead reviewer opens the case.
+request-referred = Referred. The reviewers now receive the request on their computers.
+request-withdrawn = The open referrals have been withdrawn.
+match-title = Reviewers who fit
+match-intro = samenloop searches the profiles your computer knows. Anyone who works, or worked in the last three years, for an organisation involved is excluded; each shows why.
+match-pair = Proposed pair
+match-none = No reviewer fits at the moment. See below why, or adjust the needs in a new request.
+match-candidates = Candidates, best fit first
+match-score = { $score } points
+match-profile = View profile
+match-excluded = Excluded
+match-failed = Searching for reviewers failed: { $reason }
+refer-respond-by = Answer asked for by
+refer-pair = Refer to this pair
+refer-chosen = Refer to the reviewers ticked
+refer-next = Refer to the next candidate
+refer-date-invalid = This is not a date. Pick a day in the calendar.
+refer-choose = Tick one or more reviewers first.
+refer-refused = Not referred: { $reason }
+pair-names = { $a } and { $b }
+pair-score = { $total } points together ({ $bonus } of them because they complement each other)
+pair-covers = Together they have { $covered } of the { $wanted } kinds of expertise asked for: { $tags }
+pair-lead-verified = { $name } is { $level } (confirmed)
+pair-lead-self-declared = { $name } is { $level } (self-declared: no pair with a confirmed level exists)
+reason-expertise = Has { $covered } of the { $wanted } kinds of expertise asked for
+reason-region = Works in the region
+reason-nationwide = Works nationwide
+reason-trainee-needs-lead = In training: works beside an accredited reviewer
+reason-capacity = Has { $offered } hours a month, about { $needed } needed
+reason-partial = Available for { $percent }% of the period asked for
+reason-interest = Answered the call for reviewers
+reason-fairness = { $n ->
+    [one] Recently received { $n } referral (work is spread)
+   *[other] Recently received { $n } referrals (work is spread)
+}
+outcome-offered = still waiting for an answer
+outcome-accepted = accepted
+outcome-declined = declined
+outcome-expired = expired
+outcome-withdrawn = withdrawn
+excluded-requester = Is the requester
+excluded-conflict = Conflict of interest: works for { $affiliation } (involved: { $organisation })
+excluded-conflict-past = Conflict of interest: worked for { $affiliation } until { $until }, less than three years ago (involved: { $organisation })
+excluded-language = Does not speak { $language }
+excluded-not-available = Not available in the period asked for
+excluded-hours = Has { $offered } hours a month; the request needs about { $needed } per reviewer
+excluded-referred = Already referred for this request ({ $outcome })
+history-title = History
+history-verified = Every step is signed by you and the chain holds.
+history-not-verified = Warning: the signed history of this request does not verify.
+history-created = Request drawn up
+history-offered = Referred to { $reviewer }
+history-delivered = Delivered to { $reviewer }
+history-refused = Not taken by { $reviewer }'s computer
+history-accepted = Accepted by { $reviewer }
+history-declined = Declined by { $reviewer }
+history-expired = Expired without an answer from { $reviewer }
+history-withdrawn = Withdrawn from { $reviewer }
+history-call = Call for reviewers posted
+history-interest = { $reviewer } answered the call
+history-other = Changed

@@ -298,3 +298,167 @@ settings-passphrase-save = Wachtzin wijzigen
 settings-passphrase-saved = Uw wachtzin is gewijzigd. Gebruik voortaan de nieuwe.
 settings-current-wrong = Dit is niet uw huidige wachtzin. Er is niets veranderd.
 settings-passphrase-failed = Het wijzigen is mislukt; uw oude wachtzin werkt nog: { $reason }
+
+nav-requests = Verzoeken
+requests-title = Verzoeken
+requests-intro = Hier vraagt u als opdrachtgever (gemeente of jeugdhulporganisatie) een leerreview aan, en verwijst u het verzoek naar onafhankelijke reviewers.
+requests-new = Nieuw verzoek
+requests-mine = Uw verzoeken
+requests-none = U hebt nog geen verzoek gedaan.
+requests-created = ingediend op { $date }
+requests-back = ← Alle verzoeken
+request-title = Verzoek voor { $municipality }
+request-status-new = Nog niet verwezen
+request-status-complete = Alle reviewers hebben geaccepteerd
+request-status-open = { $n ->
+    [one] { $n } wacht op antwoord
+   *[other] { $n } wachten op antwoord
+}
+request-status-accepted = { $n } geaccepteerd
+request-new-title = Een leerreview aanvragen
+request-new-intro = De vragen hieronder zijn de oriëntatievragen van de methode. Ze helpen u en de reviewers om te zien of een leerreview past. Niet elke vraag hoeft uitgebreid te worden beantwoord; de vragen met een toelichting geven richting.
+request-new-problems = Uw verzoek is nog niet opgeslagen: bij een of meer vragen staat wat er niet klopt. Wat u typte, staat er nog.
+request-new-submit = Verzoek opslaan
+form-answer = Uw antwoord
+form-learning-question = De leervraag
+form-period-from = De periode van de review: vanaf
+form-period-until = tot en met
+form-municipality = De gemeente, en haar rol
+form-desired-start = De review kan beginnen op
+form-desired-end = De review moet klaar zijn op
+form-budget-hours = Begrote uren voor de reviewers samen
+form-organisation = Organisatie
+form-organisation-kind = Soort organisatie
+form-organisation-more = Meer organisaties? Sla op; er komen dan nieuwe lege regels bij.
+form-needs = Wat voor reviewers zoekt u?
+form-needs-hint = Hiermee zoekt samenloop reviewers die passen en onafhankelijk zijn.
+form-region = Regio van de casus
+form-date-missing = Vul een datum in.
+q1-hint =
+    Wat maakt dat u overweegt om een leerreview te houden?
+    Gaat het om een specifiek incident, een specifiek thema, of de ketensamenwerking?
+    Wilt u ervaring opdoen met leerreviews, of daarover meer kennis in uw organisatie?
+    Is er een externe aanleiding voor een leerreview?
+q2-hint =
+    Wat is de leervraag in het algemeen, en hoe past de casus daarin?
+    Over welke tijdsperiode zou de leerreview moeten gaan? Was er in die periode een speciale focus?
+    Wat is er door de betrokkenen bij de casus te leren? En door de organisatie(s)?
+q3-hint =
+    Wie zijn de direct betrokken organisaties? Weten zij dat u een leerreview overweegt?
+    Zijn er nog andere organisaties betrokken?
+    Bij een thematische review: wie zou daarbij verder betrokken moeten worden?
+q4-hint =
+    Door de Jeugdwet is meestal een gemeente betrokken.
+    Is de gemeente op de hoogte van de casus? Speelde de gemeente een rol in de casus?
+    Staat de gemeente achter leerreviews?
+q5-hint =
+    Calamiteiten dienen aan de Jeugdinspecties gemeld te worden.
+    Is de Inspectie op de hoogte van de casus? Is er rapport uitgebracht aan de Inspectie?
+    Geeft dat aanknopingspunten voor de review? Staat de Inspectie achter een leerreview?
+q6-hint =
+    Bij calamiteiten kan sprake zijn van een schuldvraag of onderzoek.
+    Speelt dat ten opzichte van een van de hulpverleners, of van een van de organisaties?
+    Loopt er onderzoek, bijvoorbeeld tuchtrechtelijk? Is er sprake van gevoeligheden of conflicten?
+q7-hint =
+    Het gaat om stukken die van belang worden als de leerreview doorgaat. Ze hoeven nog niet opgestuurd te worden.
+    Welke stukken zijn dat? Welke informatie moet nog verzameld worden, en wie zorgt daarvoor?
+    Wie kan nog belangrijke informatie leveren?
+q8-hint =
+    Als regel dienen gezinsleden geïnformeerd te zijn.
+    Is er reden hen niet te informeren? Is er reden dat zij deelnemen aan de review? Wie van de gezinsleden?
+    Is daarbij extra steun nodig voor het gezin?
+q9-hint =
+    Privacygevoelige informatie moet secuur behandeld worden; van de deelnemers wordt verwacht dat zij dat onderschrijven.
+    Moet de cliënt om toestemming worden gevraagd? Moeten de te bespreken stukken worden geanonimiseerd?
+q10-hint =
+    Een leerreview kost als regel 4 tot 6 maanden.
+    Wanneer zou de review kunnen beginnen, en wanneer moet zij afgerond zijn?
+q11-hint =
+    Wie is contactpersoon voor het leveren van stukken?
+    Wie is contactpersoon voor het maken van afspraken, met de bevoegdheid die daarbij hoort?
+    Zijn er voorkeurstijden in de week voor reviewbijeenkomsten, of juist blokkades?
+q12-hint =
+    Een leerreview brengt kosten met zich mee; die worden op grond van de oriëntatie geoffreerd.
+    Is de gemeente bereid (een deel van) de kosten te dragen? Welke betrokken organisaties zijn dat?
+    Wie is adressant voor rekeningen?
+q13-hint =
+    Wanneer is er sprake van een geslaagde leerreview?
+    Zijn er ideeën hoe het geleerde verder benut kan worden?
+q14-hint =
+    Aan wie is het eindrapport gericht?
+    Wordt het verder verspreid, en aan wie?
+
+request-referrals = Verwijzingen
+request-referrals-none = Dit verzoek is nog niet naar reviewers verwezen. Kies hieronder wie u vraagt.
+outgoing-issued = verwezen op { $date }
+outgoing-undelivered = Nog niet afgeleverd: de computer van de reviewer was niet bereikbaar. samenloop blijft het proberen.
+outgoing-offered = Wacht op antwoord
+outgoing-accepted = Geaccepteerd op { $date }
+outgoing-conflict = Meldt een mogelijke belangenverstrengeling: { $conflict }
+outgoing-declined = Afgewezen op { $date }
+outgoing-reason = Reden: { $reason }
+outgoing-expired = Niet beantwoord, verlopen op { $date }
+outgoing-withdrawn = Door u ingetrokken op { $date }
+request-withdraw = Openstaande verwijzingen intrekken
+request-withdraw-hint = De reviewers krijgen bericht dat het verzoek voor hen vervalt.
+request-complete = Genoeg reviewers hebben geaccepteerd. De hoofdreviewer opent de casus.
+request-referred = Verwezen. De reviewers krijgen het verzoek nu op hun computer.
+request-withdrawn = De openstaande verwijzingen zijn ingetrokken.
+match-title = Passende reviewers
+match-intro = samenloop zoekt in de profielen die uw computer kent. Wie werkt of de afgelopen drie jaar werkte voor een betrokken organisatie, valt af; bij iedereen staat waarom.
+match-pair = Voorgesteld duo
+match-none = Geen reviewer past op dit moment. Bekijk hieronder waarom, of pas de behoeften aan in een nieuw verzoek.
+match-candidates = Kandidaten, de best passende eerst
+match-score = { $score } punten
+match-profile = Profiel bekijken
+match-excluded = Valt af
+match-failed = Zoeken naar reviewers lukte niet: { $reason }
+refer-respond-by = Antwoord gevraagd vóór
+refer-pair = Verwijs naar dit duo
+refer-chosen = Verwijs naar de aangevinkte reviewers
+refer-next = Verwijs naar de volgende kandidaat
+refer-date-invalid = Dit is geen datum. Kies een dag in de kalender.
+refer-choose = Vink eerst een of meer reviewers aan.
+refer-refused = Niet verwezen: { $reason }
+pair-names = { $a } en { $b }
+pair-score = Samen { $total } punten (waarvan { $bonus } omdat zij elkaar aanvullen)
+pair-covers = Samen hebben zij { $covered } van de { $wanted } gevraagde expertises: { $tags }
+pair-lead-verified = { $name } is { $level } (bevestigd)
+pair-lead-self-declared = { $name } is { $level } (zelf opgegeven: er is geen duo met een bevestigd niveau)
+reason-expertise = Heeft { $covered } van de { $wanted } gevraagde expertises
+reason-region = Werkt in de regio
+reason-nationwide = Werkt in het hele land
+reason-trainee-needs-lead = In opleiding: werkt naast een geaccrediteerd reviewer
+reason-capacity = Heeft { $offered } uur per maand, ongeveer { $needed } nodig
+reason-partial = Beschikbaar in { $percent }% van de gevraagde periode
+reason-interest = Reageerde op de oproep voor reviewers
+reason-fairness = { $n ->
+    [one] Kreeg onlangs { $n } verwijzing (het werk wordt gespreid)
+   *[other] Kreeg onlangs { $n } verwijzingen (het werk wordt gespreid)
+}
+outcome-offered = wacht nog op antwoord
+outcome-accepted = geaccepteerd
+outcome-declined = afgewezen
+outcome-expired = verlopen
+outcome-withdrawn = ingetrokken
+excluded-requester = Is de opdrachtgever zelf
+excluded-conflict = Belangenverstrengeling: werkt bij { $affiliation } (betrokken: { $organisation })
+excluded-conflict-past = Belangenverstrengeling: werkte tot { $until } bij { $affiliation }, minder dan drie jaar geleden (betrokken: { $organisation })
+excluded-language = Spreekt geen { $language }
+excluded-not-available = Niet beschikbaar in de gevraagde periode
+excluded-hours = Heeft { $offered } uur per maand; het verzoek vraagt ongeveer { $needed } per reviewer
+excluded-referred = Al verwezen voor dit verzoek ({ $outcome })
+history-title = Geschiedenis
+history-verified = Elke stap is door u ondertekend en de keten klopt.
+history-not-verified = Let op: de ondertekende geschiedenis van dit verzoek klopt niet.
+history-created = Verzoek opgesteld
+history-offered = Verwezen naar { $reviewer }
+history-delivered = Afgeleverd bij { $reviewer }
+history-refused = Niet aangenomen door de computer van { $reviewer }
+history-accepted = Geaccepteerd door { $reviewer }
+history-declined = Afgewezen door { $reviewer }
+history-expired = Verlopen zonder antwoord van { $reviewer }
+history-withdrawn = Ingetrokken bij { $reviewer }
+history-call = Oproep voor reviewers geplaatst
+history-interest = { $reviewer } reageerde op de oproep
+history-other = Gewijzigd

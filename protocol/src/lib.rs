@@ -52,8 +52,8 @@ pub use records::envelope::{
 pub use records::identity::{Identity, PeerId, peer_id_bytes_of, peer_id_of, peer_id_text, verifying_key_of};
 pub use records::time::{CalendarDate, DateError, UnixTime};
 pub use referrals::matching::{
-    CONFLICT_YEARS, Candidate, Excluded, Exclusion, MatchContext, MatchResult, PriorOutcome, ProposedPair, ScoreReason,
-    match_reviewers,
+    CONFLICT_YEARS, Candidate, Excluded, Exclusion, MatchContext, MatchResult, PairReasons, PriorOutcome, ProposedPair,
+    ScoreReason, match_reviewers,
 };
 pub use referrals::request::{
     InvolvedOrganisation, MAX_ANSWER_CHARS, MAX_ORGANISATIONS, OrganisationKind, ReviewRequest, ReviewVariant,

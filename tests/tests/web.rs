@@ -228,3 +228,158 @@ async fn a_reviewer_reads_a_referral_and_answers_it_in_the_app() {
     anna.stop().await;
     requester.stop().await;
 }
+
+/// The request form as a browser posts it: every orientation question answered, dates relative to today.
+fn request_form(municipality: &str) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let today = samenloop_protocol::UnixTime(now).date().days_since_epoch();
+    let day = |n: i64| samenloop_protocol::CalendarDate::from_days_since_epoch(today + n).to_string();
+    let fields: Vec<(&str, String)> = vec![
+        ("reason", "Ernstig incident na vijf plaatsingen in twee jaar".into()),
+        ("learning-question", "Hoe werkten de organisaties samen rond het gezin?".into()),
+        ("period-from", day(-700)),
+        ("period-until", day(-30)),
+        ("org-0", "GI Midden-Nederland".into()),
+        ("kind-0", "child-protection".into()),
+        ("org-1", "Jeugdzorg Utrecht".into()),
+        ("kind-1", "youth-care".into()),
+        ("org-2", String::new()),
+        ("kind-2", "other".into()),
+        ("municipality", municipality.into()),
+        ("inspectorate", "Gemeld bij de inspectie".into()),
+        ("context", "Geen tuchtrechtelijk onderzoek".into()),
+        ("available-information", "Dossiers".into()),
+        ("family-involvement", "De moeder wil meedoen".into()),
+        ("privacy", "Toestemming gevraagd".into()),
+        ("desired-start", day(30)),
+        ("desired-end", day(200)),
+        ("contact", "J. de Vries".into()),
+        ("costs", "De gemeente betaalt".into()),
+        ("budget-hours", "100".into()),
+        ("expected-result", "Concrete verbeteringen in de keten".into()),
+        ("report-addressee", "De besturen van de organisaties".into()),
+        ("variant", "mid-range".into()),
+        ("reviewers", "2".into()),
+        ("expertise", "jeugdbescherming".into()),
+        ("expertise", "ggz".into()),
+        ("region", "Utrecht".into()),
+        ("language", "nl".into()),
+    ];
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_requester_asks_for_a_review_in_the_app_sees_the_match_and_refers_it() {
+    let (_dir, root) = temp_root();
+    let mut requester = TestNode::create(&root.join("gemeente"));
+    let mut anna = TestNode::create(&root.join("anna"));
+    let mut bert = TestNode::create(&root.join("bert"));
+    requester.start(vec![], |_| {}).await;
+    anna.start(requester.addrs().await, |_| {}).await;
+    bert.start(requester.addrs().await, |_| {}).await;
+    requester.client().set_profile(named("Gemeente Utrecht")).await.unwrap();
+    anna.client().set_profile(named("Anna de Vries")).await.unwrap();
+    // Bert works for an organisation involved: the match excludes him and says why.
+    let mut bert_profile = named("Bert Jansen");
+    bert_profile.affiliations = Some(vec![samenloop_protocol::Affiliation {
+        organisation: "Jeugdzorg Utrecht".into(),
+        from: None,
+        until: None,
+    }]);
+    bert.client().set_profile(bert_profile).await.unwrap();
+    let rc = [requester.client()];
+    wait_for(LIMIT, "Anna's profile reaches the requester", || all_hold(&rc, anna.peer_id, 1)).await;
+    wait_for(LIMIT, "Bert's profile reaches the requester", || all_hold(&rc, bert.peer_id, 1)).await;
+
+    let (router, host, cookie) = samenloop_node::web::router_for_tests(&requester.home, requester.client());
+    let app = App { router, host, cookie };
+
+    // The form asks the 14 orientation questions in the method's words, with their explanations.
+    let empty = app.get("/requests", "nl").await;
+    assert!(empty.body.contains("U hebt nog geen verzoek gedaan."), "{}", empty.body);
+    let form = app.get("/requests/new", "nl").await;
+    assert_eq!(form.status, StatusCode::OK);
+    for words in [
+        "1. Wat is de aanleiding om een leerreview te overwegen?",
+        "Gaat het om een specifiek incident, een specifiek thema, of de ketensamenwerking?",
+        "7. Welke informatie is er al beschikbaar?",
+        "14. Hoe en aan wie wordt gerapporteerd?",
+    ] {
+        assert!(form.body.contains(words), "{words}");
+    }
+    assert!(!form.body.contains('⟦'));
+    let english = app.get("/requests/new", "en").await;
+    assert!(english.body.contains("What makes you consider a learning review?") && !english.body.contains('⟦'));
+
+    // Problems beside their fields, in Dutch; nothing typed is lost.
+    let partial = app
+        .post(
+            "/requests/new",
+            "reason=Een+incident&period-from=2026-01-01&period-until=gisteren&budget-hours=veel&org-0=&municipality=",
+        )
+        .await;
+    assert_eq!(partial.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(partial.body.contains("Uw verzoek is nog niet opgeslagen"));
+    for message in ["Dit is geen datum.", "Vul een datum in.", "Vul een heel getal in, zoals 16.", "Vul dit in."] {
+        assert!(partial.body.contains(message), "{message}");
+    }
+    assert!(partial.body.contains(">Een incident</textarea>") && partial.body.contains("value=\"gisteren\""));
+    assert!(requester.client().requests().await.unwrap().is_empty(), "nothing stored");
+
+    // A complete form is stored and shown with the match.
+    let made = app.post("/requests/new", &request_form("Utrecht, op de hoogte")).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let path = made.location.clone();
+    let record = requester.client().requests().await.unwrap().remove(0);
+    assert_eq!(path, format!("/requests/{}", record.id));
+    assert_eq!(record.request.organisations.len(), 2);
+    assert_eq!(record.request.expertise, ["jeugdbescherming", "ggz"]);
+    let shown = app.get(&path, "nl").await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(shown.body.contains("Verzoek voor Utrecht, op de hoogte"));
+    assert!(shown.body.contains("Anna de Vries") && shown.body.contains("Heeft 2 van de 2 gevraagde expertises"));
+    assert!(
+        shown.body.contains("Belangenverstrengeling: werkt bij Jeugdzorg Utrecht (betrokken: Jeugdzorg Utrecht)"),
+        "{}",
+        shown.body
+    );
+    assert!(shown.body.contains("Elke stap is door u ondertekend en de keten klopt."));
+    assert!(!shown.body.contains('⟦'));
+    let shown_en = app.get(&path, "en").await;
+    assert!(
+        shown_en.body.contains("Conflict of interest: works for Jeugdzorg Utrecht") && !shown_en.body.contains('⟦')
+    );
+
+    // Refer without choosing anyone: the page says what to do; then refer Anna, chosen by name.
+    let none = app.post(&format!("{path}/refer"), "how=chosen&respond_by=").await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(none.body.contains("Vink eerst een of meer reviewers aan."));
+    let referred = app.post(&format!("{path}/refer"), &format!("how=chosen&to={}&respond_by=", anna.peer_id)).await;
+    assert_eq!(referred.location, format!("{path}?referred"), "{}", referred.body);
+    let anna_client = anna.client();
+    wait_for(LIMIT, "Anna receives the referral", || {
+        let c = anna_client.clone();
+        async move { c.referrals().await.is_ok_and(|r| !r.is_empty()) }
+    })
+    .await;
+    let after = app.get(&format!("{path}?referred"), "nl").await;
+    assert!(after.body.contains("Verwezen. De reviewers krijgen het verzoek nu op hun computer."));
+    assert!(after.body.contains("Verwezen naar Anna de Vries"), "history names her: {}", after.body);
+    assert!(after.body.contains("Al verwezen voor dit verzoek"), "Anna is not proposed twice");
+
+    // Withdraw: Anna's node learns it.
+    let withdrawn = app.post(&format!("{path}/withdraw"), "").await;
+    assert_eq!(withdrawn.location, format!("{path}?withdrawn"));
+    wait_for(LIMIT, "Anna learns of the withdrawal", || {
+        let c = anna_client.clone();
+        async move {
+            c.referrals().await.is_ok_and(|r| r.iter().all(|r| matches!(r.state, ReferralState::Withdrawn { .. })))
+        }
+    })
+    .await;
+    let list = app.get("/requests", "nl").await;
+    assert!(list.body.contains("Verzoek voor Utrecht, op de hoogte") && list.body.contains(&path));
+    for node in [&mut requester, &mut anna, &mut bert] {
+        node.stop().await;
+    }
+}

@@ -146,6 +146,15 @@ impl Tr {
         self.format(key, Some(&args))
     }
 
+    /// The message `key` with several text arguments.
+    pub fn args(&self, key: &str, values: &[(&str, &dyn ToString)]) -> String {
+        let mut args = FluentArgs::new();
+        for (name, value) in values {
+            args.set(name.to_string(), FluentValue::from(value.to_string()));
+        }
+        self.format(key, Some(&args))
+    }
+
     /// The message `key` with a number argument (for plurals).
     pub fn count(&self, key: &str, name: &str, n: impl std::borrow::Borrow<usize>) -> String {
         let mut args = FluentArgs::new();

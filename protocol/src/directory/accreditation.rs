@@ -21,10 +21,11 @@ use crate::records::time::UnixTime;
 pub const MAX_ATTESTATION_VALIDITY_SECS: u64 = 3 * 366 * 24 * 3600;
 
 /// A reviewer's accreditation level, in increasing order of seniority.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AccreditationLevel {
     /// In training: reviews only beside an accredited reviewer.
+    #[default]
     Trainee,
     /// Accredited to lead reviews.
     Accredited,

@@ -268,8 +268,28 @@ pub struct ProposedPair {
     /// The same two, as ids.
     #[serde(skip)]
     pub ids: Option<[PeerId; 2]>,
-    /// Why this pair.
+    /// Why this pair, in English words (the command line's).
     pub reasons: Vec<String>,
+    /// The same reasons as data, for an interface in another language.
+    #[serde(default)]
+    pub why: PairReasons,
+}
+
+/// Why a pair is proposed, as data.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairReasons {
+    /// The two scores together plus the complementarity bonus.
+    pub total: i32,
+    /// Points for covering more of the wanted expertise together than either alone.
+    pub bonus: i32,
+    /// The wanted expertise the two cover together.
+    pub covered: Vec<String>,
+    /// How many tags the request wants.
+    pub wanted: usize,
+    /// The first reviewer's accreditation level.
+    pub lead_level: AccreditationLevel,
+    /// Whether that level is verified (false: no verified pair was available).
+    pub lead_verified: bool,
 }
 
 /// The outcome of matching one request.
@@ -509,6 +529,14 @@ fn propose_pair(
                 reviewers: [first.peer.to_string(), second.peer.to_string()],
                 ids: Some([first.peer, second.peer]),
                 reasons,
+                why: PairReasons {
+                    total,
+                    bonus,
+                    covered: covered.into_iter().cloned().collect(),
+                    wanted: request.expertise.len(),
+                    lead_level: first.level,
+                    lead_verified: need_verified,
+                },
             });
         }
     }

@@ -18,6 +18,7 @@ pub(crate) mod directory;
 pub(crate) mod home;
 pub(crate) mod profile;
 pub(crate) mod referrals;
+pub(crate) mod requests;
 pub(crate) mod settings;
 pub(crate) mod sign_in;
 pub(crate) mod start;

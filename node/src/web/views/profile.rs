@@ -20,15 +20,21 @@ use crate::service::Service;
 use crate::web::i18n::{Lang, Tr};
 
 /// Languages offered as choices; others can be typed.
-const LANGUAGES: [&str; 7] = ["nl", "en", "de", "fr", "ar", "tr", "pl"];
+pub(crate) const LANGUAGES: [&str; 7] = ["nl", "en", "de", "fr", "ar", "tr", "pl"];
 /// Empty organisation rows offered below the filled ones.
 const SPARE_AFFILIATIONS: usize = 2;
 
 /// A choice in a list of checkboxes.
 pub(crate) struct Choice {
-    value: String,
-    label: String,
-    checked: bool,
+    pub(crate) value: String,
+    pub(crate) label: String,
+    pub(crate) checked: bool,
+}
+
+impl Choice {
+    pub(crate) fn new(value: &str, label: &str, checked: bool) -> Choice {
+        Choice { value: value.into(), label: label.into(), checked }
+    }
 }
 
 /// One organisation row, as typed.

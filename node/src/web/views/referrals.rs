@@ -10,9 +10,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use samenloop_protocol::referrals::referral::{Answer, ReferralState};
-use samenloop_protocol::{OrganisationKind, ReviewRequest};
 use serde::Deserialize;
 
+use super::requests::{Question, facts, questions};
 use super::{Chrome, PageLang, SignedIn, page, see_other};
 use crate::NodeError;
 use crate::network::{Client, now};
@@ -37,12 +37,6 @@ pub(crate) struct ReferralsPage {
     chrome: Chrome,
     waiting: Vec<ReferralRow>,
     answered: Vec<ReferralRow>,
-}
-
-/// One orientation question and the request's answers to it.
-pub(crate) struct Question {
-    title: String,
-    answers: Vec<String>,
 }
 
 /// One referral, with the request and the answer forms.
@@ -119,63 +113,6 @@ pub(crate) async fn list(State(service): State<Arc<Service>>, PageLang(lang): Pa
     waiting.sort_by_key(|(by, _)| *by);
     let waiting = waiting.into_iter().map(|(_, r)| r).collect();
     page(StatusCode::OK, &ReferralsPage { chrome: Chrome::new(lang, true, true), waiting, answered })
-}
-
-fn organisation_kind(t: Tr, kind: OrganisationKind) -> String {
-    let name = OrganisationKind::ALL.iter().find(|(_, k)| *k == kind).map(|(n, _)| *n).unwrap_or("other");
-    t.get(&format!("organisation-{name}"))
-}
-
-/// The request's answers under the 14 orientation questions, in the method's order.
-fn questions(t: Tr, r: &ReviewRequest) -> Vec<Question> {
-    let q = |n: u8, answers: Vec<String>| Question { title: t.get(&format!("q{n}")), answers };
-    let orgs = r.organisations.iter().map(|o| format!("{} ({})", o.name, organisation_kind(t, o.kind))).collect();
-    vec![
-        q(1, vec![r.reason.clone()]),
-        q(
-            2,
-            vec![
-                r.learning_question.clone(),
-                t.arg("request-period", "period", format!("{} – {}", t.date(r.period_from), t.date(r.period_until))),
-            ],
-        ),
-        q(3, orgs),
-        q(4, vec![r.municipality.clone()]),
-        q(5, vec![r.inspectorate.clone()]),
-        q(6, vec![r.context.clone()]),
-        q(7, vec![r.available_information.clone()]),
-        q(8, vec![r.family_involvement.clone()]),
-        q(9, vec![r.privacy.clone()]),
-        q(
-            10,
-            vec![t.arg("request-when", "period", format!("{} – {}", t.date(r.desired_start), t.date(r.desired_end)))],
-        ),
-        q(11, vec![r.contact.clone()]),
-        q(12, vec![r.costs.clone(), t.count("request-budget", "hours", usize::from(r.budget_hours))]),
-        q(13, vec![r.expected_result.clone()]),
-        q(14, vec![r.report_addressee.clone()]),
-    ]
-}
-
-fn facts(t: Tr, r: &ReviewRequest) -> Vec<(String, String)> {
-    let mut f = vec![
-        (t.get("request-variant"), t.get(&format!("variant-{}", r.variant.as_str()))),
-        (t.get("request-reviewers"), r.reviewers.to_string()),
-        (t.get("request-expertise"), r.expertise.join(", ")),
-        (t.get("request-language"), language_name(t, &r.language)),
-    ];
-    if let Some(region) = &r.region {
-        f.push((t.get("request-region"), region.clone()));
-    }
-    f
-}
-
-/// A language code as its name, when the app knows it (`nl` -> "Nederlands").
-fn language_name(t: Tr, code: &str) -> String {
-    match code {
-        "nl" | "en" | "de" | "fr" | "ar" | "tr" | "pl" => t.get(&format!("language-{code}")),
-        other => other.to_string(),
-    }
 }
 
 /// The answer forms as typed.
