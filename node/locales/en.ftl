@@ -462,3 +462,103 @@ history-withdrawn = Withdrawn from { $reviewer }
 history-call = Call for reviewers posted
 history-interest = { $reviewer } answered the call
 history-other = Changed
+
+nav-cases = Cases
+cases-title = Cases
+cases-back = ← All cases
+cases-open-own = Open a case without a referral
+cases-open-own-hint = Usually you open a case from an accepted referral; the case then takes over the learning question, the period and the organisations. Here you open one with only a title.
+cases-open-title = Title of the case
+cases-open-submit = Open the case
+case-open-title-missing = Give the case a title, or open it from an accepted referral.
+case-tabs = Parts of the case
+case-tab-overview = Overview
+case-tab-timeline = Timeline
+case-analysis-not-arrived = This case's documents are still arriving from the other members. They will appear here by themselves.
+case-analysis-unreadable = This case's analysis cannot be read on your computer: { $reason }. Nothing has been changed.
+case-live-changed = A colleague has changed something meanwhile. What you typed is still here; reload the page when you are done.
+case-scope = What the review is about
+case-scope-none = This case was opened without a referral: no learning question was taken over.
+case-period = Period
+case-organisations = Organisations involved
+case-steps = The six steps
+case-step-move = Move to step
+case-step-save = Record the step
+case-step-choose = Choose a step from 1 to 6.
+case-step-saved = The step has been recorded, dated today.
+case-members = Members
+case-you = you
+case-member-since = since { $date }
+case-member-unknown = Unknown member
+case-hand-lead = Make { $name } lead reviewer
+case-remove = Remove { $name }
+case-remove-explained = Someone you remove reads nothing new: the keys of the documents they could read are replaced, and only the remaining members receive the new ones.
+case-invite = Invite someone
+case-invite-who = Who
+case-invite-pick = Choose a reviewer
+case-invite-as = As
+case-invite-hint = A reviewer works on the analysis and reads the notes; a supervisor reads the analysis and comments, but never sees the notes.
+case-invite-submit = Invite
+case-invite-nobody = Your computer does not know other reviewers yet. As soon as their profiles arrive, you can choose them here.
+case-invite-choose = First choose whom to invite.
+case-invite-role = Choose whether you invite someone as reviewer or as supervisor.
+case-invited = Invited. As soon as the new member's computer can be reached, it receives the documents.
+case-removed = Removed. The keys have been replaced.
+case-lead-handed = The lead role has been handed over.
+case-only-lead = Only the lead reviewer can do this.
+case-action-refused = That could not be done: { $reason }
+details-case-id = Case
+referral-open-case = Open the case
+referral-open-case-hint = You accepted this referral. Open the case: you become the lead reviewer, and the request's learning question, period and organisations come along.
+referral-open-case-submit = Open the case
+
+timeline-undated = Undated
+timeline-around = around { $date }
+timeline-new = Add an event
+timeline-add = Add
+timeline-edit = Edit
+timeline-save = Save changes
+timeline-remove = Remove this event
+timeline-date = Date
+timeline-precision = How precisely is the date known?
+precision-day = To the day
+precision-month = Only the month
+precision-year = Only the year
+precision-approximate = Roughly
+timeline-actor = Who (pseudonym)
+timeline-agency = Organisation
+timeline-what = What happened
+timeline-what-missing = Describe what happened.
+timeline-known-then = What was known or believed then
+timeline-known-then-hint = The view from then, without what became known later.
+timeline-decision = Decision or action
+timeline-rationale = Why
+timeline-perspective = From whose perspective
+timeline-sources = Sources (separated by commas)
+timeline-contested = Contested
+timeline-contested-label = The sources disagree about this
+timeline-comments = { $n ->
+    [one] { $n } comment
+   *[other] { $n } comments
+}
+timeline-all = All
+timeline-filter = Show
+timeline-count = { $n ->
+    [one] { $n } event
+   *[other] { $n } events
+}
+timeline-count-filtered = { $n ->
+    [one] { $n } event matches your choice
+   *[other] { $n } events match your choice
+}
+timeline-empty = No events yet. Add the first.
+timeline-pages = Pages of the timeline
+timeline-previous = ← Earlier
+timeline-next = Later →
+timeline-page-of = Page { $page } of { $pages }
+timeline-added = The event has been added. Your colleagues see it as soon as their computers can be reached.
+timeline-saved = Your changes have been saved.
+timeline-removed = The event has been removed.
+timeline-not-saved = Not saved: the form says what is wrong. What you typed is still here.
+timeline-refused = Not saved: { $reason }
+timeline-gone = A colleague has removed this event meanwhile. Nothing has been changed.

@@ -462,3 +462,103 @@ history-withdrawn = Ingetrokken bij { $reviewer }
 history-call = Oproep voor reviewers geplaatst
 history-interest = { $reviewer } reageerde op de oproep
 history-other = Gewijzigd
+
+nav-cases = Casussen
+cases-title = Casussen
+cases-back = ← Alle casussen
+cases-open-own = Een casus openen zonder verwijzing
+cases-open-own-hint = Meestal opent u een casus vanuit een geaccepteerde verwijzing; dan neemt de casus de leervraag, de periode en de organisaties over. Hier opent u er een met alleen een titel.
+cases-open-title = Titel van de casus
+cases-open-submit = Casus openen
+case-open-title-missing = Geef de casus een titel, of open hem vanuit een geaccepteerde verwijzing.
+case-tabs = Onderdelen van de casus
+case-tab-overview = Overzicht
+case-tab-timeline = Tijdlijn
+case-analysis-not-arrived = De stukken van deze casus komen nog binnen van de andere deelnemers. Zodra ze er zijn, verschijnen ze hier vanzelf.
+case-analysis-unreadable = De analyse van deze casus kan op uw computer niet worden gelezen: { $reason }. Er is niets aan veranderd.
+case-live-changed = Een collega heeft intussen iets veranderd. Wat u typte, staat er nog; vernieuw de pagina als u klaar bent.
+case-scope = Waar de review over gaat
+case-scope-none = Deze casus is geopend zonder verwijzing: er is geen leervraag overgenomen.
+case-period = Periode
+case-organisations = Betrokken organisaties
+case-steps = De zes stappen
+case-step-move = Naar stap
+case-step-save = Stap vastleggen
+case-step-choose = Kies een stap van 1 tot en met 6.
+case-step-saved = De stap is vastgelegd, met de datum van vandaag.
+case-members = Deelnemers
+case-you = u
+case-member-since = sinds { $date }
+case-member-unknown = Onbekende deelnemer
+case-hand-lead = Maak { $name } hoofdreviewer
+case-remove = { $name } verwijderen
+case-remove-explained = Wie u verwijdert, leest niets nieuws meer mee: de sleutels van de stukken die diegene kon lezen worden vervangen, en alleen de overige deelnemers krijgen de nieuwe.
+case-invite = Iemand uitnodigen
+case-invite-who = Wie
+case-invite-pick = Kies een reviewer
+case-invite-as = Als
+case-invite-hint = Een reviewer werkt mee aan de analyse en leest de notities; een supervisor leest de analyse en geeft commentaar, maar ziet de notities niet.
+case-invite-submit = Uitnodigen
+case-invite-nobody = Uw computer kent nog geen andere reviewers. Zodra hun profielen binnenkomen, kunt u ze hier kiezen.
+case-invite-choose = Kies eerst wie u wilt uitnodigen.
+case-invite-role = Kies of u iemand als reviewer of als supervisor uitnodigt.
+case-invited = Uitgenodigd. Zodra de computer van de nieuwe deelnemer bereikbaar is, krijgt die de stukken.
+case-removed = Verwijderd. De sleutels zijn vervangen.
+case-lead-handed = De rol van hoofdreviewer is overgedragen.
+case-only-lead = Alleen de hoofdreviewer kan dit doen.
+case-action-refused = Dat kon niet: { $reason }
+details-case-id = Casus
+referral-open-case = De casus openen
+referral-open-case-hint = U hebt deze verwijzing geaccepteerd. Open de casus: u wordt hoofdreviewer, en de leervraag, periode en organisaties van het verzoek gaan mee.
+referral-open-case-submit = Casus openen
+
+timeline-undated = Zonder datum
+timeline-around = rond { $date }
+timeline-new = Een gebeurtenis toevoegen
+timeline-add = Toevoegen
+timeline-edit = Bewerken
+timeline-save = Wijzigingen bewaren
+timeline-remove = Deze gebeurtenis verwijderen
+timeline-date = Datum
+timeline-precision = Hoe precies is de datum bekend?
+precision-day = Op de dag
+precision-month = Alleen de maand
+precision-year = Alleen het jaar
+precision-approximate = Ongeveer
+timeline-actor = Wie (pseudoniem)
+timeline-agency = Organisatie
+timeline-what = Wat er gebeurde
+timeline-what-missing = Beschrijf wat er gebeurde.
+timeline-known-then = Wat men toen wist of dacht
+timeline-known-then-hint = Het zicht van toen, zonder wat later bekend werd.
+timeline-decision = Besluit of handeling
+timeline-rationale = Waarom
+timeline-perspective = Vanuit wiens perspectief
+timeline-sources = Bronnen (gescheiden door komma's)
+timeline-contested = Betwist
+timeline-contested-label = De bronnen zijn het hierover niet eens
+timeline-comments = { $n ->
+    [one] { $n } opmerking
+   *[other] { $n } opmerkingen
+}
+timeline-all = Alle
+timeline-filter = Tonen
+timeline-count = { $n ->
+    [one] { $n } gebeurtenis
+   *[other] { $n } gebeurtenissen
+}
+timeline-count-filtered = { $n ->
+    [one] { $n } gebeurtenis past bij uw keuze
+   *[other] { $n } gebeurtenissen passen bij uw keuze
+}
+timeline-empty = Nog geen gebeurtenissen. Voeg de eerste toe.
+timeline-pages = Pagina's van de tijdlijn
+timeline-previous = ← Eerder
+timeline-next = Later →
+timeline-page-of = Pagina { $page } van { $pages }
+timeline-added = De gebeurtenis is toegevoegd. Uw collega's zien haar zodra hun computer bereikbaar is.
+timeline-saved = Uw wijzigingen zijn bewaard.
+timeline-removed = De gebeurtenis is verwijderd.
+timeline-not-saved = Niet bewaard: bij het formulier staat wat er niet klopt. Wat u typte, staat er nog.
+timeline-refused = Niet bewaard: { $reason }
+timeline-gone = Deze gebeurtenis is intussen door een collega verwijderd. Er is niets veranderd.

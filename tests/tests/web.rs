@@ -383,3 +383,162 @@ async fn a_requester_asks_for_a_review_in_the_app_sees_the_match_and_refers_it()
         node.stop().await;
     }
 }
+
+/// The entries of a case's timeline as a node lists them.
+async fn timeline(client: &samenloop_node::Client, case: &str) -> Vec<serde_json::Value> {
+    use samenloop_node::cases::commands::{CaseCommand, EntityKind};
+    let case = case.parse().unwrap();
+    match client.case(CaseCommand::ListEntities { case, entity: EntityKind::Timeline }).await {
+        Ok(serde_json::Value::Array(v)) => v,
+        _ => Vec::new(),
+    }
+}
+
+/// The hidden `was-` fields of an entry's edit form, as the page drew them.
+fn drawn_with(page: &str, entry: &str) -> String {
+    let start = page.find("action=\"/cases/").unwrap();
+    let form_at = page[start..].find(&format!("/timeline/{entry}\"")).map(|i| start + i).expect("the entry's form");
+    let rest = &page[form_at..];
+    let end = rest.find("</form>").unwrap();
+    let mut pairs = Vec::new();
+    for chunk in rest[..end].split("<input type=\"hidden\" name=\"").skip(1) {
+        let name = &chunk[..chunk.find('"').unwrap()];
+        let value_at = chunk.find("value=\"").unwrap() + 7;
+        let value = &chunk[value_at..value_at + chunk[value_at..].find('"').unwrap()];
+        pairs.push((name.to_string(), value.replace("&#x2c;", ",")));
+    }
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_reviewers_keep_a_timeline_in_the_app_and_both_edits_to_one_entry_survive() {
+    let (_dir, root) = temp_root();
+    let mut anna = TestNode::create(&root.join("anna"));
+    let mut bert = TestNode::create(&root.join("bert"));
+    anna.start(vec![], |_| {}).await;
+    bert.start(anna.addrs().await, |_| {}).await;
+    anna.client().set_profile(named("Anna de Vries")).await.unwrap();
+    bert.client().set_profile(named("Bert Jansen")).await.unwrap();
+    let ac = [anna.client()];
+    wait_for(LIMIT, "Bert's profile reaches Anna", || all_hold(&ac, bert.peer_id, 1)).await;
+
+    let (router, host, cookie) = samenloop_node::web::router_for_tests(&anna.home, anna.client());
+    let a = App { router, host, cookie };
+    let (router, host, cookie) = samenloop_node::web::router_for_tests(&bert.home, bert.client());
+    let b = App { router, host, cookie };
+
+    // Anna opens a case with a title, and invites Bert by choosing his name.
+    assert!(a.post("/cases/open", "title=").await.body.contains("Geef de casus een titel"));
+    let opened = a.post("/cases/open", "title=Casus+Utrecht+2026-3").await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+    let path = opened.location.clone();
+    let case = path.trim_start_matches("/cases/").to_string();
+    let overview = a.get(&path, "nl").await;
+    assert!(overview.body.contains("<h1>Casus Utrecht 2026-3</h1>") && overview.body.contains("1. Oriëntatie"));
+    assert!(
+        overview.body.contains(&format!("<option value=\"{}\">Bert Jansen</option>", bert.peer_id)),
+        "{}",
+        overview.body
+    );
+    assert!(!overview.body.contains('⟦'));
+    let invited = a.post(&format!("{path}/invite"), &format!("peer={}&role=co-reviewer", bert.peer_id)).await;
+    assert_eq!(invited.location, format!("{path}?invited"), "{}", invited.body);
+    let members = a.get(&format!("{path}?invited"), "nl").await;
+    assert!(members.body.contains("Bert Jansen") && members.body.contains("Maak Bert Jansen hoofdreviewer"));
+    assert!(members.body.contains("de sleutels van de stukken die diegene kon lezen worden vervangen"));
+    let stepped = a.post(&format!("{path}/step"), "step=2").await;
+    assert_eq!(stepped.location, format!("{path}?step"));
+
+    // Anna adds an entry in the form; a problem is named and nothing typed is lost.
+    let bad = a.post(&format!("{path}/timeline"), "date=2+maart&what=&actor=GI-1&precision=day").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Dit is geen datum.") && bad.body.contains("Beschrijf wat er gebeurde."));
+    assert!(bad.body.contains("value=\"2 maart\"") && bad.body.contains("value=\"GI-1\""));
+    let added = a
+        .post(
+            &format!("{path}/timeline"),
+            "date=2025-03-02&precision=day&actor=GI-1&agency=GI+Midden-Nederland&what=Huisbezoek+door+de+jeugdbeschermer&known_then=Moeder+leek+stabiel&sources=gesprek-GI-1",
+        )
+        .await;
+    assert_eq!(added.location, format!("{path}/timeline?done=added"), "{}", added.body);
+    let entry = timeline(&anna.client(), &case).await[0]["id"].as_str().unwrap().to_string();
+
+    // Bert's node receives the case; his app shows the story, grouped by month.
+    let bc = bert.client();
+    wait_for(LIMIT, "the entry reaches Bert", || {
+        let (bc, case) = (bc.clone(), case.clone());
+        async move { timeline(&bc, &case).await.len() == 1 }
+    })
+    .await;
+    let story = b.get(&format!("{path}/timeline"), "nl").await;
+    assert_eq!(story.status, StatusCode::OK, "{}", story.body);
+    for words in ["maart 2025", "2 maart 2025", "GI-1 · GI Midden-Nederland", "Huisbezoek door de jeugdbeschermer"] {
+        assert!(story.body.contains(words), "{words}: {}", story.body);
+    }
+    assert!(story.body.contains("Wat men toen wist of dacht") && story.body.contains("Moeder leek stabiel"));
+    assert!(!story.body.contains('⟦'));
+    let english = b.get(&format!("{path}/timeline"), "en").await;
+    assert!(english.body.contains("2 March 2025") && english.body.contains("What was known or believed then"));
+
+    // Both edit the same entry from pages drawn before either saved: Bert the description, Anna the
+    // decision. Each form sends only what its user changed, so both changes survive.
+    let anna_page = a.get(&format!("{path}/timeline"), "nl").await;
+    let (anna_was, bert_was) = (drawn_with(&anna_page.body, &entry), drawn_with(&story.body, &entry));
+    let bert_form = format!(
+        "{bert_was}&date=2025-03-02&precision=day&actor=GI-1&agency=GI+Midden-Nederland&what=Huisbezoek+door+de+jeugdbeschermer+samen+met+het+wijkteam&known_then=Moeder+leek+stabiel&sources=gesprek-GI-1"
+    );
+    let anna_form = format!(
+        "{anna_was}&date=2025-03-02&precision=day&actor=GI-1&agency=GI+Midden-Nederland&what=Huisbezoek+door+de+jeugdbeschermer&known_then=Moeder+leek+stabiel&decision=Geen+uithuisplaatsing&sources=gesprek-GI-1&contested=on"
+    );
+    let entry_path = format!("{path}/timeline/{entry}");
+    let (saved_b, saved_a) = tokio::join!(b.post(&entry_path, &bert_form), a.post(&entry_path, &anna_form));
+    assert_eq!(saved_b.status, StatusCode::SEE_OTHER, "{}", saved_b.body);
+    assert_eq!(saved_a.status, StatusCode::SEE_OTHER, "{}", saved_a.body);
+    for (who, client) in [("Anna", anna.client()), ("Bert", bert.client())] {
+        wait_for(LIMIT, &format!("{who} holds both edits"), || {
+            let (client, case) = (client.clone(), case.clone());
+            async move {
+                let t = timeline(&client, &case).await;
+                t.len() == 1
+                    && t[0]["what"] == "Huisbezoek door de jeugdbeschermer samen met het wijkteam"
+                    && t[0]["decision"] == "Geen uithuisplaatsing"
+                    && t[0]["contested"] == true
+            }
+        })
+        .await;
+    }
+    let shown = b.get(&format!("{path}/timeline"), "nl").await;
+    assert!(shown.body.contains("Geen uithuisplaatsing") && shown.body.contains("Betwist"));
+
+    // Filters by agency and actor.
+    let second = "date=2024-07-01&precision=year&actor=M1&agency=Wijkteam&what=Gezin+verhuist+naar+Utrecht";
+    assert_eq!(b.post(&format!("{path}/timeline"), second).await.status, StatusCode::SEE_OTHER);
+    let filtered = b.get(&format!("{path}/timeline?agency=Wijkteam"), "nl").await;
+    assert!(filtered.body.contains("1 gebeurtenis past bij uw keuze") && filtered.body.contains("Gezin verhuist"));
+    assert!(!filtered.body.contains("samen met het wijkteam"));
+    assert!(filtered.body.contains("<h2 class=\"period-label\">2024</h2>"), "a year-only entry groups under its year");
+
+    // Anna removes the entry; Bert's stale page then tries to edit it: a clear message, nothing changed.
+    let stale = b.get(&format!("{path}/timeline"), "nl").await;
+    let removed = a.post(&format!("{path}/timeline/{entry}/remove"), "").await;
+    assert_eq!(removed.location, format!("{path}/timeline?done=removed"));
+    wait_for(LIMIT, "the removal reaches Bert", || {
+        let (bc, case) = (bc.clone(), case.clone());
+        async move { timeline(&bc, &case).await.len() == 1 }
+    })
+    .await;
+    let late = b
+        .post(
+            &format!("{path}/timeline/{entry}"),
+            &format!("{}&what=Nog+een+wijziging", drawn_with(&stale.body, &entry)),
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(late.body.contains("Deze gebeurtenis is intussen door een collega verwijderd. Er is niets veranderd."));
+    let left = timeline(&bert.client(), &case).await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["what"], "Gezin verhuist naar Utrecht");
+    for node in [&mut anna, &mut bert] {
+        node.stop().await;
+    }
+}

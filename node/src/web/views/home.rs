@@ -29,6 +29,7 @@ pub(crate) struct WaitingReferral {
 
 /// A case, as home lists it.
 pub(crate) struct CaseRow {
+    id: String,
     title: String,
     step: u64,
     step_name: String,
@@ -88,6 +89,7 @@ pub(crate) async fn show(State(service): State<Arc<Service>>, PageLang(lang): Pa
         Ok(list) => {
             for c in list {
                 cases.push(CaseRow {
+                    id: c.id.clone(),
                     title: if c.title.is_empty() { t.get("home-case-untitled") } else { c.title },
                     step: c.step,
                     step_name: t.get(&format!("step-{}", c.step.clamp(1, 6))),

@@ -14,6 +14,7 @@ use super::i18n::{Lang, Tr};
 use super::session::{LANG_COOKIE, SESSION_COOKIE, cookie};
 use crate::service::Service;
 
+pub(crate) mod case;
 pub(crate) mod directory;
 pub(crate) mod home;
 pub(crate) mod profile;
@@ -102,6 +103,13 @@ pub(crate) fn failure(lang: Lang, error: &crate::NodeError) -> Response {
             chrome,
         },
     )
+}
+
+/// A page with one message under the failure title, for a request that cannot be carried out as asked.
+pub(crate) fn message(lang: Lang, status: StatusCode, line: String) -> Response {
+    let chrome = Chrome::new(lang, true, true);
+    let t = chrome.t;
+    page(status, &sign_in::MessagePage { title: t.get("failure-title"), lines: vec![line], chrome })
 }
 
 /// A redirect after a form (303: the browser follows with GET).

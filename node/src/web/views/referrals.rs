@@ -53,6 +53,7 @@ pub(crate) struct ReferralPage {
     overdue: bool,
     state: String,
     offered: bool,
+    accepted: bool,
     facts: Vec<(String, String)>,
     questions: Vec<Question>,
     /// The answer forms as typed (kept on an error).
@@ -145,6 +146,7 @@ async fn referral_page(client: &Client, lang: Lang, id: &str, form: AnswerForm) 
         overdue: r.state == ReferralState::Offered && r.respond_by < now(),
         state: state_text(t, &r.state),
         offered: r.state == ReferralState::Offered,
+        accepted: matches!(r.state, ReferralState::Accepted { .. }),
         facts: facts(t, &view.request),
         questions: questions(t, &view.request),
         declaration: if form.declaration.is_empty() { "none".into() } else { form.declaration },
