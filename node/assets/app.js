@@ -33,6 +33,12 @@ for (const input of document.querySelectorAll("input[data-strength-meter]")) {
   show();
 }
 
+// Buttons that cannot be undone ask first (the server does not depend on it).
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-confirm]");
+  if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
+});
+
 // Live pages: a page whose <main> names events in data-live is fetched again when the node reports one
 // of them, and its main content replaced. A page with a form the user has started is not replaced; it
 // shows a notice instead, so nothing typed is lost.
@@ -64,7 +70,7 @@ if (live && window.EventSource) {
   for (const kind of live.dataset.live.split(/\s+/)) {
     source.addEventListener(kind, () => {
       // Several events in a burst make one fetch.
-      if (!pending) pending = setTimeout(refresh, 150);
+      if (!pending) pending = setTimeout(refresh, 40);
     });
   }
 }

@@ -350,6 +350,7 @@ impl EventLoop {
                 }
                 self.take_runs(peer, &case, runs, &mut received);
                 self.take_audit(peer, &case, &audit, &mut received);
+                self.tell_pages(&case, &received);
                 let behind = self.cases.case(&case).is_ok_and(|c| c.ledger.len() < ledger_len);
                 if !known || behind || !received.refused.is_empty() {
                     self.pull(case, peer);
@@ -372,7 +373,12 @@ impl EventLoop {
                 received.refused.push(line);
             }
         }
-        if !received.changed.is_empty() {
+    }
+
+    /// Tells open pages (through the node's events) that a case changed here: new entries, a snapshot, or
+    /// a grown ledger (a member invited, removed, or this node added).
+    fn tell_pages(&self, case: &CaseId, received: &Received) {
+        if !received.changed.is_empty() || received.ledger_grew {
             let _ = self.node_events.send(crate::network::client::NodeEvent::Case(*case));
         }
     }
@@ -464,6 +470,7 @@ impl EventLoop {
                 }
                 self.take_runs(peer, &case, runs, &mut received);
                 self.take_audit(peer, &case, &audit, &mut received);
+                self.tell_pages(&case, &received);
                 if received.ledger_grew {
                     self.announce_case(CaseEvent::LedgerChanged { case });
                 }

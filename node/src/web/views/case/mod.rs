@@ -130,7 +130,13 @@ pub(crate) async fn open(
     let Some(client) = service.client() else { return see_other("/") };
     let t = Tr::new(lang);
     let referral = Some(form.referral.trim().to_string()).filter(|r| !r.is_empty());
-    let title = Some(form.title.trim().to_string()).filter(|r| !r.is_empty());
+    let mut title = Some(form.title.trim().to_string()).filter(|r| !r.is_empty());
+    if let (Some(id), None) = (&referral, &title) {
+        // The title in the user's language (the node's own default is the command line's English).
+        if let Ok(view) = client.referral(id).await {
+            title = Some(t.arg("case-default-title", "municipality", &view.request.municipality));
+        }
+    }
     if referral.is_none() && title.is_none() {
         return super::message(lang, StatusCode::UNPROCESSABLE_ENTITY, t.get("case-open-title-missing"));
     }
