@@ -603,7 +603,7 @@ pub fn case(home: &Home, command: CaseCmd) -> anyhow::Result<()> {
             return print_either(json, &v, |v| format!("step {} since {}\n", v["step"], render_value(&v["date"])));
         }
         CaseCmd::Report { case, format, out, allow, follow_up, json } => {
-            let v = call(&CaseCommand::Report { case, format, allow, follow_up })?;
+            let v = call(&CaseCommand::Report { case, format, allow, follow_up, preview: false })?;
             if json {
                 crate::commands::print_json(&v)?;
             }

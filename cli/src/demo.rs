@@ -419,6 +419,7 @@ pub async fn run() -> anyhow::Result<()> {
             format: "md".into(),
             allow: vec![],
             follow_up: Some("The organisations evaluate the agreed improvements in a year.".into()),
+            preview: false,
         })
         .await?;
     let text = report["report"].as_str().context("the report was blocked")?;

@@ -565,3 +565,60 @@ timeline-refused = Not saved: { $reason }
 timeline-gone = A colleague has removed this event meanwhile. Nothing has been changed.
 case-remove-confirm = Remove { $name } from this case? They will read nothing new after this.
 timeline-remove-confirm = Remove this event, for everyone in the case?
+
+case-tab-report = Report
+case-tab-audit = Audit trail
+report-reviewers-only = The final report is drawn up by a reviewer: only their computer holds the notes it is checked against.
+report-check = Check for identifying details
+report-clean = Nothing in the report points to a person. You can download it.
+report-hits = { $n ->
+    [one] The report holds { $n } detail that may identify a person. Remove it, or allow it if it identifies no one.
+   *[other] The report holds { $n } details that may identify a person. Remove them, or allow them if they identify no one.
+}
+report-remove = Remove (to the field)
+report-allow = Allow
+report-allow-hint = What you allow is recorded with the report in the case's audit trail.
+report-allowed = Allowed: { $texts }
+report-blocked = { $n ->
+    [one] The report was not drawn up: { $n } identifying detail is still in it.
+   *[other] The report was not drawn up: { $n } identifying details are still in it.
+}
+report-download-md = Download (Markdown)
+report-download-html = Download (HTML)
+report-preview = Preview of the final report
+identifier-real-name = Real name
+identifier-email = E-mail address
+identifier-phone = Phone number
+identifier-bsn = Citizen service number (BSN)
+identifier-postcode-with-house-number = Postcode with house number
+identifier-date-of-birth = Date of birth
+destroy-link = Destroy the working documents…
+destroy-title = Destroy the working documents
+destroy-too-early = Destruction is possible from step 5 (reporting), once the final report is ready.
+destroy-what = This erases the analysis, the notes and the comments of this case on every member's computer. It cannot be undone. Members:
+destroy-kept = What remains: the final report you downloaded, and the signed audit trail (who did what and when, without content).
+destroy-understood = I understand that the working documents are erased for everyone.
+destroy-submit = Destroy
+destroy-tick = First tick that you understand what is erased.
+destruction-title = The working documents have been destroyed
+destruction-done = { $lead } destroyed the working documents on { $date }.
+destruction-confirmations = Confirmations from the members
+destruction-confirmed = confirmed on { $date }
+destruction-waiting = not yet confirmed: their computer does so as soon as it can be reached
+destruction-all = Everyone has confirmed the destruction.
+audit-back = ← Back to the case
+audit-case = Case
+audit-verified = The audit trail has been checked: every line is signed and the chain holds.
+audit-not-verified = The audit trail does not verify: { $problem }
+audit-opened = opened the case as lead reviewer
+audit-invited = invited { $member } as { $role }
+audit-removed = removed { $member } and replaced the keys
+audit-lead = handed the lead role to { $member }
+audit-destroyed = destroyed the working documents
+audit-exported = exported the { $doc } document ({ $format })
+audit-reported = drew up the final report ({ $format })
+audit-overrides = { $n ->
+    [one] and allowed { $n } identifying detail
+   *[other] and allowed { $n } identifying details
+}
+audit-confirmed = confirmed the destruction on their own computer

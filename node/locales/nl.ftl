@@ -565,3 +565,60 @@ timeline-refused = Niet bewaard: { $reason }
 timeline-gone = Deze gebeurtenis is intussen door een collega verwijderd. Er is niets veranderd.
 case-remove-confirm = { $name } verwijderen uit deze casus? Diegene leest daarna niets nieuws meer mee.
 timeline-remove-confirm = Deze gebeurtenis verwijderen, bij iedereen in de casus?
+
+case-tab-report = Rapport
+case-tab-audit = Verantwoording
+report-reviewers-only = Het eindrapport wordt opgesteld door een reviewer: alleen diens computer heeft de notities waartegen het wordt gecontroleerd.
+report-check = Controle op herleidbare gegevens
+report-clean = Er staat niets in het rapport dat naar een persoon herleidt. U kunt het downloaden.
+report-hits = { $n ->
+    [one] Er staat { $n } gegeven in het rapport dat naar een persoon kan herleiden. Haal het weg, of sta het toe als het geen persoon aanwijst.
+   *[other] Er staan { $n } gegevens in het rapport die naar een persoon kunnen herleiden. Haal ze weg, of sta ze toe als ze geen persoon aanwijzen.
+}
+report-remove = Weghalen (naar het veld)
+report-allow = Toestaan
+report-allow-hint = Wat u toestaat, wordt met het rapport vastgelegd in de verantwoording van de casus.
+report-allowed = Toegestaan: { $texts }
+report-blocked = { $n ->
+    [one] Het rapport is niet opgesteld: er staat nog { $n } herleidbaar gegeven in.
+   *[other] Het rapport is niet opgesteld: er staan nog { $n } herleidbare gegevens in.
+}
+report-download-md = Downloaden (Markdown)
+report-download-html = Downloaden (HTML)
+report-preview = Voorbeeld van het eindrapport
+identifier-real-name = Echte naam
+identifier-email = E-mailadres
+identifier-phone = Telefoonnummer
+identifier-bsn = Burgerservicenummer (BSN)
+identifier-postcode-with-house-number = Postcode met huisnummer
+identifier-date-of-birth = Geboortedatum
+destroy-link = De werkstukken vernietigen…
+destroy-title = De werkstukken vernietigen
+destroy-too-early = Vernietigen kan vanaf stap 5 (rapportage), als het eindrapport klaar is.
+destroy-what = Dit wist de analyse, de notities en de opmerkingen van deze casus op de computer van elke deelnemer. Dat kan niet ongedaan worden gemaakt. Deelnemers:
+destroy-kept = Wat blijft: het eindrapport dat u downloadde, en de ondertekende verantwoording (wie wat deed en wanneer, zonder inhoud).
+destroy-understood = Ik begrijp dat de werkstukken bij iedereen worden gewist.
+destroy-submit = Vernietigen
+destroy-tick = Vink eerst aan dat u begrijpt wat er wordt gewist.
+destruction-title = De werkstukken zijn vernietigd
+destruction-done = { $lead } vernietigde de werkstukken op { $date }.
+destruction-confirmations = Bevestigingen van de deelnemers
+destruction-confirmed = bevestigd op { $date }
+destruction-waiting = nog niet bevestigd: hun computer doet dat zodra hij bereikbaar is
+destruction-all = Iedereen heeft de vernietiging bevestigd.
+audit-back = ← Terug naar de casus
+audit-case = Casus
+audit-verified = De verantwoording is gecontroleerd: elke regel is ondertekend en de keten klopt.
+audit-not-verified = De verantwoording klopt niet: { $problem }
+audit-opened = opende de casus als hoofdreviewer
+audit-invited = nodigde { $member } uit als { $role }
+audit-removed = verwijderde { $member } en verving de sleutels
+audit-lead = droeg de rol van hoofdreviewer over aan { $member }
+audit-destroyed = vernietigde de werkstukken
+audit-exported = exporteerde het document { $doc } ({ $format })
+audit-reported = stelde het eindrapport op ({ $format })
+audit-overrides = { $n ->
+    [one] en stond { $n } herleidbaar gegeven toe
+   *[other] en stond { $n } herleidbare gegevens toe
+}
+audit-confirmed = bevestigde de vernietiging op de eigen computer

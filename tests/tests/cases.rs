@@ -835,7 +835,8 @@ async fn the_audit_trail_records_who_did_what_and_catches_tampering() {
     wait_for(LIMIT, "Bram has the entry", || has_entry(bc, case, "Call to")).await;
 
     let exported = export(bc, case, DocKind::Analysis).await.unwrap();
-    let report = |allow: Vec<String>| lc.case(Report { case, format: "md".into(), allow, follow_up: None });
+    let report =
+        |allow: Vec<String>| lc.case(Report { case, format: "md".into(), allow, follow_up: None, preview: false });
     assert!(report(vec![]).await.unwrap()["report"].is_null(), "blocked by the phone number");
     let drawn = report(vec!["06-12345678".into()]).await.unwrap();
     let text = drawn["report"].as_str().unwrap().to_string();

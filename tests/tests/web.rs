@@ -542,3 +542,97 @@ async fn two_reviewers_keep_a_timeline_in_the_app_and_both_edits_to_one_entry_su
         node.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planted_bsn_blocks_the_report_until_allowed_then_the_case_is_destroyed_and_the_trail_verifies() {
+    let (_dir, root) = temp_root();
+    let mut anna = TestNode::create(&root.join("anna"));
+    let mut bert = TestNode::create(&root.join("bert"));
+    anna.start(vec![], |_| {}).await;
+    bert.start(anna.addrs().await, |_| {}).await;
+    anna.client().set_profile(named("Anna de Vries")).await.unwrap();
+    bert.client().set_profile(named("Bert Jansen")).await.unwrap();
+    let ac = [anna.client()];
+    wait_for(LIMIT, "Bert's profile reaches Anna", || all_hold(&ac, bert.peer_id, 1)).await;
+    let (router, host, cookie) = samenloop_node::web::router_for_tests(&anna.home, anna.client());
+    let a = App { router, host, cookie };
+    let (router, host, cookie) = samenloop_node::web::router_for_tests(&bert.home, bert.client());
+    let b = App { router, host, cookie };
+
+    let path = a.post("/cases/open", "title=Casus+Utrecht+2026-4").await.location;
+    let case = path.trim_start_matches("/cases/").to_string();
+    a.post(&format!("{path}/invite"), &format!("peer={}&role=co-reviewer", bert.peer_id)).await;
+    a.post(
+        &format!("{path}/timeline"),
+        "date=2025-03-02&precision=day&actor=GI-1&agency=GI&what=Het+dossier+noemt+BSN+111222333+bij+de+overdracht",
+    )
+    .await;
+
+    // The preview marks the hit where it occurs; the download is refused while it stands.
+    let preview = a.get(&format!("{path}/report"), "nl").await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert!(preview.body.contains("Burgerservicenummer (BSN)") && preview.body.contains("<mark>111222333</mark>"));
+    assert!(preview.body.contains("<a href=\"#hit-1\">111222333</a>"), "marked in the report itself");
+    assert!(preview.body.contains(&format!("/cases/{case}/timeline?find=")), "a link to the field");
+    assert!(!preview.body.contains('⟦'));
+    let blocked = a.post(&format!("{path}/report"), "format=md").await;
+    assert_eq!(blocked.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(blocked.body.contains("Het rapport is niet opgesteld: er staat nog 1 herleidbaar gegeven in."));
+    // "Remove" opens the entry's editor on its page.
+    let fix = preview.body.split(&format!("/cases/{case}/timeline?find=")).nth(1).unwrap();
+    let prefix = &fix[..fix.find('"').unwrap()];
+    let editor = a.get(&format!("{path}/timeline?find={prefix}"), "nl").await;
+    assert!(editor.body.contains("<details class=\"edit\" open>"), "the editor is open");
+
+    // Allowed: the preview is clean and the report downloads, recorded in the audit trail.
+    let allowed = a.get(&format!("{path}/report?allow=111222333"), "nl").await;
+    assert!(allowed.body.contains("Er staat niets in het rapport dat naar een persoon herleidt."));
+    let file = a.post(&format!("{path}/report"), "format=md&allow=111222333").await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    assert!(file.body.contains("Casus Utrecht 2026-4") && file.body.contains("111222333"));
+
+    // Destroy: too early before step 5, then only with the box ticked; Bert's node confirms.
+    assert!(a.get(&format!("{path}/destroy"), "nl").await.body.contains("Vernietigen kan vanaf stap 5"));
+    a.post(&format!("{path}/step"), "step=5").await;
+    let confirm = a.get(&format!("{path}/destroy"), "nl").await;
+    assert!(confirm.body.contains("Bert Jansen (Reviewer)") && confirm.body.contains("Dat kan niet ongedaan"));
+    assert!(b.get(&format!("{path}/destroy"), "nl").await.body.contains("Alleen de hoofdreviewer kan dit doen."));
+    let bc = bert.client();
+    wait_for(LIMIT, "the case reaches Bert", || {
+        let (bc, case) = (bc.clone(), case.clone());
+        async move { timeline(&bc, &case).await.len() == 1 }
+    })
+    .await;
+    let untick = a.post(&format!("{path}/destroy"), "").await;
+    assert_eq!(untick.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(untick.body.contains("Vink eerst aan"));
+    let destroyed = a.post(&format!("{path}/destroy"), "understood=on").await;
+    assert_eq!(destroyed.location, format!("{path}/destruction"), "{}", destroyed.body);
+    let b_destruction = format!("{path}/destruction");
+    wait_for(LIMIT, "Bert's confirmation reaches Anna", || {
+        let a = &a;
+        let p = b_destruction.clone();
+        async move { a.get(&p, "nl").await.body.contains("Iedereen heeft de vernietiging bevestigd.") }
+    })
+    .await;
+    let record = a.get(&b_destruction, "nl").await;
+    assert!(record.body.contains("Bert Jansen") && record.body.contains("bevestigd op"), "{}", record.body);
+    assert_eq!(a.get(&path, "nl").await.status, StatusCode::NOT_FOUND, "the case itself is gone");
+
+    let trail = a.get(&format!("{path}/audit"), "nl").await;
+    assert_eq!(trail.status, StatusCode::OK, "{}", trail.body);
+    assert!(trail.body.contains("De verantwoording is gecontroleerd"), "{}", trail.body);
+    for words in [
+        "opende de casus als hoofdreviewer",
+        "nodigde Bert Jansen uit als Reviewer",
+        "stelde het eindrapport op (md) en stond 1 herleidbaar gegeven toe",
+        "vernietigde de werkstukken",
+        "bevestigde de vernietiging op de eigen computer",
+    ] {
+        assert!(trail.body.contains(words), "{words}: {}", trail.body);
+    }
+    assert!(!trail.body.contains('⟦'));
+    for node in [&mut anna, &mut bert] {
+        node.stop().await;
+    }
+}

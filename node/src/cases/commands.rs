@@ -224,6 +224,10 @@ pub enum CaseCommand {
         /// The follow-up agreed (step 5/6).
         #[serde(default)]
         follow_up: Option<String>,
+        /// A preview for the lead's eyes: the report is drawn up even with hits (so they can be shown where
+        /// they occur), nothing leaves the node, and nothing is recorded in the audit trail.
+        #[serde(default)]
+        preview: bool,
     },
     /// Destroys the case (lead only, from step 5): every member's node deletes it and confirms.
     Destroy {
@@ -652,7 +656,7 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
             }
             serde_json::json!({ "pseudonym": pseudonym, "recorded": !name.trim().is_empty() })
         }
-        CaseCommand::Report { case, format, allow, follow_up } => {
+        CaseCommand::Report { case, format, allow, follow_up, preview } => {
             let format: ReportFormat = format
                 .parse()
                 .map_err(|e: samenloop_protocol::report::UnknownReportFormat| NodeError::BadRequest(e.to_string()))?;
@@ -671,9 +675,12 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
             let input =
                 ReportInput { analysis, members, follow_up: follow_up.unwrap_or_default(), generated_on: today() };
             let (hits, overridden) = check_report_overrides(&input, &real_names, &allow).map_err(CaseError::from)?;
-            let report =
-                if hits.is_empty() { Some(render_report(&input, format).map_err(CaseError::from)?) } else { None };
-            if let Some(text) = &report {
+            let report = if hits.is_empty() || preview {
+                Some(render_report(&input, format).map_err(CaseError::from)?)
+            } else {
+                None
+            };
+            if let Some(text) = report.as_ref().filter(|_| !preview) {
                 // The report leaves the node only once it is in the trail, with every hit that was allowed.
                 let overrides: Vec<AuditOverride> = overridden
                     .iter()

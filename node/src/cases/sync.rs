@@ -293,6 +293,8 @@ impl EventLoop {
                     Ok(new) => {
                         if new {
                             info!(%peer, %case, "a member confirmed the destruction of the case");
+                            // The lead's open destruction page shows the confirmation as it comes in.
+                            let _ = self.node_events.send(crate::network::client::NodeEvent::Case(case));
                         }
                         SyncResponse::Ack { refused: Vec::new() }
                     }
@@ -497,6 +499,7 @@ impl EventLoop {
                     Ok(true) => {
                         info!(%case, "the lead destroyed the case: everything of it was deleted here");
                         self.send_confirmations();
+                        let _ = self.node_events.send(crate::network::client::NodeEvent::Case(case));
                     }
                     Ok(false) => {}
                     Err(e) => self.note_refused(peer, format!("destroy: {e}")),

@@ -1,6 +1,7 @@
 //! A case, the heart of the app: what every case page shares (the case's head: title, this node's role,
 //! the step, the tabs), and one module per page: [`overview`] (scope, the six steps, members) and
-//! [`timeline`] (the integrated timeline as a story, added to and edited in place).
+//! [`timeline`] (the integrated timeline as a story, added to and edited in place), [`report`] (the final
+//! report with the identifier check) and [`destruction`] (destroy, the confirmations, the audit trail).
 //!
 //! Pages read the case through the same case commands as the JSON API and change it only through them,
 //! by patch: an edit sends the fields the user changed, never a stale copy of the others.
@@ -22,7 +23,9 @@ use crate::network::Client;
 use crate::service::Service;
 use crate::web::i18n::{Lang, Tr};
 
+pub(crate) mod destruction;
 pub(crate) mod overview;
+pub(crate) mod report;
 pub(crate) mod timeline;
 
 /// A step reached, with the day it was reached.

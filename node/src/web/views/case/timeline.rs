@@ -253,6 +253,9 @@ pub(crate) struct TimelineQuery {
     page: Option<usize>,
     #[serde(default)]
     done: Option<String>,
+    /// The start of an entry's id (from the report's identifier check): its page opens with its editor.
+    #[serde(default)]
+    find: Option<String>,
 }
 
 async fn entries(client: &Client, case: CaseId) -> Result<Vec<Listed>, NodeError> {
@@ -287,7 +290,13 @@ async fn timeline_page(
         .filter(|e| query.actor.is_empty() || e.entry.actor == query.actor)
         .collect();
     let pages = matching.len().div_ceil(PAGE_SIZE).max(1);
-    let page_no = query.page.unwrap_or(1).clamp(1, pages);
+    let found =
+        query.find.as_deref().filter(|f| !f.is_empty()).and_then(|f| matching.iter().position(|l| l.id.starts_with(f)));
+    let page_no = match found {
+        Some(i) => i / PAGE_SIZE + 1,
+        None => query.page.unwrap_or(1).clamp(1, pages),
+    };
+    let found = found.map(|i| matching[i].id.clone());
     let mut periods: Vec<PeriodView> = Vec::new();
     let (mut new_form, mut new_errors, mut new_open) = (EntryForm::default(), BTreeMap::new(), false);
     let mut editing = editing;
@@ -318,6 +327,7 @@ async fn timeline_page(
             open: false,
             errors: BTreeMap::new(),
         };
+        view.open = found.as_deref() == Some(l.id.as_str());
         if let Some((_, form, was, errors)) = editing.as_ref().filter(|(eid, ..)| *eid == l.id) {
             view.form = form.clone();
             view.was = was.clone();
