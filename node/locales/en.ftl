@@ -538,10 +538,6 @@ timeline-perspective = From whose perspective
 timeline-sources = Sources (separated by commas)
 timeline-contested = Contested
 timeline-contested-label = The sources disagree about this
-timeline-comments = { $n ->
-    [one] { $n } comment
-   *[other] { $n } comments
-}
 timeline-all = All
 timeline-filter = Show
 timeline-count = { $n ->
@@ -622,3 +618,36 @@ audit-overrides = { $n ->
    *[other] and allowed { $n } identifying details
 }
 audit-confirmed = confirmed the destruction on their own computer
+
+comments-label = Comments
+comments-open = { $n ->
+    [one] { $n } open point
+   *[other] { $n } open points
+}
+comment-question = Question
+comment-challenge = Challenge
+comment-approval = Approval
+comment-answer = Answer
+comment-resolved = resolved
+comment-answer-text = Your answer
+comment-answer-submit = Post the answer
+comment-resolve = Resolved
+comment-reopen = Reopen
+comment-new = Comment
+comment-kind = Kind of comment
+comment-text = Your comment
+comment-submit = Post
+comment-text-missing = Write your comment first.
+case-tab-notes = Notes
+notes-intro = Notes of conversations and extracts from case files. They may contain names and so stay with the reviewers: a supervisor does not see them, and they never go into the report.
+note-new = Add a note
+note-kind = Kind
+note-interview = Conversation
+note-file-extract = Extract from a case file
+note-other = Other
+note-title = Title
+note-participant = About or from (pseudonym)
+note-text = Note
+note-add = Save the note
+note-added = The note has been saved.
+note-empty = Give the note a title or a text.

@@ -538,10 +538,6 @@ timeline-perspective = Vanuit wiens perspectief
 timeline-sources = Bronnen (gescheiden door komma's)
 timeline-contested = Betwist
 timeline-contested-label = De bronnen zijn het hierover niet eens
-timeline-comments = { $n ->
-    [one] { $n } opmerking
-   *[other] { $n } opmerkingen
-}
 timeline-all = Alle
 timeline-filter = Tonen
 timeline-count = { $n ->
@@ -622,3 +618,36 @@ audit-overrides = { $n ->
    *[other] en stond { $n } herleidbare gegevens toe
 }
 audit-confirmed = bevestigde de vernietiging op de eigen computer
+
+comments-label = Opmerkingen
+comments-open = { $n ->
+    [one] { $n } open punt
+   *[other] { $n } open punten
+}
+comment-question = Vraag
+comment-challenge = Kritische vraag
+comment-approval = Instemming
+comment-answer = Antwoord
+comment-resolved = afgehandeld
+comment-answer-text = Uw antwoord
+comment-answer-submit = Antwoord plaatsen
+comment-resolve = Afgehandeld
+comment-reopen = Weer openen
+comment-new = Opmerking plaatsen
+comment-kind = Soort opmerking
+comment-text = Uw opmerking
+comment-submit = Plaatsen
+comment-text-missing = Schrijf eerst uw opmerking.
+case-tab-notes = Notities
+notes-intro = Notities van gesprekken en uittreksels uit dossiers. Ze mogen namen bevatten en blijven daarom bij de reviewers: een supervisor ziet ze niet, en ze gaan nooit in het rapport.
+note-new = Een notitie toevoegen
+note-kind = Soort
+note-interview = Gesprek
+note-file-extract = Uittreksel uit een dossier
+note-other = Anders
+note-title = Titel
+note-participant = Over of van (pseudoniem)
+note-text = Notitie
+note-add = Notitie bewaren
+note-added = De notitie is bewaard.
+note-empty = Geef de notitie een titel of een tekst.

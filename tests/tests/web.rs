@@ -510,6 +510,70 @@ async fn two_reviewers_keep_a_timeline_in_the_app_and_both_edits_to_one_entry_su
     let shown = b.get(&format!("{path}/timeline"), "nl").await;
     assert!(shown.body.contains("Geen uithuisplaatsing") && shown.body.contains("Betwist"));
 
+    // A supervisor challenges the entry beside it; she has no notes page. Anna answers and resolves.
+    let mut carla = TestNode::create(&root.join("carla"));
+    carla.start(anna.addrs().await, |_| {}).await;
+    carla.client().set_profile(named("Carla Smit")).await.unwrap();
+    wait_for(LIMIT, "Carla's profile reaches Anna", || all_hold(&ac, carla.peer_id, 1)).await;
+    let invited = a.post(&format!("{path}/invite"), &format!("peer={}&role=supervisor", carla.peer_id)).await;
+    assert_eq!(invited.location, format!("{path}?invited"));
+    let cc = carla.client();
+    wait_for(LIMIT, "the case reaches Carla", || {
+        let (cc, case) = (cc.clone(), case.clone());
+        async move { timeline(&cc, &case).await.len() == 1 }
+    })
+    .await;
+    let (router, host, cookie) = samenloop_node::web::router_for_tests(&carla.home, carla.client());
+    let c = App { router, host, cookie };
+    let seen = c.get(&format!("{path}/timeline"), "nl").await;
+    assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
+    assert!(!seen.body.contains("/notes\""), "no notes tab for a supervisor");
+    assert!(!seen.body.contains("Wijzigingen bewaren"), "a supervisor does not edit the timeline");
+    assert_eq!(c.get(&format!("{path}/notes"), "nl").await.status, StatusCode::NOT_FOUND);
+    let challenged = c
+        .post(
+            &format!("{path}/comments"),
+            &format!("target={entry}&target_kind=timeline&kind=challenge&text=Is+dit+niet+achteraf+geredeneerd%3F&back=/cases/{case}/timeline"),
+        )
+        .await;
+    assert_eq!(challenged.location, format!("{path}/timeline#entry-{entry}"), "{}", challenged.body);
+    wait_for(LIMIT, "the challenge reaches Anna", || {
+        let a = &a;
+        let p = format!("{path}/timeline");
+        async move { a.get(&p, "nl").await.body.contains("Is dit niet achteraf geredeneerd?") }
+    })
+    .await;
+    let with_point = a.get(&format!("{path}/timeline"), "nl").await;
+    assert!(
+        with_point.body.contains("Kritische vraag</strong> · Carla Smit") && with_point.body.contains("1 open punt")
+    );
+    let comment = with_point.body.split("id=\"comment-").nth(1).unwrap();
+    let comment = &comment[..comment.find('"').unwrap()];
+    let answered = a
+        .post(
+            &format!("{path}/comments"),
+            &format!(
+                "target={entry}&target_kind=timeline&replies_to={comment}&text=Nee%2C+dit+stond+in+het+dossier+van+toen"
+            ),
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::SEE_OTHER);
+    a.post(&format!("{path}/comments/{comment}/resolve"), &format!("resolved=true&target={entry}")).await;
+    let resolved = a.get(&format!("{path}/timeline"), "nl").await;
+    assert!(resolved.body.contains("Nee, dit stond in het dossier van toen") && resolved.body.contains("afgehandeld"));
+    assert!(!resolved.body.contains("1 open punt"));
+    // A reviewer's notes stay on reviewers' nodes.
+    let noted = b
+        .post(
+            &format!("{path}/notes"),
+            "kind=interview&title=Gesprek+GI-1&participant=GI-1&date=2026-01-12&text=Zij+vertelde+dat",
+        )
+        .await;
+    assert_eq!(noted.location, format!("{path}/notes?added"), "{}", noted.body);
+    let notes = b.get(&format!("{path}/notes?added"), "nl").await;
+    assert!(notes.body.contains("Gesprek GI-1") && notes.body.contains("12 januari 2026") && !notes.body.contains('⟦'));
+    carla.stop().await;
+
     // Filters by agency and actor.
     let second = "date=2024-07-01&precision=year&actor=M1&agency=Wijkteam&what=Gezin+verhuist+naar+Utrecht";
     assert_eq!(b.post(&format!("{path}/timeline"), second).await.status, StatusCode::SEE_OTHER);

@@ -23,7 +23,9 @@ use crate::network::Client;
 use crate::service::Service;
 use crate::web::i18n::{Lang, Tr};
 
+pub(crate) mod comments;
 pub(crate) mod destruction;
+pub(crate) mod notes;
 pub(crate) mod overview;
 pub(crate) mod report;
 pub(crate) mod timeline;

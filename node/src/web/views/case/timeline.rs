@@ -41,7 +41,7 @@ struct Listed {
     #[serde(flatten)]
     entry: TimelineEntry,
     #[serde(default)]
-    comments: Vec<Value>,
+    comments: Vec<super::comments::Listed>,
 }
 
 /// An entry's fields as text, as a form shows and posts them.
@@ -184,7 +184,9 @@ pub(crate) struct EntryView {
     perspective: String,
     contested: bool,
     sources: String,
-    comments: usize,
+    comments: Vec<super::comments::CommentView>,
+    /// Points on this entry not yet resolved.
+    open_points: usize,
     form: EntryForm,
     /// The values the form was drawn with (kept when the form comes back with a problem).
     was: EntryForm,
@@ -281,6 +283,10 @@ async fn timeline_page(
     } else {
         Vec::new()
     };
+    let members: Vec<crate::cases::commands::MemberView> =
+        ask(client, CaseCommand::Members { case }).await.unwrap_or_default();
+    let names: BTreeMap<String, String> =
+        members.into_iter().filter_map(|m| Some((m.peer, m.name.filter(|n| !n.is_empty())?))).collect();
     let agencies: BTreeSet<String> = all.iter().map(|e| e.entry.agency.clone()).filter(|a| !a.is_empty()).collect();
     let actors: BTreeSet<String> = all.iter().map(|e| e.entry.actor.clone()).filter(|a| !a.is_empty()).collect();
     let total = all.len();
@@ -321,7 +327,13 @@ async fn timeline_page(
             perspective: e.perspective.clone(),
             contested: e.contested,
             sources: e.sources.join(", "),
-            comments: l.comments.len(),
+            comments: super::comments::thread(t, &l.comments, &names),
+            open_points: l
+                .comments
+                .iter()
+                .filter(|c| c.comment.replies_to.is_none() && !c.comment.resolved)
+                .filter(|c| c.comment.kind != samenloop_protocol::cases::comments::CommentKind::Approval)
+                .count(),
             form: EntryForm::of(e),
             was: EntryForm::of(e),
             open: false,
