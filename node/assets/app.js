@@ -67,6 +67,12 @@ if (live && window.EventSource) {
     }
   };
   const source = new EventSource("/events");
+  // What changed between drawing the page and the stream's opening was never announced to it: look once.
+  let opened = false;
+  source.addEventListener("open", () => {
+    if (!opened && !pending) pending = setTimeout(refresh, 40);
+    opened = true;
+  });
   for (const kind of live.dataset.live.split(/\s+/)) {
     source.addEventListener(kind, () => {
       // Several events in a burst make one fetch.

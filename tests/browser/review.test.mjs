@@ -252,4 +252,92 @@ test("a review from request to a shared timeline, in Dutch", { skip: why || fals
   await page.getByRole("heading", { name: "The six steps" }).waitFor();
   await shot(page, "29-case-en");
   await en.close();
+
+  // A supervisor joins: she reads the timeline, has no notes page, and challenges an entry.
+  nodes.carla = await new Node("carla-review").start({ bootstrap: seed });
+  const carla = await firstRun(nodes.carla, "Carla Smit", "carla haar lange wachtzin");
+  nodes.carla.cli("profile", "set", "--expertise", "jeugdbescherming", "--region", "Utrecht", "--language", "nl",
+    "--hours-per-month", "4", "--accreditation", "supervisor");
+  const carlaId = JSON.parse(nodes.carla.cli("node", "status", "--json")).peer_id;
+  await nodes.anna.until("Carla in Anna's directory", () =>
+    JSON.parse(nodes.anna.cli("directory", "search", "--json")).results.some((r) => r.peer_id === carlaId), 30000);
+  await anna.goto(`${nodes.anna.origin}${casePath}`);
+  await anna.getByLabel("Wie", { exact: true }).selectOption({ label: "Carla Smit" });
+  await anna.getByLabel("Als", { exact: true }).selectOption("supervisor");
+  await anna.getByRole("button", { name: "Uitnodigen" }).click();
+  await anna.getByText("Uitgenodigd.").waitFor();
+  await carla.goto(`${nodes.carla.origin}${casePath}/timeline`);
+  await carla.locator("p.entry-what", { hasText: "Huisbezoek door de jeugdbeschermer" }).waitFor({ timeout: 20000 });
+  assert.equal(await carla.getByRole("link", { name: "Notities" }).count(), 0, "no notes tab for a supervisor");
+  assert.equal(await carla.getByRole("button", { name: "Wijzigingen bewaren" }).count(), 0, "no editing");
+  const visit = carla.locator("article", { hasText: "Huisbezoek door de jeugdbeschermer" });
+  await visit.getByText("Opmerking plaatsen", { exact: true }).click();
+  await visit.getByLabel("Soort opmerking").selectOption("challenge");
+  await visit.getByLabel("Uw opmerking").fill("Wist de jeugdbeschermer dit toen al, of is dit achteraf?");
+  await visit.getByRole("button", { name: "Plaatsen" }).click();
+  await carla.getByText("Wist de jeugdbeschermer dit toen al, of is dit achteraf?").waitFor();
+  await shot(carla, "30-supervisor-opmerking");
+  await noAxe(carla, "the timeline with a challenge");
+  const notes = await carla.goto(`${nodes.carla.origin}${casePath}/notes`);
+  assert.equal(notes.status(), 404, "a supervisor's notes page does not exist");
+
+  // Anna sees the challenge on her open timeline, answers it and resolves it.
+  await anna.goto(`${nodes.anna.origin}${casePath}/timeline`);
+  await anna.getByText("1 open punt").waitFor({ timeout: 20000 });
+  const point = anna.locator("li.comment", { hasText: "Wist de jeugdbeschermer dit toen al" });
+  await point.getByText("Antwoord", { exact: true }).click();
+  await point.getByLabel("Uw antwoord").fill("Ja: het stond in het verslag van die week.");
+  await point.getByRole("button", { name: "Antwoord plaatsen" }).click();
+  await anna.locator("li.comment", { hasText: "Wist de jeugdbeschermer dit toen al" }).getByRole("button", { name: "Afgehandeld" }).click();
+  await anna.getByText("Ja: het stond in het verslag van die week.").waitFor();
+  await shot(anna, "31-opmerking-beantwoord");
+
+  // A planted BSN blocks the report until allowed; then the report downloads.
+  await anna.getByText("Een gebeurtenis toevoegen").click();
+  await anna.locator("#new-date").fill(day(-300));
+  await anna.locator("#new-what").fill("De overdracht noemt BSN 111222333");
+  await anna.getByRole("button", { name: "Toevoegen" }).click();
+  await anna.getByText("De gebeurtenis is toegevoegd.").waitFor();
+  await anna.getByRole("link", { name: "Rapport" }).click();
+  await anna.getByText("Burgerservicenummer (BSN)").waitFor();
+  assert.ok(await anna.getByRole("button", { name: "Downloaden (Markdown)" }).isDisabled(), "blocked while the hit stands");
+  await shot(anna, "32-rapport-bsn");
+  await noAxe(anna, "the report with a hit");
+  await anna.getByRole("button", { name: "Toestaan" }).click();
+  await anna.getByText("Er staat niets in het rapport dat naar een persoon herleidt.").waitFor();
+  const [download] = await Promise.all([
+    anna.waitForEvent("download"),
+    anna.getByRole("button", { name: "Downloaden (Markdown)" }).click(),
+  ]);
+  const text = await streamText(await download.createReadStream());
+  assert.match(text, /Leerreview Gemeente Utrecht/);
+  assert.match(download.suggestedFilename(), /^eindrapport-[0-9a-f]{8}\.md$/);
+  await shot(anna, "33-rapport-schoon");
+
+  // Step 5, then destroy: every member's confirmation appears on the open page.
+  await anna.getByRole("link", { name: "Overzicht" }).last().click();
+  await anna.getByLabel("Naar stap").selectOption("5");
+  await anna.getByRole("button", { name: "Stap vastleggen" }).click();
+  await anna.getByText("De stap is vastgelegd").waitFor();
+  await anna.goto(`${nodes.anna.origin}${casePath}/destroy`);
+  await anna.getByText("Carla Smit (Supervisor)").waitFor();
+  await shot(anna, "34-vernietigen");
+  await noAxe(anna, "the destroy confirmation");
+  await anna.getByLabel("Ik begrijp dat de werkstukken bij iedereen worden gewist.").check();
+  await anna.getByRole("button", { name: "Vernietigen" }).click();
+  await anna.getByRole("heading", { name: "De werkstukken zijn vernietigd" }).waitFor();
+  await anna.getByText("Iedereen heeft de vernietiging bevestigd.").waitFor({ timeout: 30000 });
+  await shot(anna, "35-vernietigd");
+  await noAxe(anna, "the destruction record");
+  await anna.getByRole("link", { name: "Verantwoording" }).click();
+  await anna.getByText("De verantwoording is gecontroleerd").waitFor();
+  await anna.getByText("stelde het eindrapport op (md) en stond 1 herleidbaar gegeven toe").waitFor();
+  await shot(anna, "36-verantwoording");
+  await noAxe(anna, "the audit trail");
 });
+
+async function streamText(stream) {
+  const chunks = [];
+  for await (const c of stream) chunks.push(c);
+  return Buffer.concat(chunks).toString("utf8");
+}
