@@ -39,6 +39,29 @@ document.addEventListener("click", (event) => {
   if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
 });
 
+// Browser notifications, with the user's permission (asked on the settings page): a new referral or a
+// change in a case while the app's tab is in the background.
+function notify(kind) {
+  if (!window.Notification || Notification.permission !== "granted" || !document.hidden) return;
+  const text = document.body.dataset[kind === "case" ? "notifyCase" : "notifyReferrals"];
+  if (text) new Notification("samenloop", { body: text, tag: kind });
+}
+const enable = document.querySelector("button[data-notify-enable]");
+const state = document.getElementById("notify-state");
+const showState = () => {
+  if (!window.Notification || !state) return;
+  state.textContent = Notification.permission === "granted" ? state.dataset.granted
+    : Notification.permission === "denied" ? state.dataset.denied : "";
+  if (enable) enable.hidden = Notification.permission !== "default";
+};
+if (enable && window.Notification) {
+  enable.addEventListener("click", async () => {
+    await Notification.requestPermission();
+    showState();
+  });
+}
+showState();
+
 // Live pages: a page whose <main> names events in data-live is fetched again when the node reports one
 // of them, and its main content replaced. A page with a form the user has started is not replaced; it
 // shows a notice instead, so nothing typed is lost.
@@ -59,7 +82,13 @@ if (live && window.EventSource) {
       if (!response.ok) return;
       const next = new DOMParser().parseFromString(await response.text(), "text/html").querySelector("main");
       if (next && !dirty) {
+        // What the user opened stays open.
+        const open = [...live.querySelectorAll("details[open][id]")].map((d) => d.id);
         live.innerHTML = next.innerHTML;
+        for (const id of open) {
+          const d = document.getElementById(id);
+          if (d) d.open = true;
+        }
         live.dispatchEvent(new CustomEvent("samenloop:updated", { bubbles: true }));
       }
     } catch {
@@ -75,6 +104,7 @@ if (live && window.EventSource) {
   });
   for (const kind of live.dataset.live.split(/\s+/)) {
     source.addEventListener(kind, () => {
+      if (kind === "referrals" || kind === "case") notify(kind);
       // Several events in a burst make one fetch.
       if (!pending) pending = setTimeout(refresh, 40);
     });

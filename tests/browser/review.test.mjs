@@ -334,6 +334,15 @@ test("a review from request to a shared timeline, in Dutch", { skip: why || fals
   await anna.getByText("stelde het eindrapport op (md) en stond 1 herleidbaar gegeven toe").waitFor();
   await shot(anna, "36-verantwoording");
   await noAxe(anna, "the audit trail");
+
+  // Notifications: asked for on the settings page; once the browser allows them, the page says so.
+  await anna.getByRole("link", { name: "Instellingen" }).click();
+  await anna.getByRole("button", { name: "Meldingen aanzetten" }).waitFor();
+  await anna.context().grantPermissions(["notifications"], { origin: nodes.anna.origin });
+  await anna.reload();
+  await anna.getByText("Meldingen staan aan.").waitFor();
+  assert.equal(await anna.getByRole("button", { name: "Meldingen aanzetten" }).isVisible(), false);
+  await noAxe(anna, "the settings with notifications");
 });
 
 async function streamText(stream) {

@@ -547,6 +547,8 @@ async fn two_reviewers_keep_a_timeline_in_the_app_and_both_edits_to_one_entry_su
     assert!(
         with_point.body.contains("Kritische vraag</strong> · Carla Smit") && with_point.body.contains("1 open punt")
     );
+    let home = a.get("/", "nl").await;
+    assert!(home.body.contains("1 open punt"), "home shows the comment to answer: {}", home.body);
     let comment = with_point.body.split("id=\"comment-").nth(1).unwrap();
     let comment = &comment[..comment.find('"').unwrap()];
     let answered = a
@@ -646,7 +648,8 @@ async fn a_planted_bsn_blocks_the_report_until_allowed_then_the_case_is_destroye
     let fix = preview.body.split(&format!("/cases/{case}/timeline?find=")).nth(1).unwrap();
     let prefix = &fix[..fix.find('"').unwrap()];
     let editor = a.get(&format!("{path}/timeline?find={prefix}"), "nl").await;
-    assert!(editor.body.contains("<details class=\"edit\" open>"), "the editor is open");
+    let tag = editor.body.split("<details class=\"edit\" id=\"edit-").nth(1).unwrap();
+    assert!(tag[..tag.find('>').unwrap()].ends_with(" open"), "the entry's editor is open");
 
     // Allowed: the preview is clean and the report downloads, recorded in the audit trail.
     let allowed = a.get(&format!("{path}/report?allow=111222333"), "nl").await;

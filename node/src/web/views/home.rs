@@ -1,5 +1,6 @@
 //! Home: what needs the user now. Referrals waiting for an answer (with their respond-by date, the
-//! overdue ones first) and the cases this node is a member of, with the step each is at. Before the node
+//! overdue ones first) and the cases this node is a member of, with the step each is at and the comments
+//! still to answer (questions and challenges no one resolved). Before the node
 //! runs, home sends the browser to the first-run or unlock page.
 
 use std::sync::Arc;
@@ -8,7 +9,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use samenloop_protocol::cases::ledger::Role;
 use samenloop_protocol::referrals::referral::ReferralState;
 
 use super::{Chrome, PageLang, SignedIn, page, see_other};
@@ -30,12 +30,29 @@ pub(crate) struct WaitingReferral {
 /// A case, as home lists it.
 pub(crate) struct CaseRow {
     id: String,
+    /// Questions and challenges on the case not yet resolved: what needs an answer.
+    open_points: usize,
     title: String,
     step: u64,
     step_name: String,
     role: String,
     members: usize,
     removed: bool,
+}
+
+/// The points (questions, challenges) on a case that no one resolved yet.
+async fn open_points(client: &crate::Client, case: samenloop_protocol::cases::ledger::CaseId) -> usize {
+    let listed: Vec<super::case::comments::Listed> = super::case::ask(
+        client,
+        CaseCommand::ListEntities { case, entity: crate::cases::commands::EntityKind::Comment },
+    )
+    .await
+    .unwrap_or_default();
+    listed
+        .iter()
+        .filter(|l| l.comment.replies_to.is_none() && !l.comment.resolved)
+        .filter(|l| l.comment.kind != samenloop_protocol::cases::comments::CommentKind::Approval)
+        .count()
 }
 
 /// The home page.
@@ -88,17 +105,17 @@ pub(crate) async fn show(State(service): State<Arc<Service>>, PageLang(lang): Pa
     }) {
         Ok(list) => {
             for c in list {
+                let open_points = match c.id.parse() {
+                    Ok(case) if !c.removed => open_points(&client, case).await,
+                    _ => 0,
+                };
                 cases.push(CaseRow {
+                    open_points,
                     id: c.id.clone(),
                     title: if c.title.is_empty() { t.get("home-case-untitled") } else { c.title },
                     step: c.step,
                     step_name: t.get(&format!("step-{}", c.step.clamp(1, 6))),
-                    role: t.get(match c.role {
-                        Some(Role::Lead) => "role-lead",
-                        Some(Role::CoReviewer) => "role-co-reviewer",
-                        Some(Role::Supervisor) => "role-supervisor",
-                        None => "role-removed",
-                    }),
+                    role: super::case::role_name(t, c.role),
                     members: c.members,
                     removed: c.removed,
                 });
