@@ -253,6 +253,25 @@ test("a review from request to a shared timeline, in Dutch", { skip: why || fals
   await shot(page, "29-case-en");
   await en.close();
 
+  // The analysis: an episode that links timeline events, and a finding with its themes.
+  await anna.goto(`${nodes.anna.origin}${casePath}/analysis`);
+  await anna.getByText("Een sleutelmoment toevoegen").click();
+  const episodeForm = anna.locator("#new-episode");
+  await episodeForm.getByLabel("Titel").fill("Het eerste huisbezoek");
+  await episodeForm.getByLabel(/Huisbezoek door de jeugdbeschermer/).check();
+  await episodeForm.getByLabel("Waardering (zonder wijsheid achteraf)").fill("Met wat toen bekend was, een redelijke keuze");
+  await episodeForm.getByRole("button", { name: "Toevoegen" }).click();
+  await anna.getByRole("heading", { name: "Het eerste huisbezoek" }).waitFor();
+  await anna.getByText("Een bevinding toevoegen").click();
+  const findingForm = anna.locator("#new-finding");
+  await findingForm.getByLabel("Titel").fill("Zorgen worden laat gedeeld");
+  await findingForm.getByLabel("Ketensamenwerking").check();
+  await findingForm.getByLabel("Vragen aan de organisaties").fill("Wie deelt zorgen?\nBinnen welke termijn?");
+  await findingForm.getByRole("button", { name: "Toevoegen" }).click();
+  await anna.getByRole("heading", { name: "Zorgen worden laat gedeeld" }).waitFor();
+  await shot(anna, "29b-analyse");
+  await noAxe(anna, "the analysis");
+
   // A supervisor joins: she reads the timeline, has no notes page, and challenges an entry.
   nodes.carla = await new Node("carla-review").start({ bootstrap: seed });
   const carla = await firstRun(nodes.carla, "Carla Smit", "carla haar lange wachtzin");

@@ -703,3 +703,119 @@ async fn a_planted_bsn_blocks_the_report_until_allowed_then_the_case_is_destroye
         node.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_analysis_is_kept_in_the_app_episodes_link_the_timeline_and_factors_the_episodes() {
+    use samenloop_node::cases::commands::{CaseCommand, EntityKind};
+    let (_dir, root) = temp_root();
+    let mut anna = TestNode::create(&root.join("anna"));
+    anna.start(vec![], |_| {}).await;
+    anna.client().set_profile(named("Anna de Vries")).await.unwrap();
+    let (router, host, cookie) = samenloop_node::web::router_for_tests(&anna.home, anna.client());
+    let a = App { router, host, cookie };
+    let path = a.post("/cases/open", "title=Casus+Utrecht+2026-5").await.location;
+    let case = path.trim_start_matches("/cases/").to_string();
+    a.post(&format!("{path}/timeline"), "date=2025-03-02&actor=GI-1&agency=GI&what=Huisbezoek").await;
+    let entry = timeline(&anna.client(), &case).await[0]["id"].as_str().unwrap().to_string();
+    let list = |kind: EntityKind| {
+        let (c, case) = (anna.client(), case.parse().unwrap());
+        async move {
+            match c.case(CaseCommand::ListEntities { case, entity: kind }).await.unwrap() {
+                serde_json::Value::Array(v) => v,
+                _ => Vec::new(),
+            }
+        }
+    };
+
+    let empty = a.get(&format!("{path}/analysis"), "nl").await;
+    assert_eq!(empty.status, StatusCode::OK, "{}", empty.body);
+    for words in ["Deelnemers aan de casus", "Sleutelmomenten", "Bijdragende factoren", "Bevindingen", "Aanbevelingen"]
+    {
+        assert!(empty.body.contains(words), "{words}");
+    }
+    assert!(empty.body.contains("2 maart 2025: Huisbezoek"), "timeline entries offered as links by date and words");
+    assert!(!empty.body.contains('⟦'));
+
+    let ok = |p: &Page| assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    ok(&a
+        .post(
+            &format!("{path}/analysis/participant"),
+            "pseudonym=GI-1&role=Jeugdbeschermer&organisation=GI&group=case-group",
+        )
+        .await);
+    let bad = a
+        .post(
+            &format!("{path}/analysis/episode"),
+            &format!("title=Het+huisbezoek&period_from=maart&timeline_entries={entry}"),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Dit is geen datum.") && bad.body.contains("value=\"Het huisbezoek\""), "kept");
+    ok(&a
+        .post(
+            &format!("{path}/analysis/episode"),
+            &format!("title=Het+huisbezoek&period_from=2025-03-01&timeline_entries={entry}&appraisal=Redelijk+met+wat+toen+bekend+was&good_practice=true"),
+        )
+        .await);
+    let episode = list(EntityKind::Episode).await[0].clone();
+    assert_eq!(episode["timeline_entries"], serde_json::json!([entry]));
+    assert_eq!(episode["good_practice"], true);
+    let episode_id = episode["id"].as_str().unwrap().to_string();
+    ok(&a
+        .post(
+            &format!("{path}/analysis/factor"),
+            &format!(
+                "description=Hoge+werkdruk&level=organisation&episodes={episode_id}&pattern=human-management-system"
+            ),
+        )
+        .await);
+    ok(&a
+        .post(
+            &format!("{path}/analysis/finding"),
+            "title=Zicht+op+veiligheid&themes=chain-cooperation&themes=parent-child-dilemma&questions=Wie+deelt+zorgen%3F%0D%0AWanneer%3F",
+        )
+        .await);
+    ok(&a
+        .post(
+            &format!("{path}/analysis/recommendation"),
+            "text=Deel+zorgen+binnen+een+week&addressee=GI&follow_up=open",
+        )
+        .await);
+
+    // The page shows each with its links in words; an edit sends only what changed.
+    let page = a.get(&format!("{path}/analysis"), "nl").await;
+    for words in [
+        "Hoge werkdruk",
+        "Organisatie",
+        "Mens en managementsysteem",
+        "Het huisbezoek",
+        "Ketensamenwerking, Het ouder-kinddilemma",
+        "Wie deelt zorgen?",
+    ] {
+        assert!(page.body.contains(words), "{words}: {}", page.body);
+    }
+    let finding = list(EntityKind::Finding).await[0].clone();
+    let fid = finding["id"].as_str().unwrap();
+    let edit = "was-title=Zicht+op+veiligheid&title=Zicht+op+de+veiligheid+van+het+kind\
+        &was-themes=chain-cooperation%0Aparent-child-dilemma&themes=chain-cooperation&themes=parent-child-dilemma\
+        &was-questions=Wie+deelt+zorgen%3F%0AWanneer%3F&questions=Wie+deelt+zorgen%3F%0D%0AWanneer%3F";
+    ok(&a.post(&format!("{path}/analysis/finding/{fid}"), edit).await);
+    let finding = list(EntityKind::Finding).await[0].clone();
+    assert_eq!(finding["title"], "Zicht op de veiligheid van het kind");
+    assert_eq!(finding["questions"], serde_json::json!(["Wie deelt zorgen?", "Wanneer?"]));
+    // Removing the episode leaves the factor's link shown as removed; a stale edit of it changes nothing.
+    ok(&a.post(&format!("{path}/analysis/episode/{episode_id}/remove"), "").await);
+    assert!(a.get(&format!("{path}/analysis"), "nl").await.body.contains("(verwijderd)"));
+    let stale = a.post(&format!("{path}/analysis/episode/{episode_id}"), "was-title=Het+huisbezoek&title=Anders").await;
+    assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(stale.body.contains("Dit onderdeel is intussen door een collega verwijderd."));
+    let english = a.get(&format!("{path}/analysis"), "en").await;
+    assert!(english.body.contains("Contributing factors") && !english.body.contains('⟦'));
+    // The report takes it all in.
+    let report = a.get(&format!("{path}/report"), "nl").await;
+    assert!(
+        report.body.contains("Zicht op de veiligheid van het kind")
+            && report.body.contains("Deel zorgen binnen een week")
+    );
+    anna.stop().await;
+}

@@ -23,6 +23,7 @@ use crate::network::Client;
 use crate::service::Service;
 use crate::web::i18n::{Lang, Tr};
 
+pub(crate) mod analysis;
 pub(crate) mod comments;
 pub(crate) mod destruction;
 pub(crate) mod notes;
