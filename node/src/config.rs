@@ -138,3 +138,57 @@ impl ConfigFile {
         Ok(())
     }
 }
+
+/// Writes the network settings changed in the app into the home's `config.toml`, keeping every other
+/// setting and comment-free layout of the rest: the file is read, the two keys replaced, and the result
+/// written beside it and renamed over it (owner-only), so a crash leaves the old file or the new one.
+pub fn save_network(home: &Home, settings: &crate::network::NetworkSettings) -> Result<(), ConfigError> {
+    let path = home.config_path();
+    let err = |problem: String| ConfigError { path: path.display().to_string(), problem };
+    let mut table: toml::Table = match std::fs::read_to_string(&path) {
+        Ok(text) => text.parse().map_err(|e: toml::de::Error| err(e.to_string()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
+        Err(e) => return Err(err(e.to_string())),
+    };
+    let strings = |items: Vec<String>| toml::Value::Array(items.into_iter().map(toml::Value::String).collect());
+    table.insert(
+        "trusted_accreditors".into(),
+        strings(settings.trusted_accreditors.iter().map(ToString::to_string).collect()),
+    );
+    table.insert("bootstrap".into(), strings(settings.bootstrap.iter().map(ToString::to_string).collect()));
+    let text = toml::to_string(&table).map_err(|e| err(e.to_string()))?;
+    let fresh = path.with_extension("toml.new");
+    crate::home::write_private(&fresh, text.as_bytes()).map_err(|e| err(e.to_string()))?;
+    std::fs::rename(&fresh, &path).map_err(|e| err(e.to_string()))
+}
+
+#[cfg(test)]
+mod network_tests {
+    use super::*;
+
+    #[test]
+    fn saving_the_network_keeps_the_other_settings_and_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path().join("home"));
+        std::fs::create_dir_all(home.root()).unwrap();
+        std::fs::write(home.config_path(), "mdns = false\napi = \"127.0.0.1:7878\"\nbootstrap = []\n").unwrap();
+        let peer: PeerId = "12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA".parse().unwrap();
+        let addr: Multiaddr = "/ip4/192.0.2.10/tcp/4001".parse().unwrap();
+        let settings =
+            crate::network::NetworkSettings { trusted_accreditors: vec![peer], bootstrap: vec![addr.clone()] };
+        save_network(&home, &settings).unwrap();
+        let file = ConfigFile::load(&home).unwrap();
+        assert_eq!(file.mdns, Some(false));
+        assert_eq!(file.api.as_deref(), Some("127.0.0.1:7878"));
+        let mut config = NodeConfig::default();
+        file.apply(&mut config, &home).unwrap();
+        assert_eq!(config.trusted_accreditors, [peer]);
+        assert_eq!(config.bootstrap, [addr]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(home.config_path()).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+    }
+}

@@ -116,6 +116,11 @@ pub(crate) struct Service {
 }
 
 impl Service {
+    /// The node's home.
+    pub(crate) fn home(&self) -> &Home {
+        &self.home
+    }
+
     /// A service for a node that is already running (started from the command line with its passphrase).
     pub(crate) fn running(home: Home, config: NodeConfig, client: Client) -> Service {
         let service = Service::waiting(home, config);

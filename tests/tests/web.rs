@@ -819,3 +819,54 @@ async fn the_analysis_is_kept_in_the_app_episodes_link_the_timeline_and_factors_
     );
     anna.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_network_settings_change_in_the_app_at_once_and_are_kept_for_a_restart() {
+    let (_dir, root) = temp_root();
+    let mut anna = TestNode::create(&root.join("anna"));
+    let mut carla = TestNode::create(&root.join("carla"));
+    anna.start(vec![], |_| {}).await;
+    carla.start(anna.addrs().await, |_| {}).await;
+    anna.client().set_profile(named("Anna de Vries")).await.unwrap();
+    let mut supervisor = named("Carla Smit");
+    supervisor.accreditation = Some(samenloop_protocol::AccreditationLevel::Supervisor);
+    carla.client().set_profile(supervisor).await.unwrap();
+    let ac = [anna.client()];
+    wait_for(LIMIT, "Carla's profile reaches Anna", || all_hold(&ac, carla.peer_id, 1)).await;
+    let (router, host, cookie) = samenloop_node::web::router_for_tests(&anna.home, anna.client());
+    let a = App { router, host, cookie };
+
+    let settings = a.get("/settings", "nl").await;
+    assert!(settings.body.contains(&format!("value=\"{}\"> Carla Smit", carla.peer_id)), "{}", settings.body);
+    assert!(!settings.body.contains('⟦'));
+    let bad = a.post("/settings/network", &format!("trusted={}&bootstrap=niet+een+adres", carla.peer_id)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Dit is geen adres dat samenloop kan gebruiken: niet een adres"));
+    assert!(bad.body.contains(">niet een adres</textarea>"), "kept");
+    assert!(anna.client().network().await.unwrap().trusted_accreditors.is_empty(), "nothing changed");
+
+    let seed = carla.addrs().await[0].to_string();
+    let saved = a
+        .post(
+            "/settings/network",
+            &form_urlencoded::Serializer::new(String::new())
+                .append_pair("trusted", &carla.peer_id.to_string())
+                .append_pair("bootstrap", &seed)
+                .finish(),
+        )
+        .await;
+    assert_eq!(saved.location, "/settings?network", "{}", saved.body);
+    let now = anna.client().network().await.unwrap();
+    assert_eq!(now.trusted_accreditors, [carla.peer_id], "in effect without a restart");
+    assert_eq!(now.bootstrap.len(), 1);
+    let file = std::fs::read_to_string(anna.home.config_path()).unwrap();
+    assert!(file.contains(&carla.peer_id.to_string()) && file.contains(&seed), "{file}");
+    let shown = a.get("/settings?network", "nl").await;
+    assert!(
+        shown.body.contains("Bewaard. Het geldt meteen")
+            && shown.body.contains(&format!("value=\"{}\" checked", carla.peer_id))
+    );
+    for node in [&mut anna, &mut carla] {
+        node.stop().await;
+    }
+}

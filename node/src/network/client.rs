@@ -16,6 +16,15 @@ use samenloop_protocol::referrals::call::ReviewTheme;
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, NodeError>>;
 
 /// A command for the event loop; each carries the channel its answer goes back on.
+/// The network settings a user can change while the node runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetworkSettings {
+    /// Founding supervisors whose attestations this node trusts.
+    pub trusted_accreditors: Vec<PeerId>,
+    /// Nodes this node joins the network through.
+    pub bootstrap: Vec<Multiaddr>,
+}
+
 pub(crate) enum Command {
     Status(Reply<NodeStatus>),
     SetProfile(ProfileUpdate, Reply<ProfileView>),
@@ -30,6 +39,13 @@ pub(crate) enum Command {
         reply: Reply<String>,
     },
     Dial(Multiaddr, Reply<()>),
+    /// The network settings the user changed in the app: effective at once, without a restart.
+    SetNetwork {
+        trusted: Vec<PeerId>,
+        bootstrap: Vec<Multiaddr>,
+        reply: Reply<NetworkSettings>,
+    },
+    Network(Reply<NetworkSettings>),
     #[cfg(feature = "test-support")]
     PublishRaw(Vec<u8>, Reply<()>),
     #[cfg(feature = "test-support")]
@@ -156,6 +172,21 @@ impl Client {
         valid_until: CalendarDate,
     ) -> Result<String, NodeError> {
         self.ask(|reply| Command::Attest { subject, level, valid_until, reply }).await
+    }
+
+    /// The founding supervisors whose attestations this node trusts, and the nodes it joins through.
+    pub async fn network(&self) -> Result<NetworkSettings, NodeError> {
+        self.ask(Command::Network).await
+    }
+
+    /// Replaces the trusted accreditors and the bootstrap peers (dialled at once); takes effect without a
+    /// restart. The caller persists them (`config.toml`).
+    pub async fn set_network(
+        &self,
+        trusted: Vec<PeerId>,
+        bootstrap: Vec<Multiaddr>,
+    ) -> Result<NetworkSettings, NodeError> {
+        self.ask(|reply| Command::SetNetwork { trusted, bootstrap, reply }).await
     }
 
     /// Dials a peer.

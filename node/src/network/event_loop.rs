@@ -231,6 +231,15 @@ impl EventLoop {
         }
     }
 
+    fn network_settings(&self) -> crate::network::client::NetworkSettings {
+        let mut trusted: Vec<PeerId> = self.trusted.iter().copied().collect();
+        trusted.sort();
+        crate::network::client::NetworkSettings {
+            trusted_accreditors: trusted,
+            bootstrap: self.config.bootstrap.clone(),
+        }
+    }
+
     fn dial_bootstrap(&mut self) {
         for addr in self.config.bootstrap.clone() {
             if let Err(e) = self.swarm.dial(addr.clone()) {
@@ -279,6 +288,27 @@ impl EventLoop {
             }
             Command::Attest { subject, level, valid_until, reply } => {
                 let _ = reply.send(self.attest(subject, level, valid_until));
+            }
+            Command::Network(reply) => {
+                let _ = reply.send(Ok(self.network_settings()));
+            }
+            Command::SetNetwork { trusted, bootstrap, reply } => {
+                self.trusted = trusted.iter().copied().collect();
+                self.config.trusted_accreditors = trusted;
+                let new: Vec<Multiaddr> =
+                    bootstrap.iter().filter(|a| !self.config.bootstrap.contains(a)).cloned().collect();
+                self.config.bootstrap = bootstrap;
+                for addr in new {
+                    if let Err(e) = self.swarm.dial(addr.clone()) {
+                        debug!(%addr, "bootstrap dial failed: {e}");
+                    }
+                }
+                info!(
+                    "network settings changed: {} trusted accreditor(s), {} bootstrap peer(s)",
+                    self.config.trusted_accreditors.len(),
+                    self.config.bootstrap.len()
+                );
+                let _ = reply.send(Ok(self.network_settings()));
             }
             Command::Dial(addr, reply) => {
                 let _ =

@@ -11,5 +11,5 @@ pub(crate) mod event_loop;
 
 pub(crate) use behaviour::Behaviour;
 pub use behaviour::{CATCH_UP_PROTOCOL, IDENTIFY_VERSION, KAD_PROTOCOL, PROFILE_TOPIC};
-pub use client::{Client, DirectoryEvent, NodeEvent};
+pub use client::{Client, DirectoryEvent, NetworkSettings, NodeEvent};
 pub(crate) use event_loop::{EventLoop, now};

@@ -55,6 +55,7 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         .route("/profile", get(views::profile::show).post(views::profile::save))
         .route("/settings", get(views::settings::show))
         .route("/settings/passphrase", post(views::settings::change_passphrase))
+        .route("/settings/network", post(views::settings::save_network))
         .route("/directory", get(views::directory::search))
         .route("/directory/{peer}", get(views::directory::reviewer))
         .route("/cases", get(views::case::list))

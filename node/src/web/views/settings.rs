@@ -1,4 +1,6 @@
-//! Settings: the language, and the passphrase (the key file re-encrypted, never left half-written).
+//! Settings: the language, notifications, the network (the founding supervisors whose attestations this
+//! node trusts, chosen by name, and the nodes it joins through; effective at once and kept in
+//! `config.toml`), and the passphrase (the key file re-encrypted, never left half-written).
 
 use std::sync::Arc;
 
@@ -7,6 +9,7 @@ use axum::Form;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use samenloop_protocol::{AccreditationLevel, DirectoryQuery, PeerId};
 use serde::Deserialize;
 
 use super::start::{MIN_PASSPHRASE_CHARS, check_new_passphrase};
@@ -26,6 +29,12 @@ pub(crate) struct SettingsPage {
     repeat_error: String,
     form_error: String,
     min_chars: usize,
+    /// Supervisors the node knows (and any trusted one it does not): peer id, name, trusted.
+    supervisors: Vec<(String, String, bool)>,
+    /// The bootstrap addresses, one per line (as typed, after a problem).
+    bootstrap: String,
+    bootstrap_error: String,
+    network_saved: bool,
 }
 
 fn settings_page(lang: Lang) -> SettingsPage {
@@ -37,7 +46,35 @@ fn settings_page(lang: Lang) -> SettingsPage {
         repeat_error: String::new(),
         form_error: String::new(),
         min_chars: MIN_PASSPHRASE_CHARS,
+        supervisors: Vec::new(),
+        bootstrap: String::new(),
+        bootstrap_error: String::new(),
+        network_saved: false,
     }
+}
+
+/// Fills in the network section: the supervisors by name, and the bootstrap addresses.
+async fn with_network(mut p: SettingsPage, client: &crate::Client, typed: Option<String>) -> SettingsPage {
+    let t = p.chrome.t;
+    let settings = client.network().await.unwrap_or_default();
+    let known = client.search(DirectoryQuery::default()).await.map(|r| r.results).unwrap_or_default();
+    let mut supervisors: Vec<(String, String, bool)> = known
+        .iter()
+        .filter(|v| v.accreditation.level == AccreditationLevel::Supervisor)
+        .map(|v| {
+            (v.peer_id.clone(), v.name.clone(), settings.trusted_accreditors.iter().any(|p| p.to_string() == v.peer_id))
+        })
+        .collect();
+    for peer in &settings.trusted_accreditors {
+        if !supervisors.iter().any(|s| s.0 == peer.to_string()) {
+            supervisors.push((peer.to_string(), t.get("settings-unknown-supervisor"), true));
+        }
+    }
+    supervisors.sort_by_key(|s| s.1.to_lowercase());
+    p.supervisors = supervisors;
+    p.bootstrap =
+        typed.unwrap_or_else(|| settings.bootstrap.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"));
+    p
 }
 
 /// `GET /settings` (`?saved` after a passphrase change).
@@ -47,12 +84,53 @@ pub(crate) async fn show(
     _: SignedIn,
     RawQuery(query): RawQuery,
 ) -> Response {
-    if service.client().is_none() {
-        return see_other("/");
-    }
-    let mut p = settings_page(lang);
+    let Some(client) = service.client() else { return see_other("/") };
+    let mut p = with_network(settings_page(lang), &client, None).await;
     p.saved = query.as_deref() == Some("saved");
+    p.network_saved = query.as_deref() == Some("network");
     page(StatusCode::OK, &p)
+}
+
+/// `POST /settings/network`: `trusted` repeats (peer ids chosen from the list), `bootstrap` one address a
+/// line. Takes effect at once and is kept in `config.toml`.
+pub(crate) async fn save_network(
+    State(service): State<Arc<Service>>,
+    PageLang(lang): PageLang,
+    _: SignedIn,
+    body: String,
+) -> Response {
+    let Some(client) = service.client() else { return see_other("/") };
+    let t = Tr::new(lang);
+    let (mut trusted, mut bootstrap_text) = (Vec::new(), String::new());
+    for (k, v) in form_urlencoded::parse(body.as_bytes()) {
+        match k.as_ref() {
+            "trusted" => trusted.extend(v.parse::<PeerId>().ok()),
+            "bootstrap" => bootstrap_text = v.replace("\r\n", "\n"),
+            _ => {}
+        }
+    }
+    let mut bootstrap = Vec::new();
+    for line in bootstrap_text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match line.parse::<libp2p::Multiaddr>() {
+            Ok(a) => bootstrap.push(a),
+            Err(_) => {
+                let mut p = with_network(settings_page(lang), &client, Some(bootstrap_text.clone())).await;
+                p.bootstrap_error = t.arg("settings-bootstrap-invalid", "address", line);
+                return page(StatusCode::UNPROCESSABLE_ENTITY, &p);
+            }
+        }
+    }
+    let settings = match client.set_network(trusted, bootstrap).await {
+        Ok(s) => s,
+        Err(e) => return super::failure(lang, &e),
+    };
+    if let Err(e) = crate::config::save_network(service.home(), &settings) {
+        tracing::error!("network settings not saved: {e}");
+        let mut p = with_network(settings_page(lang), &client, None).await;
+        p.bootstrap_error = t.arg("settings-network-not-kept", "reason", e);
+        return page(StatusCode::INTERNAL_SERVER_ERROR, &p);
+    }
+    see_other("/settings?network")
 }
 
 /// The passphrase form.
@@ -77,7 +155,10 @@ pub(crate) async fn change_passphrase(
         return see_other("/");
     }
     let t = Tr::new(lang);
-    let mut p = settings_page(lang);
+    let mut p = match service.client() {
+        Some(client) => with_network(settings_page(lang), &client, None).await,
+        None => settings_page(lang),
+    };
     if form.current.is_empty() {
         p.current_error = t.get("unlock-passphrase-missing");
     }
