@@ -96,6 +96,19 @@ async fn timeline_page() {
         ms(b90),
         ms(bmax)
     );
+    // What the page asks the node besides the listing, timed the same way.
+    for (name, command) in
+        [("show (the case's head)", CaseCommand::Show { case }), ("members", CaseCommand::Members { case })]
+    {
+        let mut times = Vec::new();
+        for _ in 0..ROUNDS {
+            let started = Instant::now();
+            client.case(command.clone()).await.expect("command");
+            times.push(started.elapsed());
+        }
+        let (p50, _, max) = stats(times);
+        println!("timeline page: the node's {name}: p50 {:.1} ms, max {:.1} ms", ms(p50), ms(max));
+    }
     let last = ENTRIES.div_ceil(50);
     for (name, path) in [
         ("first page", format!("/cases/{case}/timeline")),

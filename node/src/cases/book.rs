@@ -131,7 +131,7 @@ impl CaseDocument {
         }
     }
 
-    fn heads(&mut self) -> Vec<samenloop_protocol::cases::analysis::ChangeHash> {
+    pub(crate) fn heads(&mut self) -> Vec<samenloop_protocol::cases::analysis::ChangeHash> {
         match self {
             CaseDocument::Analysis(d) => d.heads(),
             CaseDocument::Notes(d) => d.heads(),
@@ -360,6 +360,15 @@ pub struct CaseBook {
     pub cases: BTreeMap<CaseId, CaseReplica>,
     /// Destroyed cases.
     pub tombstones: BTreeMap<CaseId, Tombstone>,
+    /// The last listing of each kind of entity, with the heads of the document it was read at: reading a
+    /// long timeline entity by entity is slow, and pages ask for it again and again while nothing changed.
+    pub(crate) listed: std::collections::HashMap<(CaseId, crate::cases::commands::EntityKind), Listing>,
+}
+
+/// A listing of entities, valid while its document's heads are these.
+pub(crate) struct Listing {
+    pub(crate) heads: Vec<samenloop_protocol::cases::analysis::ChangeHash>,
+    pub(crate) value: serde_json::Value,
 }
 
 fn random_nonce() -> [u8; 24] {
@@ -375,7 +384,7 @@ impl CaseBook {
     /// that does not decrypt or load is marked broken and left on disk; other documents and cases load.
     pub fn load(store: &Store, vault: &Vault, identity: &Identity) -> Result<CaseBook, CaseError> {
         let me = identity.verifying_key().to_bytes();
-        let mut book = CaseBook { me, cases: BTreeMap::new(), tombstones: BTreeMap::new() };
+        let mut book = CaseBook { me, cases: BTreeMap::new(), tombstones: BTreeMap::new(), listed: Default::default() };
         for (k, sealed) in store.tombstones()? {
             let Ok(id) = <[u8; 16]>::try_from(k.as_slice()) else { continue };
             let case = CaseId(id);

@@ -32,7 +32,7 @@ use crate::store::Store;
 use crate::vault::Vault;
 
 /// The kinds of entity a case holds, each in one document.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EntityKind {
     /// A timeline entry (analysis).
@@ -180,6 +180,26 @@ pub enum CaseCommand {
         /// What kind.
         entity: EntityKind,
     },
+    /// One page of the timeline in time order, filtered by agency and actor (exact, empty for all): what the
+    /// app shows, so a long timeline never travels whole. `find` (the start of an entry's id) picks the
+    /// page that holds that entry. Answers the page's entries (with their comments), the counts, the page
+    /// number and count, and the agencies and actors to filter on.
+    TimelinePage {
+        /// The case.
+        case: CaseId,
+        /// Only entries of this agency ("" for all).
+        #[serde(default)]
+        agency: String,
+        /// Only entries of this actor ("" for all).
+        #[serde(default)]
+        actor: String,
+        /// The page, from 1 (0 or past the end: the nearest page).
+        #[serde(default)]
+        page: usize,
+        /// The start of an entry's id whose page is wanted.
+        #[serde(default)]
+        find: String,
+    },
     /// Resolves (or reopens) a comment; without a case, the comment is looked up in every case.
     ResolveComment {
         /// The case, if known.
@@ -258,6 +278,21 @@ pub enum CaseCommand {
         /// In which format.
         format: ExportFormat,
     },
+}
+
+/// Entries on one page of the timeline ([`CaseCommand::TimelinePage`]).
+pub const TIMELINE_PAGE: usize = 50;
+
+/// The listing of one kind of entity, read again only when its document changed (its heads differ from
+/// those the kept listing was read at).
+fn listing(book: &mut CaseBook, case: CaseId, entity: EntityKind) -> Result<&Value, NodeError> {
+    let heads = readable(book, &case, entity.doc())?.heads();
+    let fresh = book.listed.get(&(case, entity)).is_some_and(|l| l.heads == heads);
+    if !fresh {
+        let value = list_entities(readable(book, &case, entity.doc())?, entity)?;
+        book.listed.insert((case, entity), crate::cases::book::Listing { heads, value });
+    }
+    book.listed.get(&(case, entity)).map(|l| &l.value).ok_or_else(|| NodeError::Storage("listing lost".into()))
 }
 
 /// The most entities one bundle of an import carries (keeps every bundle far below the size limit).
@@ -438,7 +473,7 @@ fn summary(book: &mut CaseBook, id: &CaseId) -> Result<CaseSummary, NodeError> {
         {
             title = a.title().unwrap_or_default();
             step = a.step().unwrap_or(1);
-            entries = a.timeline().map(|t| t.len()).unwrap_or(0);
+            entries = a.timeline_ids().map(|t| t.len()).unwrap_or(0);
         }
     }
     Ok(CaseSummary { id: id.to_string(), title, role, removed, step, members, timeline_entries: entries, documents })
@@ -603,11 +638,43 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
             serde_json::json!({ "removed": id })
         }
         CaseCommand::ListEntities { case, entity } => {
-            let mut list = list_entities(readable(cx.book, &case, entity.doc())?, entity)?;
+            let mut list = listing(cx.book, case, entity)?.clone();
             if entity.doc() == DocKind::Analysis {
                 attach_comments(cx.book, &case, &mut list);
             }
             list
+        }
+        CaseCommand::TimelinePage { case, agency, actor, page, find } => {
+            let all = listing(cx.book, case, EntityKind::Timeline)?;
+            let text = |v: &Value, f: &str| v[f].as_str().unwrap_or("").to_string();
+            let Value::Array(all) = all else { return Err(wrong_doc().into()) };
+            let agencies: std::collections::BTreeSet<String> =
+                all.iter().map(|v| text(v, "agency")).filter(|a| !a.is_empty()).collect();
+            let actors: std::collections::BTreeSet<String> =
+                all.iter().map(|v| text(v, "actor")).filter(|a| !a.is_empty()).collect();
+            let matching: Vec<&Value> = all
+                .iter()
+                .filter(|v| agency.is_empty() || v["agency"].as_str() == Some(agency.as_str()))
+                .filter(|v| actor.is_empty() || v["actor"].as_str() == Some(actor.as_str()))
+                .collect();
+            let pages = matching.len().div_ceil(TIMELINE_PAGE).max(1);
+            let found = (!find.is_empty())
+                .then(|| matching.iter().position(|v| v["id"].as_str().is_some_and(|i| i.starts_with(&find))))
+                .flatten();
+            let page = match found {
+                Some(i) => i / TIMELINE_PAGE + 1,
+                None => page.clamp(1, pages),
+            };
+            let found_id = found.map(|i| text(matching[i], "id"));
+            let mut items = Value::Array(
+                matching.iter().skip((page - 1) * TIMELINE_PAGE).take(TIMELINE_PAGE).map(|v| (*v).clone()).collect(),
+            );
+            let (total, matching) = (all.len(), matching.len());
+            attach_comments(cx.book, &case, &mut items);
+            serde_json::json!({
+                "total": total, "matching": matching, "page": page, "pages": pages, "found": found_id,
+                "agencies": agencies, "actors": actors, "items": items,
+            })
         }
         CaseCommand::ResolveComment { case, id, resolved } => {
             let cases: Vec<CaseId> = match case {

@@ -861,16 +861,20 @@ impl AnalysisDoc {
         recommendation,
         recommendations
     );
+    /// The ids of the timeline's entries, without reading them (a count, a reference check).
+    pub fn timeline_ids(&self) -> Result<std::collections::BTreeSet<String>, AnalysisError> {
+        Ok(self.inner.ids::<TimelineEntry>()?)
+    }
 
     /// References that point nowhere: an episode naming a timeline entry, or a factor naming an episode,
     /// that does not exist (removed, or not yet synced). They are allowed, since members edit concurrently,
     /// but the team should see them before the report is drawn up. One sentence each, in list order.
     pub fn dangling_references(&self) -> Result<Vec<String>, AnalysisError> {
-        let entries: Vec<String> = self.timeline()?.into_iter().map(|(id, _)| id).collect();
+        let entries = self.timeline_ids()?;
         let episodes = self.episodes()?;
         let mut out = Vec::new();
         for (id, episode) in &episodes {
-            for r in episode.timeline_entries.iter().filter(|r| !entries.contains(r)) {
+            for r in episode.timeline_entries.iter().filter(|r| !entries.contains(*r)) {
                 out.push(format!("key practice episode `{id}` refers to timeline entry `{r}`, which does not exist"));
             }
         }

@@ -632,6 +632,19 @@ impl Document {
         Ok(keyed.into_iter().map(|(_, id, e)| (id, e)).collect())
     }
 
+    /// The ids of every entity of this type, unordered, without reading the entities: what a count or a
+    /// reference check needs.
+    pub(crate) fn ids<E: Entity>(&self) -> Result<BTreeSet<String>, AutomergeError> {
+        let mut seen = BTreeSet::new();
+        for doc in self.parts() {
+            for map in root_maps(doc, E::MAP)? {
+                // Every key of an entity map holds an entity (removal deletes the key), so the keys are the ids.
+                seen.extend(doc.keys(&map));
+            }
+        }
+        Ok(seen)
+    }
+
     /// Every entity of this type in list order, as JSON objects with an `"id"` next to their fields: the
     /// deterministic view that reports and exports are built from.
     pub(crate) fn list_json<E: Entity + serde::Serialize>(&self) -> Result<serde_json::Value, DocError> {

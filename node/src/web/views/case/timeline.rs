@@ -1,13 +1,14 @@
 //! The integrated timeline as a story: entries in time order, grouped by month, each with when (and how
 //! precisely that is known), who and which agency (pseudonyms), what happened, what was known or believed
 //! then, the decision and its rationale, the sources, and whether it is contested. Reviewers add entries
-//! and edit them in place; filters by agency and actor; a page holds at most [`PAGE_SIZE`] entries, so a
-//! long timeline is never sent to the browser at once.
+//! and edit them in place; filters by agency and actor; a page holds at most
+//! [`crate::cases::commands::TIMELINE_PAGE`] entries, paged by the node, so a long timeline never travels
+//! whole, to the app or to the browser.
 //!
 //! An edit sends only the fields the user changed (each form carries the values it was drawn with), so two
 //! reviewers editing different fields of one entry both keep their change, and one text field merges.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use askama::Template;
@@ -28,11 +29,36 @@ use crate::service::Service;
 use crate::web::i18n::{Lang, Tr};
 use crate::web::views::{Chrome, PageLang, SignedIn, page, see_other};
 
-/// Entries on one page.
-pub(crate) const PAGE_SIZE: usize = 50;
-
 /// The text fields of an entry, in the order the form shows them.
 const TEXT_FIELDS: [&str; 7] = ["actor", "agency", "what", "known_then", "decision", "rationale", "perspective"];
+
+/// A page of the timeline as the node answers it.
+#[derive(Deserialize)]
+struct PageOfEntries {
+    total: usize,
+    matching: usize,
+    page: usize,
+    pages: usize,
+    found: Option<String>,
+    agencies: Vec<String>,
+    actors: Vec<String>,
+    items: Vec<Listed>,
+}
+
+impl Default for PageOfEntries {
+    fn default() -> Self {
+        PageOfEntries {
+            total: 0,
+            matching: 0,
+            page: 1,
+            pages: 1,
+            found: None,
+            agencies: Vec::new(),
+            actors: Vec::new(),
+            items: Vec::new(),
+        }
+    }
+}
 
 /// An entry as the case command lists it.
 #[derive(Deserialize)]
@@ -260,8 +286,14 @@ pub(crate) struct TimelineQuery {
     find: Option<String>,
 }
 
-async fn entries(client: &Client, case: CaseId) -> Result<Vec<Listed>, NodeError> {
+/// The timeline as the node lists it, each entry still as JSON: a page reads into entries only the 50 it
+/// shows, and filters the rest on two strings.
+async fn entries(client: &Client, case: CaseId) -> Result<Vec<Value>, NodeError> {
     ask(client, CaseCommand::ListEntities { case, entity: EntityKind::Timeline }).await
+}
+
+fn text<'a>(v: &'a Value, field: &str) -> &'a str {
+    v[field].as_str().unwrap_or("")
 }
 
 /// Builds the page; `editing` is an entry's form that came back with problems (or the new-entry form,
@@ -275,34 +307,26 @@ async fn timeline_page(
 ) -> Result<TimelinePage, Response> {
     let t = Tr::new(lang);
     let (case, _, head) = load(client, lang, id, "timeline").await?;
-    let all = if head.analysis_problem.is_empty() {
-        match entries(client, case).await {
-            Ok(e) => e,
+    let listed: PageOfEntries = if head.analysis_problem.is_empty() {
+        let command = CaseCommand::TimelinePage {
+            case,
+            agency: query.agency.clone(),
+            actor: query.actor.clone(),
+            page: query.page.unwrap_or(1),
+            find: query.find.clone().unwrap_or_default(),
+        };
+        match ask(client, command).await {
+            Ok(p) => p,
             Err(e) => return Err(crate::web::views::failure(lang, &e)),
         }
     } else {
-        Vec::new()
+        PageOfEntries::default()
     };
     let members: Vec<crate::cases::commands::MemberView> =
         ask(client, CaseCommand::Members { case }).await.unwrap_or_default();
     let names: BTreeMap<String, String> =
         members.into_iter().filter_map(|m| Some((m.peer, m.name.filter(|n| !n.is_empty())?))).collect();
-    let agencies: BTreeSet<String> = all.iter().map(|e| e.entry.agency.clone()).filter(|a| !a.is_empty()).collect();
-    let actors: BTreeSet<String> = all.iter().map(|e| e.entry.actor.clone()).filter(|a| !a.is_empty()).collect();
-    let total = all.len();
-    let matching: Vec<&Listed> = all
-        .iter()
-        .filter(|e| query.agency.is_empty() || e.entry.agency == query.agency)
-        .filter(|e| query.actor.is_empty() || e.entry.actor == query.actor)
-        .collect();
-    let pages = matching.len().div_ceil(PAGE_SIZE).max(1);
-    let found =
-        query.find.as_deref().filter(|f| !f.is_empty()).and_then(|f| matching.iter().position(|l| l.id.starts_with(f)));
-    let page_no = match found {
-        Some(i) => i / PAGE_SIZE + 1,
-        None => query.page.unwrap_or(1).clamp(1, pages),
-    };
-    let found = found.map(|i| matching[i].id.clone());
+    let PageOfEntries { total, matching, page: page_no, pages, found, agencies, actors, items: shown } = listed;
     let mut periods: Vec<PeriodView> = Vec::new();
     let (mut new_form, mut new_errors, mut new_open) = (EntryForm::default(), BTreeMap::new(), false);
     let mut editing = editing;
@@ -313,7 +337,7 @@ async fn timeline_page(
         new_open = true;
         editing = None;
     }
-    for l in matching.iter().skip((page_no - 1) * PAGE_SIZE).take(PAGE_SIZE) {
+    for l in &shown {
         let e = &l.entry;
         let mut view = EntryView {
             id: l.id.clone(),
@@ -357,11 +381,11 @@ async fn timeline_page(
         head,
         periods,
         total,
-        matching: matching.len(),
+        matching,
         page: page_no,
         pages,
-        agencies: agencies.into_iter().collect(),
-        actors: actors.into_iter().collect(),
+        agencies,
+        actors,
         agency: query.agency.clone(),
         actor: query.actor.clone(),
         precisions: PRECISIONS
@@ -472,7 +496,7 @@ pub(crate) async fn edit(
     match client.case(CaseCommand::Edit { case, entity: EntityKind::Timeline, id: entry.clone(), fields }).await {
         Ok(_) => see_other(&format!("/cases/{id}/timeline?done=saved#entry-{entry}")),
         Err(e) => {
-            let gone = entries(&client, case).await.is_ok_and(|all| !all.iter().any(|l| l.id == entry));
+            let gone = entries(&client, case).await.is_ok_and(|all| !all.iter().any(|l| text(l, "id") == entry));
             let message = if gone { t.get("timeline-gone") } else { t.arg("timeline-refused", "reason", e) };
             refused(&client, lang, &id, if gone { None } else { Some((entry, form, was, BTreeMap::new())) }, message)
                 .await
@@ -493,7 +517,7 @@ pub(crate) async fn remove(
     match client.case(CaseCommand::Remove { case, entity: EntityKind::Timeline, id: entry.clone() }).await {
         Ok(_) => see_other(&format!("/cases/{id}/timeline?done=removed")),
         Err(e) => {
-            let gone = entries(&client, case).await.is_ok_and(|all| !all.iter().any(|l| l.id == entry));
+            let gone = entries(&client, case).await.is_ok_and(|all| !all.iter().any(|l| text(l, "id") == entry));
             let message = if gone { t.get("timeline-gone") } else { t.arg("timeline-refused", "reason", e) };
             refused(&client, lang, &id, None, message).await
         }
