@@ -98,7 +98,7 @@ test("the language switch and the keyboard: English pages, reached without a mou
   await page.keyboard.press("Tab");
   assert.equal(await page.evaluate(() => document.activeElement.textContent.trim()), "Naar de inhoud");
   let found = false;
-  for (let i = 0; i < 8 && !found; i++) {
+  for (let i = 0; i < 16 && !found; i++) {
     await page.keyboard.press("Tab");
     found = (await page.evaluate(() => document.activeElement.textContent.trim())) === "English";
   }
