@@ -26,6 +26,12 @@ struct App {
 }
 
 impl App {
+    /// The app of `node`, signed in, driven in-process.
+    fn of(node: &TestNode) -> App {
+        let (router, host, cookie) = samenloop_node::web::router_for_tests(&node.home, node.client());
+        App { router, host, cookie }
+    }
+
     async fn send(&self, request: Request<Body>) -> Page {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
@@ -93,8 +99,7 @@ async fn a_reviewer_reads_a_referral_and_answers_it_in_the_app() {
     .await;
     let referral_id = anna.client().referrals().await.unwrap()[0].referral_id.clone();
 
-    let (router, host, cookie) = samenloop_node::web::router_for_tests(&anna.home, anna.client());
-    let app = App { router, host, cookie };
+    let app = App::of(&anna);
 
     // Home and the inbox show it, by the requester's name, with its date to answer by.
     let home = app.get("/", "nl").await;
@@ -291,8 +296,7 @@ async fn a_requester_asks_for_a_review_in_the_app_sees_the_match_and_refers_it()
     wait_for(LIMIT, "Anna's profile reaches the requester", || all_hold(&rc, anna.peer_id, 1)).await;
     wait_for(LIMIT, "Bert's profile reaches the requester", || all_hold(&rc, bert.peer_id, 1)).await;
 
-    let (router, host, cookie) = samenloop_node::web::router_for_tests(&requester.home, requester.client());
-    let app = App { router, host, cookie };
+    let app = App::of(&requester);
 
     // The form asks the 14 orientation questions in the method's words, with their explanations.
     let empty = app.get("/requests", "nl").await;
@@ -422,10 +426,8 @@ async fn two_reviewers_keep_a_timeline_in_the_app_and_both_edits_to_one_entry_su
     let ac = [anna.client()];
     wait_for(LIMIT, "Bert's profile reaches Anna", || all_hold(&ac, bert.peer_id, 1)).await;
 
-    let (router, host, cookie) = samenloop_node::web::router_for_tests(&anna.home, anna.client());
-    let a = App { router, host, cookie };
-    let (router, host, cookie) = samenloop_node::web::router_for_tests(&bert.home, bert.client());
-    let b = App { router, host, cookie };
+    let a = App::of(&anna);
+    let b = App::of(&bert);
 
     // Anna opens a case with a title, and invites Bert by choosing his name.
     assert!(a.post("/cases/open", "title=").await.body.contains("Geef de casus een titel"));
@@ -523,8 +525,7 @@ async fn two_reviewers_keep_a_timeline_in_the_app_and_both_edits_to_one_entry_su
         async move { timeline(&cc, &case).await.len() == 1 }
     })
     .await;
-    let (router, host, cookie) = samenloop_node::web::router_for_tests(&carla.home, carla.client());
-    let c = App { router, host, cookie };
+    let c = App::of(&carla);
     let seen = c.get(&format!("{path}/timeline"), "nl").await;
     assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
     assert!(!seen.body.contains("/notes\""), "no notes tab for a supervisor");
@@ -620,10 +621,8 @@ async fn a_planted_bsn_blocks_the_report_until_allowed_then_the_case_is_destroye
     bert.client().set_profile(named("Bert Jansen")).await.unwrap();
     let ac = [anna.client()];
     wait_for(LIMIT, "Bert's profile reaches Anna", || all_hold(&ac, bert.peer_id, 1)).await;
-    let (router, host, cookie) = samenloop_node::web::router_for_tests(&anna.home, anna.client());
-    let a = App { router, host, cookie };
-    let (router, host, cookie) = samenloop_node::web::router_for_tests(&bert.home, bert.client());
-    let b = App { router, host, cookie };
+    let a = App::of(&anna);
+    let b = App::of(&bert);
 
     let path = a.post("/cases/open", "title=Casus+Utrecht+2026-4").await.location;
     let case = path.trim_start_matches("/cases/").to_string();
@@ -711,8 +710,7 @@ async fn the_analysis_is_kept_in_the_app_episodes_link_the_timeline_and_factors_
     let mut anna = TestNode::create(&root.join("anna"));
     anna.start(vec![], |_| {}).await;
     anna.client().set_profile(named("Anna de Vries")).await.unwrap();
-    let (router, host, cookie) = samenloop_node::web::router_for_tests(&anna.home, anna.client());
-    let a = App { router, host, cookie };
+    let a = App::of(&anna);
     let path = a.post("/cases/open", "title=Casus+Utrecht+2026-5").await.location;
     let case = path.trim_start_matches("/cases/").to_string();
     a.post(&format!("{path}/timeline"), "date=2025-03-02&actor=GI-1&agency=GI&what=Huisbezoek").await;
@@ -833,8 +831,7 @@ async fn the_network_settings_change_in_the_app_at_once_and_are_kept_for_a_resta
     carla.client().set_profile(supervisor).await.unwrap();
     let ac = [anna.client()];
     wait_for(LIMIT, "Carla's profile reaches Anna", || all_hold(&ac, carla.peer_id, 1)).await;
-    let (router, host, cookie) = samenloop_node::web::router_for_tests(&anna.home, anna.client());
-    let a = App { router, host, cookie };
+    let a = App::of(&anna);
 
     let settings = a.get("/settings", "nl").await;
     assert!(settings.body.contains(&format!("value=\"{}\"> Carla Smit", carla.peer_id)), "{}", settings.body);

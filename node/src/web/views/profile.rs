@@ -81,7 +81,7 @@ impl ProfileForm {
             available_from: p.available_from.map(|d| d.to_string()).unwrap_or_default(),
             available_until: p.available_until.map(|d| d.to_string()).unwrap_or_default(),
             rate: p.rate_eur_cents.map(|c| format!("{},{:02}", c / 100, c % 100)).unwrap_or_default(),
-            level: level_code(p.accreditation).into(),
+            level: p.accreditation.as_str().into(),
             affiliations: p
                 .affiliations
                 .iter()
@@ -135,14 +135,6 @@ impl ProfileForm {
             .filter(|r| !(r.organisation.trim().is_empty() && r.from.is_empty() && r.until.is_empty()))
             .collect();
         f
-    }
-}
-
-fn level_code(level: AccreditationLevel) -> &'static str {
-    match level {
-        AccreditationLevel::Trainee => "trainee",
-        AccreditationLevel::Accredited => "accredited",
-        AccreditationLevel::Supervisor => "supervisor",
     }
 }
 

@@ -13,7 +13,6 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{CaseHead, ask, load};
-use crate::NodeError;
 use crate::cases::commands::{CaseCommand, MemberView};
 use crate::network::Client;
 use crate::service::Service;
@@ -58,7 +57,7 @@ async fn destroy_page(client: &Client, lang: Lang, id: &str) -> Result<DestroyPa
     let members = members
         .iter()
         .map(|m| {
-            let name = m.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| t.get("case-member-unknown"));
+            let name = super::member_name(t, m.name.as_deref());
             format!("{name} ({})", super::role_name(t, Some(m.role)))
         })
         .collect();
@@ -161,12 +160,11 @@ pub(crate) async fn record(
     let Some(client) = service.client() else { return see_other("/") };
     let t = Tr::new(lang);
     let Ok(case) = id.parse() else { return crate::web::views::not_found(lang) };
-    let d: Destruction = match ask(&client, CaseCommand::Destruction { case }).await {
+    let d: Destruction = match super::shown(lang, ask(&client, CaseCommand::Destruction { case }).await) {
         Ok(d) => d,
-        Err(NodeError::NotFound(_)) => return crate::web::views::not_found(lang),
-        Err(e) => return crate::web::views::failure(lang, &e),
+        Err(r) => return r,
     };
-    let name = |w: &Who| w.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| t.get("case-member-unknown"));
+    let name = |w: &Who| super::member_name(t, w.name.as_deref());
     let p = DestructionPage {
         chrome: Chrome::new(lang, true, true),
         id,
@@ -235,10 +233,9 @@ pub(crate) async fn audit(
     let Some(client) = service.client() else { return see_other("/") };
     let t = Tr::new(lang);
     let Ok(case) = id.parse() else { return crate::web::views::not_found(lang) };
-    let trail: Value = match ask(&client, CaseCommand::Audit { case }).await {
+    let trail: Value = match super::shown(lang, ask(&client, CaseCommand::Audit { case }).await) {
         Ok(v) => v,
-        Err(NodeError::NotFound(_)) => return crate::web::views::not_found(lang),
-        Err(e) => return crate::web::views::failure(lang, &e),
+        Err(r) => return r,
     };
     let title = match ask::<super::CaseShow>(&client, CaseCommand::Show { case }).await {
         Ok(s) if !s.summary.title.is_empty() => s.summary.title,

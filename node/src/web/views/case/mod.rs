@@ -76,6 +76,22 @@ pub(crate) fn role_name(t: Tr, role: Option<Role>) -> String {
     })
 }
 
+/// A member's name from the directory, or a neutral word when the directory does not know them.
+pub(crate) fn member_name(t: Tr, name: Option<&str>) -> String {
+    name.filter(|n| !n.is_empty()).map(str::to_string).unwrap_or_else(|| t.get("case-member-unknown"))
+}
+
+/// Reads what a page shows: something that is not (or no longer) on this node is the not-found page, any
+/// other failure the failure page.
+#[allow(clippy::result_large_err)] // the error is the page to answer with, handed straight back
+pub(crate) fn shown<T>(lang: Lang, answer: Result<T, NodeError>) -> Result<T, Response> {
+    match answer {
+        Ok(v) => Ok(v),
+        Err(NodeError::NotFound(_)) => Err(super::not_found(lang)),
+        Err(e) => Err(super::failure(lang, &e)),
+    }
+}
+
 /// Runs a case command and reads its answer as `T`.
 pub(crate) async fn ask<T: serde::de::DeserializeOwned>(client: &Client, command: CaseCommand) -> Result<T, NodeError> {
     let value = client.case(command).await?;
@@ -91,11 +107,7 @@ pub(crate) async fn load(
 ) -> Result<(CaseId, CaseShow, CaseHead), Response> {
     let t = Tr::new(lang);
     let Ok(case) = id.parse::<CaseId>() else { return Err(super::not_found(lang)) };
-    let show: CaseShow = match ask(client, CaseCommand::Show { case }).await {
-        Ok(s) => s,
-        Err(NodeError::NotFound(_)) => return Err(super::not_found(lang)),
-        Err(e) => return Err(super::failure(lang, &e)),
-    };
+    let show: CaseShow = shown(lang, ask(client, CaseCommand::Show { case }).await)?;
     let s = &show.summary;
     let analysis_problem = match s.documents.get("analysis").map(String::as_str) {
         Some("ok") | None => String::new(),

@@ -100,7 +100,7 @@ async fn overview_page(client: &Client, lang: Lang, id: &str) -> Result<Overview
     let mut rows: Vec<MemberRow> = members
         .iter()
         .map(|m| MemberRow {
-            name: m.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| t.get("case-member-unknown")),
+            name: super::member_name(t, m.name.as_deref()),
             role: role_name(t, Some(m.role)),
             since: t.day_of(m.since),
             is_lead: m.role == Role::Lead,
@@ -210,9 +210,7 @@ pub(crate) async fn remove(
     Path(id): Path<String>,
     Form(form): Form<MemberForm>,
 ) -> Response {
-    let Some(client) = service.client() else { return see_other("/") };
-    let Ok(case) = id.parse() else { return crate::web::views::not_found(lang) };
-    act(&client, lang, &id, CaseCommand::RemoveMember { case, peer: form.peer }, "removed").await
+    on_member(&service, lang, &id, |case| CaseCommand::RemoveMember { case, peer: form.peer }, "removed").await
 }
 
 /// `POST /cases/{id}/lead`.
@@ -223,9 +221,20 @@ pub(crate) async fn hand_lead(
     Path(id): Path<String>,
     Form(form): Form<MemberForm>,
 ) -> Response {
+    on_member(&service, lang, &id, |case| CaseCommand::HandLead { case, peer: form.peer }, "lead").await
+}
+
+/// A membership command on a member chosen from the list.
+async fn on_member(
+    service: &Service,
+    lang: Lang,
+    id: &str,
+    command: impl FnOnce(samenloop_protocol::cases::ledger::CaseId) -> CaseCommand,
+    done: &str,
+) -> Response {
     let Some(client) = service.client() else { return see_other("/") };
     let Ok(case) = id.parse() else { return crate::web::views::not_found(lang) };
-    act(&client, lang, &id, CaseCommand::HandLead { case, peer: form.peer }, "lead").await
+    act(&client, lang, id, command(case), done).await
 }
 
 /// `POST /cases/{id}/step`: moves the case to a step of the method, dated today.
