@@ -33,6 +33,117 @@ pub struct NodeConfig {
     pub republish_every: Duration,
     /// How long an idle connection is kept open.
     pub idle_timeout: Duration,
+    /// Relays and mailboxes: reaching others from behind a router, and serving as either for others.
+    pub reach: ReachConfig,
+}
+
+/// When a node keeps a reservation on a relay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReservePolicy {
+    /// While AutoNAT does not find the node publicly reachable (the default).
+    Auto,
+    /// Always (a node that knows it is behind a router, and tests).
+    Always,
+    /// Never.
+    Never,
+}
+
+/// What a node serving as relay allows. The libp2p defaults (2 minutes and 128 KiB a circuit) are meant
+/// for hole-punching coordination only; a case sync needs far more.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RelayLimits {
+    /// Reservations held at once.
+    pub max_reservations: usize,
+    /// Circuits open at once.
+    pub max_circuits: usize,
+    /// Circuits open at once per peer.
+    pub max_circuits_per_peer: usize,
+    /// Bytes one circuit may carry in both directions together.
+    pub max_circuit_bytes: u64,
+    /// How long one circuit may stay open, in seconds.
+    pub max_circuit_secs: u64,
+    /// How long a reservation lasts before it must be renewed, in seconds.
+    pub reservation_secs: u64,
+}
+
+impl Default for RelayLimits {
+    fn default() -> Self {
+        RelayLimits {
+            max_reservations: 256,
+            max_circuits: 64,
+            max_circuits_per_peer: 8,
+            max_circuit_bytes: 512 << 20,
+            max_circuit_secs: 3600,
+            reservation_secs: 3600,
+        }
+    }
+}
+
+/// What a node serving as mailbox holds.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailboxLimits {
+    /// How long a deposit is kept if nobody fetches it, in days.
+    pub retention_days: u64,
+    /// Bytes held for one inbox.
+    pub inbox_bytes: u64,
+    /// Bytes one depositor may deposit in a day.
+    pub depositor_bytes_per_day: u64,
+    /// Bytes held in all.
+    pub capacity_bytes: u64,
+    /// Inboxes one peer may register.
+    pub inboxes_per_peer: usize,
+}
+
+impl Default for MailboxLimits {
+    fn default() -> Self {
+        MailboxLimits {
+            retention_days: 30,
+            inbox_bytes: 256 << 20,
+            depositor_bytes_per_day: 1 << 30,
+            capacity_bytes: 8 << 30,
+            inboxes_per_peer: 20_000,
+        }
+    }
+}
+
+/// Reaching others and being reached: relays, hole punching, mailboxes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReachConfig {
+    /// Serve as a relay for peers whose signed profile this node holds.
+    pub relay: bool,
+    /// The limits of that relay.
+    pub relay_limits: RelayLimits,
+    /// Serve as a mailbox.
+    pub mailbox: bool,
+    /// The limits of that mailbox.
+    pub mailbox_limits: MailboxLimits,
+    /// Relays to keep a reservation on (`/.../p2p/ID`); bootstrap peers that serve as relay are used too.
+    pub relays: Vec<Multiaddr>,
+    /// Mailboxes to fetch from and to name in the profile (`/.../p2p/ID`); bootstrap peers that serve as
+    /// mailbox are used too.
+    pub mailboxes: Vec<Multiaddr>,
+    /// When to keep a relay reservation.
+    pub reserve: ReservePolicy,
+    /// How often the mailboxes are asked for new items while connected.
+    pub fetch_every: Duration,
+}
+
+impl Default for ReachConfig {
+    fn default() -> Self {
+        ReachConfig {
+            relay: false,
+            relay_limits: RelayLimits::default(),
+            mailbox: false,
+            mailbox_limits: MailboxLimits::default(),
+            relays: Vec::new(),
+            mailboxes: Vec::new(),
+            reserve: ReservePolicy::Auto,
+            fetch_every: Duration::from_secs(10),
+        }
+    }
 }
 
 impl Default for NodeConfig {
@@ -50,6 +161,7 @@ impl Default for NodeConfig {
             profile_validity: Duration::from_secs(7 * 24 * 3600),
             republish_every: Duration::from_secs(24 * 3600),
             idle_timeout: Duration::from_secs(3600),
+            reach: ReachConfig::default(),
         }
     }
 }
@@ -63,6 +175,17 @@ impl Default for NodeConfig {
 /// listen = ["/ip4/0.0.0.0/tcp/4001"]
 /// mdns = true
 /// api = "127.0.0.1:7878"
+/// relay = false                 # serve as relay for the network's reviewers
+/// mailbox = false               # hold sealed items for offline members
+/// relays = ["/ip4/192.0.2.10/tcp/4001/p2p/12D3KooW..."]
+/// mailboxes = ["/ip4/192.0.2.10/tcp/4001/p2p/12D3KooW..."]
+/// reserve = "auto"              # or "always", "never"
+///
+/// [relay_limits]
+/// max_circuit_bytes = 536870912
+///
+/// [mailbox_limits]
+/// retention_days = 30
 /// ```
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,6 +206,22 @@ pub struct ConfigFile {
     pub mdns: Option<bool>,
     /// See [`NodeConfig::api`].
     pub api: Option<String>,
+    /// See [`ReachConfig::relay`].
+    pub relay: Option<bool>,
+    /// See [`ReachConfig::mailbox`].
+    pub mailbox: Option<bool>,
+    /// See [`ReachConfig::relays`].
+    #[serde(default)]
+    pub relays: Vec<String>,
+    /// See [`ReachConfig::mailboxes`].
+    #[serde(default)]
+    pub mailboxes: Vec<String>,
+    /// See [`ReachConfig::reserve`].
+    pub reserve: Option<ReservePolicy>,
+    /// See [`RelayLimits`].
+    pub relay_limits: Option<RelayLimits>,
+    /// See [`MailboxLimits`].
+    pub mailbox_limits: Option<MailboxLimits>,
 }
 
 /// A problem in `config.toml`, naming the file and the setting.
@@ -130,6 +269,37 @@ impl ConfigFile {
         }
         if let Some(m) = self.mdns {
             config.mdns = m;
+        }
+        let peer_addr = |field: &str, a: &str| -> Result<Multiaddr, ConfigError> {
+            let addr: Multiaddr = a.parse().map_err(|_| err(format!("{field}: `{a}` is not a multiaddr")))?;
+            if !addr.iter().any(|p| matches!(p, libp2p::multiaddr::Protocol::P2p(_))) {
+                return Err(err(format!("{field}: `{a}` must end in /p2p/ and the node's peer id")));
+            }
+            Ok(addr)
+        };
+        for a in &self.relays {
+            config.reach.relays.push(peer_addr("relays", a)?);
+        }
+        for a in &self.mailboxes {
+            config.reach.mailboxes.push(peer_addr("mailboxes", a)?);
+        }
+        if let Some(r) = self.relay {
+            config.reach.relay = r;
+        }
+        if let Some(m) = self.mailbox {
+            config.reach.mailbox = m;
+        }
+        if let Some(r) = self.reserve {
+            config.reach.reserve = r;
+        }
+        if let Some(l) = &self.relay_limits {
+            config.reach.relay_limits = l.clone();
+        }
+        if let Some(l) = &self.mailbox_limits {
+            if l.retention_days == 0 {
+                return Err(err("mailbox_limits.retention_days: must be at least 1".into()));
+            }
+            config.reach.mailbox_limits = l.clone();
         }
         if let Some(api) = &self.api {
             config.api =

@@ -12,6 +12,8 @@
 //! - [`referrals`]: requests and received referrals as kept at rest, and their delivery.
 //! - [`cases`]: the case book (ledgers, keys, replicas, the sync rules), the API's case commands, the
 //!   event loop's sync side, the audit trail.
+//! - [`reach`]: AutoNAT, relay reservations, hole punching and serving as relay; [`mailbox`]: sealed items
+//!   for offline members, served and used.
 //! - [`api`]: the local HTTP API on loopback with a bearer token, and its client; [`web`]: the web app on the
 //!   same address, with sessions, Host and Origin checks; `service`: the node before and after unlock.
 //!
@@ -29,8 +31,10 @@ mod error;
 mod freed_memory;
 pub mod home;
 pub mod keystore;
+pub mod mailbox;
 mod network;
 mod node;
+pub mod reach;
 pub mod referrals;
 mod service;
 pub mod store;

@@ -122,6 +122,27 @@ pub async fn start(home: &Home, identity: Identity, config: NodeConfig) -> Resul
     let mdns = config.mdns;
     let blocked = config.blocked_peers.clone();
     let idle = config.idle_timeout;
+    let gate = crate::reach::RelayGate::default();
+    let relay_limits = config.reach.relay_limits.clone();
+    let serve_relay = config.reach.relay;
+    let serve_mailbox = config.reach.mailbox;
+    let mailbox_server = if serve_mailbox {
+        let path = home.root().join("mailbox.redb");
+        Some(
+            crate::mailbox::server::MailboxServer::open(&path, config.reach.mailbox_limits.clone())
+                .map_err(|e| StartError::Network(e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    let mut reach = crate::reach::Reachability::new(&config.reach, gate.clone());
+    if serve_mailbox {
+        // A mailbox is its own mailbox too: others deposit for it there.
+        reach
+            .mailboxes
+            .entry(peer_id)
+            .or_insert_with(|| Multiaddr::empty().with(libp2p::multiaddr::Protocol::P2p(peer_id)));
+    }
     let mut swarm = SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
         .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
@@ -129,8 +150,12 @@ pub async fn start(home: &Home, identity: Identity, config: NodeConfig) -> Resul
         .with_quic()
         .with_dns()
         .map_err(|e| StartError::Network(format!("dns: {e}")))?
-        .with_behaviour(|key| {
-            Behaviour::new(key, mdns, &blocked).map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+        .with_relay_client(noise::Config::new, yamux::Config::default)
+        .map_err(|e| StartError::Network(format!("relay client: {e}")))?
+        .with_behaviour(|key, relay_client| {
+            let relay = serve_relay.then(|| (&relay_limits, gate.clone()));
+            Behaviour::new(key, mdns, &blocked, relay_client, relay, serve_mailbox)
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
         })
         .map_err(|e| StartError::Network(e.to_string()))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(idle))
@@ -145,7 +170,7 @@ pub async fn start(home: &Home, identity: Identity, config: NodeConfig) -> Resul
     let client = Client { sender };
     let api_bind = config.api;
     let service_config = config.clone();
-    let event_loop = EventLoop::new(swarm, commands, identity, config, store, directory)?;
+    let event_loop = EventLoop::new(swarm, commands, identity, config, store, directory, (reach, mailbox_server))?;
     let event_loop = tokio::spawn(event_loop.run());
 
     // Wait briefly for the first listen address so callers can hand it to other nodes.

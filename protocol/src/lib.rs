@@ -12,6 +12,8 @@
 //! - [`cases`]: the membership ledger and document keys, the case documents (analysis, notes, comments)
 //!   and their parts, sealed bundles and the rules for accepting them, the sync messages, the audit
 //!   trail and destruction.
+//! - [`mailbox`]: sealed, padded items a mailbox holds for offline members, addressed to inboxes it
+//!   cannot link to anyone, and the messages to deposit, fetch and acknowledge them.
 //! - [`report`]: the final report, drawn from the analysis, and the identifier check before it is written.
 //!
 //! This crate does no I/O, reads no clock and draws no randomness: time comes in as [`UnixTime`], secrets
@@ -29,6 +31,7 @@
 
 pub mod cases;
 pub mod directory;
+pub mod mailbox;
 pub mod records;
 pub mod referrals;
 pub mod report;
@@ -43,7 +46,7 @@ pub use directory::catchup::{
 pub use directory::index::{Directory, DirectoryQuery, MAX_DIRECTORY_PROFILES, Offer};
 pub use directory::profile::{
     Affiliation, FieldProblem, MAX_CLOCK_SKEW_SECS, MAX_PROFILE_BYTES, MAX_VALIDITY_SECS, ProblemKind, Profile,
-    ProfileRecord, ProfileRejection, SignError, SignedProfile, limits,
+    ProfileRecord, ProfileRejection, Reach, SignError, SignedProfile, limits,
 };
 pub use records::envelope::{
     ENVELOPE_VERSION, EnvelopeError, MAX_BODY_LEN, RecordError, RecordKind, SIGNING_CONTEXT, VerifiedEnvelope,

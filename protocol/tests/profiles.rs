@@ -38,10 +38,39 @@ fn vector_profile() -> Profile {
 }
 
 const VECTOR_HEX: &str = include_str!("vectors/profile.hex");
+/// The first release's vector, before profiles carried [`Reach`].
+const VECTOR_V1_HEX: &str = include_str!("vectors/profile-v1.hex");
+
+fn vector_reach() -> Reach {
+    Reach {
+        relays: vec!["/ip4/192.0.2.10/tcp/4001/p2p/12D3KooWKBE4wYJ37FRfTQAoeb5hM2Zu6rWy3rVHoDrGcf7ig9BH".into()],
+        mailboxes: vec!["/ip4/192.0.2.10/tcp/4001/p2p/12D3KooWKBE4wYJ37FRfTQAoeb5hM2Zu6rWy3rVHoDrGcf7ig9BH".into()],
+    }
+}
+
+#[test]
+fn a_first_release_profile_without_reach_still_verifies() {
+    let bytes = hex::decode(VECTOR_V1_HEX.trim()).unwrap();
+    let verified = SignedProfile::verify(&bytes, T0).unwrap();
+    assert_eq!(verified.profile(), &vector_profile());
+    assert_eq!(verified.record().reach, Reach::default());
+    assert_eq!(verified.bytes(), &bytes[..], "kept exactly as received, to forward unchanged");
+}
+
+#[test]
+fn reach_is_checked_like_every_other_field() {
+    let mut reach = vector_reach();
+    reach.relays.push("not an address".into());
+    let err = SignedProfile::sign_reachable(&vector_identity(), vector_profile(), reach, 1, T0, WEEK).unwrap_err();
+    assert!(matches!(err, SignError::Invalid(p) if p[0].field == "relays"));
+    let too_many = Reach { relays: vec![vector_reach().relays[0].clone(); 5], mailboxes: vec![] };
+    assert!(SignedProfile::sign_reachable(&vector_identity(), vector_profile(), too_many, 1, T0, WEEK).is_err());
+}
 
 #[test]
 fn test_vector_is_stable_and_documented() {
-    let signed = SignedProfile::sign(&vector_identity(), vector_profile(), 1, T0, WEEK).unwrap();
+    let signed =
+        SignedProfile::sign_reachable(&vector_identity(), vector_profile(), vector_reach(), 1, T0, WEEK).unwrap();
     let hex = hex::encode(signed.bytes());
     if std::env::var_os("SAMENLOOP_PRINT_VECTOR").is_some() {
         println!("{hex}");
@@ -51,6 +80,7 @@ fn test_vector_is_stable_and_documented() {
     let bytes = hex::decode(VECTOR_HEX.trim()).unwrap();
     let verified = SignedProfile::verify(&bytes, T0).unwrap();
     assert_eq!(verified.profile(), &vector_profile());
+    assert_eq!(verified.record().reach, vector_reach());
     assert_eq!(verified.peer().to_string(), vector_identity().peer_id().to_string());
     // The documentation carries the same hex, wrapped at 64 characters per line.
     let doc = include_str!("../../docs/protocol.md").replace(['\n', ' '], "");

@@ -64,6 +64,28 @@ impl TestNode {
         self.handle = Some(handle);
     }
 
+    /// Stops the node and starts it again on the same addresses (so peers that know them find it again),
+    /// with `tweak` applied to the configuration; returns the addresses.
+    pub async fn restart_in_place(&mut self, tweak: impl FnOnce(&mut NodeConfig)) -> Vec<Multiaddr> {
+        let addrs = self.addrs().await;
+        self.stop().await;
+        self.start_on(&addrs, tweak).await;
+        addrs
+    }
+
+    /// Starts the node listening on `addrs` (addresses printed by an earlier run, `/p2p/` suffix and all).
+    pub async fn start_on(&mut self, addrs: &[Multiaddr], tweak: impl FnOnce(&mut NodeConfig)) {
+        let listen: Vec<Multiaddr> = addrs
+            .iter()
+            .map(|a| a.iter().filter(|p| !matches!(p, libp2p::multiaddr::Protocol::P2p(_))).collect())
+            .collect();
+        self.start(Vec::new(), |c| {
+            c.listen = listen;
+            tweak(c);
+        })
+        .await;
+    }
+
     /// Stops the node, keeping its home.
     pub async fn stop(&mut self) {
         if let Some(h) = self.handle.take() {

@@ -24,6 +24,12 @@ pub struct NodeStatus {
     pub directory_size: usize,
     /// Whether this node has published a profile.
     pub profile_published: bool,
+    /// Reachability: public or behind a router, relays, direct and relayed peers.
+    #[serde(default)]
+    pub reach: crate::reach::ReachView,
+    /// Mailbox items deposited for others and taken from mailboxes.
+    #[serde(default)]
+    pub mail: crate::mailbox::MailStats,
 }
 
 /// A claimed accreditation and this node's verdict on it.
@@ -71,6 +77,12 @@ pub struct ProfileView {
     pub rate_eur: Option<f64>,
     /// X25519 key for sealing data to this reviewer, hex.
     pub encryption_key: String,
+    /// Relays through which this reviewer can be reached from behind a router.
+    #[serde(default)]
+    pub relays: Vec<String>,
+    /// Mailboxes that hold items for this reviewer while it is away.
+    #[serde(default)]
+    pub mailboxes: Vec<String>,
 }
 
 impl ProfileView {
@@ -100,6 +112,8 @@ impl ProfileView {
             affiliations: c.affiliations.clone(),
             rate_eur: c.rate_eur_cents.map(|r| f64::from(r) / 100.0),
             encryption_key: hex::encode(p.record().encryption_key),
+            relays: p.record().reach.relays.clone(),
+            mailboxes: p.record().reach.mailboxes.clone(),
         }
     }
 }

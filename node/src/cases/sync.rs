@@ -12,6 +12,7 @@ use libp2p::request_response::{self, OutboundRequestId};
 use libp2p::swarm::dial_opts::DialOpts;
 use samenloop_protocol::cases::ledger::CaseId;
 use samenloop_protocol::cases::sync::{SyncRefusal, SyncRequest, SyncResponse, WireRun};
+use samenloop_protocol::mailbox::MailPayload;
 use samenloop_protocol::{PeerId, peer_id_of, verifying_key_of};
 use serde::{Deserialize, Serialize};
 use tracing::{debug, info, warn};
@@ -33,6 +34,8 @@ pub(crate) enum SyncInFlight {
     },
     Push {
         case: CaseId,
+        /// Kept so that a push that fails (the member went away) is deposited at its mailboxes instead.
+        request: Box<SyncRequest>,
     },
     Confirm {
         case: CaseId,
@@ -51,6 +54,9 @@ pub struct SyncStats {
     /// Bytes of ledger operations, snapshots, bundles and heads received in sync messages (the payload; CBOR
     /// framing adds a few bytes per item).
     pub payload_bytes_received: u64,
+    /// Every refusal since start (`refused` keeps only the last 100).
+    #[serde(default)]
+    pub refusals: u64,
 }
 
 /// The peer id of a member key (None for bytes that are not an ed25519 key).
@@ -95,9 +101,6 @@ impl EventLoop {
                 let Ok(c) = self.cases.case(&case) else { return };
                 let from = c.peer_ledger.get(&member).copied().unwrap_or(0);
                 let Some(ops) = c.ledger.removal_notice(&member, from) else { return };
-                if !self.swarm.is_connected(&peer) {
-                    return;
-                }
                 let request = SyncRequest::Push {
                     case,
                     ledger: ops.iter().map(|o| serde_bytes::ByteBuf::from(o.clone())).collect(),
@@ -106,7 +109,7 @@ impl EventLoop {
                     runs: Vec::new(),
                     audit: Vec::new(),
                 };
-                self.send_sync(peer, request, SyncInFlight::Push { case });
+                self.push_or_post(peer, request);
                 return;
             }
             // Members learn it from their next pull (within PULL_EVERY), answered `Destroyed`.
@@ -119,9 +122,7 @@ impl EventLoop {
                 let members: Vec<[u8; 32]> = t.record.members.iter().filter(|m| **m != me).copied().collect();
                 for member in members {
                     let Some(peer) = peer_of(&member) else { continue };
-                    if !self.swarm.is_connected(&peer) {
-                        continue; // it learns on its next pull, answered `Destroyed`
-                    }
+                    // An absent member learns on its next pull (answered `Destroyed`), or from its mailbox.
                     let request = SyncRequest::Push {
                         case,
                         ledger: vec![serde_bytes::ByteBuf::from(op.clone())],
@@ -130,22 +131,51 @@ impl EventLoop {
                         runs: Vec::new(),
                         audit: Vec::new(),
                     };
-                    self.send_sync(peer, request, SyncInFlight::Push { case });
+                    self.push_or_post(peer, request);
                 }
                 return;
             }
         };
         for member in self.cases.other_members(&case, doc) {
             let Some(peer) = peer_of(&member) else { continue };
-            // Only to connected members: a push queued for an absent one would arrive after it reconnected,
-            // possibly out of order; an absent member catches up by pulling when it is back.
+            // Only to connected members directly: a push queued for an absent one would arrive after it
+            // reconnected, possibly out of order; an absent member catches up by pulling when it is back, and
+            // meanwhile finds the change at its mailboxes.
             if !self.swarm.is_connected(&peer) {
+                self.post_case(peer, member, case);
                 continue;
             }
             if let Some(request) = self.cases.push_request(&case, &member, runs.clone(), audit.clone()) {
-                self.send_sync(peer, request, SyncInFlight::Push { case });
+                self.push_or_post(peer, request);
             }
         }
+    }
+
+    /// Pushes to a connected member; deposits at an absent member's mailboxes.
+    fn push_or_post(&mut self, peer: PeerId, request: SyncRequest) {
+        if self.swarm.is_connected(&peer) {
+            let case = request.case();
+            let flight = SyncInFlight::Push { case, request: Box::new(request.clone()) };
+            self.send_sync(peer, request, flight);
+        } else {
+            self.post(peer, None, MailPayload::Sync(request));
+        }
+    }
+
+    /// Deposits a change for an absent member: everything it lacks beyond what it was last known to hold
+    /// (its last pull, or the last deposit; nothing when unknown, as for a member invited while away), so
+    /// deposits that arrive out of order, or one that is lost, leave no gap in what it can take.
+    fn post_case(&mut self, peer: PeerId, member: [u8; 32], case: CaseId) {
+        let (ledger_from, docs, audit) = self.post.holds.get(&(case, member)).cloned().unwrap_or_default();
+        let delta = self.cases.answer_pull(&self.store, &self.identity, &member, &case, (ledger_from, &docs, &audit));
+        if !matches!(delta, SyncResponse::Delta { .. }) {
+            return;
+        }
+        // Once it takes this, it holds what this node holds now.
+        if let Some(SyncRequest::Pull { ledger_len, docs, audit, .. }) = self.cases.pull_request(&case) {
+            self.post.holds.insert((case, member), (ledger_len, docs, audit));
+        }
+        self.post(peer, None, MailPayload::Delta { case, ledger_from, delta });
     }
 
     /// Sends a sync request and remembers what it was, to act on the answer.
@@ -232,6 +262,8 @@ impl EventLoop {
             }
             if !self.swarm.is_connected(&peer) {
                 let _ = self.swarm.dial(DialOpts::peer_id(peer).build());
+                // Also by mailbox, once per run: the lead may be away for days.
+                self.post(peer, Some(format!("confirm:{case}")), MailPayload::Sync(request));
                 continue;
             }
             self.send_sync(peer, request, SyncInFlight::Confirm { case });
@@ -252,12 +284,23 @@ impl EventLoop {
                 }
             },
             request_response::Event::OutboundFailure { peer, request_id, error, .. } => {
-                #[cfg(feature = "test-support")]
-                if let Some(SyncInFlight::Raw(reply)) = self.sync_in_flight.remove(&request_id) {
-                    let _ = reply.send(Err(NodeError::BadRequest(error.to_string())));
-                    return;
+                match self.sync_in_flight.remove(&request_id) {
+                    #[cfg(feature = "test-support")]
+                    Some(SyncInFlight::Raw(reply)) => {
+                        let _ = reply.send(Err(NodeError::BadRequest(error.to_string())));
+                        return;
+                    }
+                    // The member went away before the push arrived: its mailboxes keep it.
+                    Some(SyncInFlight::Push { request, case }) => match (*request, member_key(&peer)) {
+                        (SyncRequest::Push { runs, audit, .. }, Some(member))
+                            if !runs.is_empty() || !audit.is_empty() =>
+                        {
+                            self.post_case(peer, member, case)
+                        }
+                        (request, _) => self.post(peer, None, MailPayload::Sync(request)),
+                    },
+                    _ => {}
                 }
-                self.sync_in_flight.remove(&request_id);
                 debug!(%peer, "sync request failed: {error}");
             }
             request_response::Event::InboundFailure { peer, error, .. } => debug!(%peer, "sync answer failed: {error}"),
@@ -267,13 +310,14 @@ impl EventLoop {
 
     fn note_refused(&mut self, peer: PeerId, what: String) {
         warn!(%peer, "refused from a member: {what}");
+        self.sync_stats.refusals += 1;
         self.sync_stats.refused.push(what);
         if self.sync_stats.refused.len() > 100 {
             self.sync_stats.refused.remove(0);
         }
     }
 
-    fn answer_sync(&mut self, peer: PeerId, request: SyncRequest) -> SyncResponse {
+    pub(crate) fn answer_sync(&mut self, peer: PeerId, request: SyncRequest) -> SyncResponse {
         let Some(key) = member_key(&peer) else { return SyncResponse::Refused(SyncRefusal::NotAMember) };
         if let Some(t) = self.cases.tombstones.get(&request.case())
             && t.record.members.contains(&key)
@@ -302,6 +346,7 @@ impl EventLoop {
                 }
             }
             SyncRequest::Pull { case, ledger_len, docs, audit } => {
+                self.post.holds.insert((case, key), (ledger_len, docs.clone(), audit.clone()));
                 let response =
                     self.cases.answer_pull(&self.store, &self.identity, &key, &case, (ledger_len, &docs, &audit));
                 if matches!(response, SyncResponse::Refused(_)) {
@@ -413,7 +458,7 @@ impl EventLoop {
             && !runs.is_empty()
             && let Some(request) = self.cases.push_request(&case, &key, runs, Vec::new())
         {
-            self.send_sync(peer, request, SyncInFlight::Push { case });
+            self.push_or_post(peer, request);
         }
     }
 
@@ -435,7 +480,7 @@ impl EventLoop {
                 }
                 return;
             }
-            SyncInFlight::Push { case } => {
+            SyncInFlight::Push { case, .. } => {
                 if let SyncResponse::Ack { refused } = &response
                     && !refused.is_empty()
                 {
@@ -447,10 +492,23 @@ impl EventLoop {
                 return;
             }
         };
+        self.take_pull_answer(peer, case, response, None);
+    }
+
+    /// Takes in what `peer` answered to a pull of `case` (directly, or deposited at a mailbox for a member
+    /// that was away). `ledger_from` is where the answer's ledger operations start: a direct answer starts
+    /// at what this node held when it asked (`None`), a deposited one at the operation it names.
+    pub(crate) fn take_pull_answer(
+        &mut self,
+        peer: PeerId,
+        case: CaseId,
+        response: SyncResponse,
+        ledger_from: Option<u64>,
+    ) {
         match response {
             SyncResponse::Delta { ledger, snapshots, runs, more, holds, audit } => {
                 let mut received = Received::default();
-                let from = self.cases.case(&case).map(|c| c.ledger.len()).unwrap_or(0);
+                let from = ledger_from.unwrap_or_else(|| self.cases.case(&case).map(|c| c.ledger.len()).unwrap_or(0));
                 if let Err(e) = self.cases.receive_ledger(
                     &self.store,
                     &self.vault,
@@ -489,7 +547,7 @@ impl EventLoop {
                 {
                     c.peer_ledger.insert(key, 0);
                     if let Some(request) = self.cases.push_request(&case, &key, Vec::new(), Vec::new()) {
-                        self.send_sync(peer, request, SyncInFlight::Push { case });
+                        self.push_or_post(peer, request);
                     }
                 }
             }

@@ -25,7 +25,8 @@ impl EventLoop {
             .checked_add(1)
             .ok_or_else(|| NodeError::Storage("the profile revision counter is exhausted".into()))?;
         let validity = self.config.profile_validity.as_secs().max(1);
-        let signed = SignedProfile::sign(&self.identity, profile, revision, now(), validity)?;
+        let reach = self.reach.advertised();
+        let signed = SignedProfile::sign_reachable(&self.identity, profile, reach, revision, now(), validity)?;
         // Persist first: a revision number must never be reused after a crash.
         self.store.set_own_published(&signed).map_err(|e| NodeError::Storage(e.to_string()))?;
         self.own_revision = revision;

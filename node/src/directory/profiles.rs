@@ -65,6 +65,11 @@ impl EventLoop {
         let peer = *profile.peer();
         let bytes = profile.bytes().to_vec();
         let revision = profile.revision();
+        if self.config.reach.relay {
+            self.reach.gate.admit(peer);
+        }
+        let reach = profile.record().reach.clone();
+        self.learn_relayed_addresses(peer, &reach);
         if peer == self.identity.peer_id() {
             self.adopt_own(&profile);
         }

@@ -9,8 +9,10 @@ use libp2p::identity::Keypair;
 use libp2p::kad::{self, store::MemoryStore};
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::{NetworkBehaviour, behaviour::toggle::Toggle};
-use libp2p::{StreamProtocol, allow_block_list, identify, mdns, ping};
+use libp2p::{StreamProtocol, allow_block_list, autonat, dcutr, identify, mdns, ping, relay};
 use samenloop_protocol::cases::sync::{MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES, SyncRequest, SyncResponse};
+use samenloop_protocol::mailbox::wire::{MAX_MAILBOX_REQUEST_BYTES, MAX_MAILBOX_RESPONSE_BYTES};
+use samenloop_protocol::mailbox::{MailboxRequest, MailboxResponse};
 use samenloop_protocol::referrals::referral::{ReferralMessage, ReferralReply};
 use samenloop_protocol::{CatchUpRequest, CatchUpResponse, MAX_PROFILE_BYTES};
 use sha2::{Digest, Sha256};
@@ -25,6 +27,8 @@ pub const CATCH_UP_PROTOCOL: StreamProtocol = StreamProtocol::new("/samenloop/di
 pub const REFERRAL_PROTOCOL: StreamProtocol = StreamProtocol::new("/samenloop/referral/1");
 /// Case document sync between members.
 pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/samenloop/sync/1");
+/// Deposits, fetches and acknowledgements of mailbox items (`samenloop_protocol::mailbox::wire`).
+pub const MAILBOX_PROTOCOL: StreamProtocol = StreamProtocol::new("/samenloop/mailbox/1");
 /// The gossip topic for anonymised calls for reviewers.
 pub const CALL_TOPIC: &str = "samenloop/calls/1";
 /// The one gossip topic for profiles. Coarse on purpose: gossipsub caps topics per peer.
@@ -43,6 +47,16 @@ pub(crate) struct Behaviour {
     pub catch_up: request_response::cbor::Behaviour<CatchUpRequest, CatchUpResponse>,
     pub referral: request_response::cbor::Behaviour<ReferralMessage, ReferralReply>,
     pub sync: request_response::cbor::Behaviour<SyncRequest, SyncResponse>,
+    /// Reservations on relays and circuits through them (always on: any node may be behind a router).
+    pub relay_client: relay::client::Behaviour,
+    /// Serving as relay (`node run --relay`), for the network's reviewers only.
+    pub relay: Toggle<relay::Behaviour>,
+    /// Learning whether this node is reachable from outside, and answering others' probes.
+    pub autonat: autonat::Behaviour,
+    /// Upgrading a relayed connection to a direct one by hole punching.
+    pub dcutr: dcutr::Behaviour,
+    /// Mailbox items: served when this node is a mailbox, used by every node to deposit and fetch.
+    pub mailbox: request_response::cbor::Behaviour<MailboxRequest, MailboxResponse>,
 }
 
 /// A problem building the behaviour (bad static configuration; not caused by input).
@@ -55,6 +69,9 @@ impl Behaviour {
         key: &Keypair,
         mdns_on: bool,
         blocked_peers: &[libp2p::PeerId],
+        relay_client: relay::client::Behaviour,
+        serve_relay: Option<(&crate::config::RelayLimits, crate::reach::RelayGate)>,
+        serve_mailbox: bool,
     ) -> Result<Behaviour, BehaviourError> {
         let peer_id = key.public().to_peer_id();
 
@@ -125,7 +142,38 @@ impl Behaviour {
             request_response::Config::default().with_request_timeout(Duration::from_secs(60)),
         );
 
+        let mailbox_codec = request_response::cbor::codec::Codec::<MailboxRequest, MailboxResponse>::default()
+            .set_request_size_maximum(MAX_MAILBOX_REQUEST_BYTES)
+            .set_response_size_maximum(MAX_MAILBOX_RESPONSE_BYTES);
+        let mailbox = request_response::Behaviour::with_codec(
+            mailbox_codec,
+            // Only a mailbox answers; identify then tells peers which nodes are mailboxes.
+            [(MAILBOX_PROTOCOL, if serve_mailbox { ProtocolSupport::Full } else { ProtocolSupport::Outbound })],
+            request_response::Config::default().with_request_timeout(Duration::from_secs(120)),
+        );
+
+        let relay =
+            Toggle::from(serve_relay.map(|(limits, gate)| relay::Behaviour::new(peer_id, relay_config(limits, gate))));
+        let autonat = autonat::Behaviour::new(
+            peer_id,
+            autonat::Config {
+                // Learn soon after start, and again when the network changes (a laptop moves).
+                boot_delay: Duration::from_secs(2),
+                retry_interval: Duration::from_secs(30),
+                refresh_interval: Duration::from_secs(5 * 60),
+                confidence_max: 2,
+                // Reviewers' networks, and the tests' namespaces, use private ranges too.
+                only_global_ips: false,
+                ..autonat::Config::default()
+            },
+        );
+
         Ok(Behaviour {
+            relay_client,
+            relay,
+            autonat,
+            dcutr: dcutr::Behaviour::new(peer_id),
+            mailbox,
             blocked,
             identify: identify::Behaviour::new(identify::Config::new(IDENTIFY_VERSION.into(), key.public())),
             ping: ping::Behaviour::default(),
@@ -137,6 +185,23 @@ impl Behaviour {
             sync,
         })
     }
+}
+
+/// A relay for the network only: reservations for peers whose signed profile this node holds (so circuits
+/// reach reviewers only), with limits a case sync fits in.
+fn relay_config(limits: &crate::config::RelayLimits, gate: crate::reach::RelayGate) -> relay::Config {
+    let mut config = relay::Config {
+        max_reservations: limits.max_reservations,
+        max_reservations_per_peer: 2,
+        reservation_duration: Duration::from_secs(limits.reservation_secs.max(60)),
+        max_circuits: limits.max_circuits,
+        max_circuits_per_peer: limits.max_circuits_per_peer,
+        max_circuit_duration: Duration::from_secs(limits.max_circuit_secs.max(1)),
+        max_circuit_bytes: limits.max_circuit_bytes,
+        ..relay::Config::default()
+    };
+    config.reservation_rate_limiters.push(Box::new(gate));
+    config
 }
 
 /// Gossip scoring tuned for a small, quiet network: penalise invalid profiles hard, and nothing else by

@@ -81,6 +81,12 @@ pub(crate) struct EventLoop {
     pub(crate) last_case_pull: Option<Instant>,
     /// Announces cases whose documents changed (for waiting clients and tests).
     pub(crate) node_events: broadcast::Sender<crate::network::client::NodeEvent>,
+    /// What this node knows of its own reachability, and its relay reservations.
+    pub(crate) reach: crate::reach::Reachability,
+    /// Deposits waiting for mailboxes, and fetches from them.
+    pub(crate) post: crate::mailbox::post::PostOffice,
+    /// The mailbox role, when this node serves as one.
+    pub(crate) mailbox_server: Option<crate::mailbox::server::MailboxServer>,
 }
 
 impl EventLoop {
@@ -91,6 +97,7 @@ impl EventLoop {
         config: NodeConfig,
         store: Store,
         directory: Directory,
+        (reach, mailbox_server): (crate::reach::Reachability, Option<crate::mailbox::server::MailboxServer>),
     ) -> Result<EventLoop, crate::store::StoreError> {
         let own_revision = store.own_revision()?;
         let trusted = config.trusted_accreditors.iter().copied().collect();
@@ -155,6 +162,9 @@ impl EventLoop {
             sync_stats: crate::cases::sync::SyncStats::default(),
             last_case_pull: None,
             node_events: broadcast::channel(256).0,
+            reach,
+            post: crate::mailbox::post::PostOffice::default(),
+            mailbox_server,
         })
     }
 
@@ -190,6 +200,7 @@ impl EventLoop {
                 _ = delivery_tick.tick() => {
                     self.on_delivery_tick();
                     self.on_case_tick();
+                    self.on_mail_tick();
                 }
             }
         }
@@ -218,6 +229,8 @@ impl EventLoop {
         if self.swarm.connected_peers().next().is_none() {
             self.dial_bootstrap();
         }
+        self.refresh_relay_gate();
+        self.keep_reservations();
         // Let penalties fade so a peer that once relayed a bad profile can recover.
         let scoring: Vec<(PeerId, f64)> = self.offences.iter().map(|(p, o)| (*p, *o)).collect();
         for (peer, offences) in scoring {
@@ -260,6 +273,8 @@ impl EventLoop {
                     connected_peers: self.swarm.connected_peers().map(ToString::to_string).collect(),
                     directory_size: self.directory.len(),
                     profile_published: self.own.is_some(),
+                    reach: self.reach.view(self.config.reach.relay, self.mailbox_server.is_some()),
+                    mail: self.post.stats.clone(),
                 };
                 let _ = reply.send(Ok(status));
             }
@@ -419,7 +434,13 @@ impl EventLoop {
                 self.listen_addrs.push(address);
             }
             SwarmEvent::ExpiredListenAddr { address, .. } => self.listen_addrs.retain(|a| a != &address),
-            SwarmEvent::ConnectionEstablished { peer_id, endpoint, .. } => {
+            SwarmEvent::ListenerClosed { listener_id, addresses, .. } => {
+                self.listen_addrs.retain(|a| !addresses.contains(a));
+                self.reservation_listener_closed(listener_id);
+            }
+            SwarmEvent::ConnectionEstablished { peer_id, endpoint, connection_id, .. } => {
+                self.reach.connection_opened(peer_id, connection_id, endpoint.is_relayed());
+                self.mailbox_connected(peer_id);
                 self.redial_at.remove(&peer_id);
                 self.flush_deliveries(peer_id);
                 self.pull_from(peer_id);
@@ -431,7 +452,12 @@ impl EventLoop {
                     self.bootstrapped = self.swarm.behaviour_mut().kad.bootstrap().is_ok();
                 }
             }
-            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => debug!(%peer_id, "disconnected"),
+            SwarmEvent::ConnectionClosed { peer_id, connection_id, num_established, .. } => {
+                self.reach.connection_closed(peer_id, connection_id);
+                if num_established == 0 {
+                    debug!(%peer_id, "disconnected");
+                }
+            }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => debug!(?peer_id, "dial failed: {error}"),
             SwarmEvent::Behaviour(event) => self.on_behaviour_event(event),
             _ => {}
@@ -481,6 +507,7 @@ impl EventLoop {
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })
                 if info.protocols.contains(&KAD_PROTOCOL) =>
             {
+                self.learn_roles(peer_id, &info);
                 for addr in info.listen_addrs {
                     self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
                 }
@@ -497,6 +524,11 @@ impl EventLoop {
             BehaviourEvent::CatchUp(event) => self.on_catch_up_event(event),
             BehaviourEvent::Referral(event) => self.on_referral_event(event),
             BehaviourEvent::Sync(event) => self.on_sync_event(event),
+            BehaviourEvent::RelayClient(event) => self.on_relay_client_event(event),
+            BehaviourEvent::Relay(event) => self.on_relay_event(event),
+            BehaviourEvent::Autonat(event) => self.on_autonat_event(event),
+            BehaviourEvent::Dcutr(event) => self.on_dcutr_event(event),
+            BehaviourEvent::Mailbox(event) => self.on_mailbox_event(event),
             _ => {}
         }
     }

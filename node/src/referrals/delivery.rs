@@ -392,6 +392,14 @@ impl EventLoop {
             return;
         }
         if !self.swarm.is_connected(&peer) {
+            // Deposited at the peer's mailboxes (once per message and run), and still retried directly.
+            for (delivery, hex) in &pending {
+                if let (Some(key), Some(message)) =
+                    (delivery.key(), hex::decode(hex).ok().and_then(|bytes| delivery.message(bytes)))
+                {
+                    self.post(peer, Some(key), samenloop_protocol::mailbox::MailPayload::Referral(message));
+                }
+            }
             let (due, backoff) = self.redial_at.get(&peer).copied().unwrap_or((Instant::now(), Duration::from_secs(1)));
             if Instant::now() >= due {
                 debug!(%peer, "dialling for referral delivery");
@@ -534,7 +542,7 @@ impl EventLoop {
         }
     }
 
-    fn on_referral_message(&mut self, peer: PeerId, message: ReferralMessage) -> ReferralReply {
+    pub(crate) fn on_referral_message(&mut self, peer: PeerId, message: ReferralMessage) -> ReferralReply {
         let result = match message {
             ReferralMessage::Referral(bytes) => self.receive_referral(&bytes),
             ReferralMessage::Answer(bytes) => self.receive_answer(&bytes),

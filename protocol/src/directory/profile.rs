@@ -345,6 +345,59 @@ pub struct ProfileRecord {
     pub encryption_key: [u8; 32],
     /// The content.
     pub profile: Profile,
+    /// How to reach the reviewer from behind routers (added after the first release: a record without it
+    /// still verifies, as one with no relays and no mailboxes).
+    pub reach: Reach,
+}
+
+/// The first release's record, without [`Reach`]: still read, so stored and circulating profiles stay valid.
+#[derive(Deserialize)]
+struct ProfileRecordV1 {
+    #[serde(with = "serde_bytes")]
+    peer_id: Vec<u8>,
+    revision: u64,
+    issued_at: UnixTime,
+    expires_at: UnixTime,
+    encryption_key: [u8; 32],
+    profile: Profile,
+}
+
+/// How others reach a reviewer who is behind a router: the relays it keeps a reservation on and the
+/// mailboxes that hold items for it while it is away, each a multiaddr ending in `/p2p/<id>`. Set by the
+/// node from what it uses, never typed by the reviewer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reach {
+    /// Relays (circuit relay v2) with a reservation for this reviewer.
+    pub relays: Vec<String>,
+    /// Mailboxes this reviewer fetches from.
+    pub mailboxes: Vec<String>,
+}
+
+impl Reach {
+    /// At most this many relays, and as many mailboxes.
+    pub const MAX_ENTRIES: usize = 4;
+    /// The longest address.
+    pub const MAX_ADDRESS_LEN: usize = 300;
+
+    fn validate(&self, problems: &mut Vec<FieldProblem>) {
+        for (field, list) in [("relays", &self.relays), ("mailboxes", &self.mailboxes)] {
+            if list.len() > Self::MAX_ENTRIES {
+                let kind = ProblemKind::TooMany { max: Self::MAX_ENTRIES };
+                problems.push(FieldProblem::new(field, kind, format!("more than {} addresses", Self::MAX_ENTRIES)));
+            }
+            for a in list {
+                if a.is_empty()
+                    || a.len() > Self::MAX_ADDRESS_LEN
+                    || !a.starts_with('/')
+                    || !a.contains("/p2p/")
+                    || !a.bytes().all(|b| b.is_ascii_graphic())
+                {
+                    let kind = ProblemKind::InvalidItem { max: Self::MAX_ADDRESS_LEN };
+                    problems.push(FieldProblem::new(field, kind, format!("`{}` is not a peer address", truncate(a))));
+                }
+            }
+        }
+    }
 }
 
 /// Why a received profile was refused. Every variant means: not stored, not forwarded, sender penalised.
@@ -457,7 +510,24 @@ impl SignedProfile {
         now: UnixTime,
         validity_secs: u64,
     ) -> Result<SignedProfile, SignError> {
+        Self::sign_reachable(identity, profile, Reach::default(), revision, now, validity_secs)
+    }
+
+    /// [`SignedProfile::sign`], with the relays and mailboxes through which the reviewer can be reached.
+    pub fn sign_reachable(
+        identity: &Identity,
+        profile: Profile,
+        reach: Reach,
+        revision: u64,
+        now: UnixTime,
+        validity_secs: u64,
+    ) -> Result<SignedProfile, SignError> {
         profile.validate().map_err(SignError::Invalid)?;
+        let mut problems = Vec::new();
+        reach.validate(&mut problems);
+        if !problems.is_empty() {
+            return Err(SignError::Invalid(problems));
+        }
         if validity_secs == 0 || validity_secs > MAX_VALIDITY_SECS {
             return Err(SignError::BadValidity);
         }
@@ -479,6 +549,7 @@ impl SignedProfile {
             expires_at: now.plus_secs(validity_secs),
             encryption_key: identity.encryption_public(),
             profile,
+            reach,
         };
         let body = postcard::to_allocvec(&record).map_err(|e| SignError::Attestation(e.to_string()))?;
         let bytes = seal_envelope(identity.signing_key(), RecordKind::Profile, &body)
@@ -508,7 +579,25 @@ impl SignedProfile {
         if bytes.len() > MAX_PROFILE_BYTES {
             return Err(ProfileRejection::TooLarge { size: bytes.len() });
         }
-        let (env, record): (_, ProfileRecord) = open_record(bytes, RecordKind::Profile)?;
+        let (env, record): (_, ProfileRecord) = match open_record(bytes, RecordKind::Profile) {
+            Ok(opened) => opened,
+            Err(RecordError::Malformed(detail)) => match open_record::<ProfileRecordV1>(bytes, RecordKind::Profile) {
+                Ok((env, v1)) => (
+                    env,
+                    ProfileRecord {
+                        peer_id: v1.peer_id,
+                        revision: v1.revision,
+                        issued_at: v1.issued_at,
+                        expires_at: v1.expires_at,
+                        encryption_key: v1.encryption_key,
+                        profile: v1.profile,
+                        reach: Reach::default(),
+                    },
+                ),
+                Err(_) => return Err(RecordError::Malformed(detail).into()),
+            },
+            Err(e) => return Err(e.into()),
+        };
         let claimed = PeerId::from_bytes(&record.peer_id).map_err(|_| ProfileRejection::BadPeerId)?;
         if record.peer_id != peer_id_bytes_of(&env.signer) {
             let signer = peer_id_of(&env.signer);
@@ -521,6 +610,11 @@ impl SignedProfile {
             return Err(ProfileRejection::BadValidity("valid for more than 30 days"));
         }
         record.profile.validate().map_err(ProfileRejection::Invalid)?;
+        let mut problems = Vec::new();
+        record.reach.validate(&mut problems);
+        if !problems.is_empty() {
+            return Err(ProfileRejection::Invalid(problems));
+        }
         let attestation = match &record.profile.attestation {
             None => None,
             Some(att) => {

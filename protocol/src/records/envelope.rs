@@ -56,6 +56,8 @@ pub enum RecordKind {
     AuditEntry = 10,
     /// A node's checkpoint over the audit trail it keeps ([`crate::cases::audit`]).
     AuditCheckpoint = 11,
+    /// The signed header of an item held by a mailbox for an offline recipient ([`crate::mailbox::item`]).
+    MailItem = 12,
 }
 
 impl RecordKind {
@@ -72,6 +74,7 @@ impl RecordKind {
             9 => Some(RecordKind::DestroyConfirmation),
             10 => Some(RecordKind::AuditEntry),
             11 => Some(RecordKind::AuditCheckpoint),
+            12 => Some(RecordKind::MailItem),
             _ => None,
         }
     }
