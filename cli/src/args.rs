@@ -129,6 +129,20 @@ pub struct RunArgs {
     /// created) in the browser. This is how `samenloop open` and the desktop service start the node.
     #[arg(long)]
     pub wait_for_unlock: bool,
+    /// Serve as relay for the network's reviewers (those whose signed profile this node holds), so that
+    /// reviewers behind home routers can be reached. Limits: `[relay_limits]` in config.toml.
+    #[arg(long)]
+    pub relay: bool,
+    /// Serve as mailbox: hold sealed items for members who are offline (this node cannot read them).
+    /// Limits: `[mailbox_limits]` in config.toml.
+    #[arg(long)]
+    pub mailbox: bool,
+    /// A relay to keep a reservation on when this node is behind a router (repeatable; `.../p2p/ID`).
+    #[arg(long = "use-relay", value_name = "MULTIADDR")]
+    pub use_relay: Vec<libp2p::Multiaddr>,
+    /// A mailbox to fetch from and to name in the profile (repeatable; `.../p2p/ID`).
+    #[arg(long = "use-mailbox", value_name = "MULTIADDR")]
+    pub use_mailbox: Vec<libp2p::Multiaddr>,
 }
 
 /// `samenloop profile ...`.

@@ -123,6 +123,10 @@ fn run_config(home: &Home, args: RunArgs) -> anyhow::Result<NodeConfig> {
         config.api = Some(api);
     }
     config.trusted_accreditors.extend(args.trust_accreditor);
+    config.reach.relay |= args.relay;
+    config.reach.mailbox |= args.mailbox;
+    config.reach.relays.extend(args.use_relay);
+    config.reach.mailboxes.extend(args.use_mailbox);
     Ok(config)
 }
 

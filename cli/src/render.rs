@@ -94,5 +94,40 @@ pub fn status(s: &NodeStatus) -> String {
     for a in &s.listen_addrs {
         let _ = writeln!(out, "  {a}");
     }
+    let r = &s.reach;
+    let reach = match r.nat.as_str() {
+        "public" => format!("public ({})", r.public_address.as_deref().unwrap_or("address confirmed")),
+        "behind-nat" => "behind a router (not reachable from outside)".to_string(),
+        _ => "not known yet".to_string(),
+    };
+    let _ = writeln!(out, "reachability     {reach}");
+    for relay in &r.relayed_via {
+        let _ = writeln!(out, "  relayed via    {relay}");
+    }
+    let _ = writeln!(out, "  direct to      {} peer(s)", r.direct_peers.len());
+    for p in &r.relayed_peers {
+        let _ = writeln!(out, "  relayed to     {p}");
+    }
+    if r.hole_punches_succeeded + r.hole_punches_failed > 0 {
+        let _ =
+            writeln!(out, "  hole punching  {} succeeded, {} failed", r.hole_punches_succeeded, r.hole_punches_failed);
+    }
+    for m in &r.mailboxes {
+        let _ = writeln!(out, "mailbox          {m}");
+    }
+    let m = &s.mail;
+    if m.deposited + m.taken + m.waiting + m.refused > 0 {
+        let _ = writeln!(
+            out,
+            "  items          {} deposited for others, {} waiting, {} refused; {} taken in",
+            m.deposited, m.waiting, m.refused, m.taken
+        );
+    }
+    if r.serving_relay {
+        let _ = writeln!(out, "serving as       relay for the network's reviewers");
+    }
+    if r.serving_mailbox {
+        let _ = writeln!(out, "serving as       mailbox (sealed items only)");
+    }
     out
 }
