@@ -60,6 +60,31 @@ fn contains_anywhere(path: &Path, needle: &[u8]) -> bool {
     std::fs::read(path).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
 }
 
+/// A mailbox node and two reviewers (lead, member) bootstrapped from it, with published profiles, once each
+/// holds the other's profile naming the mailbox. Returns them and the mailbox's addresses.
+async fn mailbox_and_pair(
+    root: &Path,
+    mailbox_config: impl FnOnce(&mut samenloop_node::NodeConfig),
+) -> (TestNode, TestNode, TestNode, Vec<libp2p::Multiaddr>) {
+    let mut mailbox = TestNode::create(&root.join("mailbox"));
+    mailbox.start(vec![], mailbox_config).await;
+    let seed = mailbox.addrs().await;
+    let mut lead = TestNode::create(&root.join("lead"));
+    let mut member = TestNode::create(&root.join("member"));
+    lead.start(seed.clone(), |_| {}).await;
+    member.start(seed.clone(), |_| {}).await;
+    lead.client().set_profile(sample_update(0)).await.unwrap();
+    member.client().set_profile(sample_update(1)).await.unwrap();
+    let (lc, mc) = (lead.client(), member.client());
+    let (lead_id, member_id) = (lead.peer_id, member.peer_id);
+    wait_for(LIMIT, "profiles naming the mailbox", || async {
+        lc.profile(member_id).await.is_ok_and(|p| !p.mailboxes.is_empty())
+            && mc.profile(lead_id).await.is_ok_and(|p| !p.mailboxes.is_empty())
+    })
+    .await;
+    (mailbox, lead, member, seed)
+}
+
 /// Two reviewers who listen on no address (nobody can dial them) reserve a slot on the network's relay, find
 /// each other's profiles through it, and co-edit a case over a relayed connection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,21 +143,9 @@ async fn reviewers_nobody_can_dial_co_edit_through_a_relay() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edits_reach_a_member_who_was_away_through_the_mailbox_alone() {
     let (_tmp, root) = temp_root();
-    let mut mailbox = TestNode::create(&root.join("mailbox"));
-    mailbox.start(vec![], |c| c.reach.mailbox = true).await;
-    let seed = mailbox.addrs().await;
-    let mut lead = TestNode::create(&root.join("lead"));
-    let mut member = TestNode::create(&root.join("member"));
-    lead.start(seed.clone(), |_| {}).await;
-    member.start(seed.clone(), |_| {}).await;
-    lead.client().set_profile(sample_update(0)).await.unwrap();
-    member.client().set_profile(sample_update(1)).await.unwrap();
+    let (mut mailbox, mut lead, mut member, _) = mailbox_and_pair(&root, |c| c.reach.mailbox = true).await;
     let (lc, mc) = (lead.client(), member.client());
     let member_id = member.peer_id;
-    wait_for(LIMIT, "the lead holds the member's profile naming the mailbox", || async {
-        lc.profile(member_id).await.is_ok_and(|p| !p.mailboxes.is_empty())
-    })
-    .await;
     let case = open_case(&lc).await;
     lc.case(CaseCommand::Invite { case, peer: member_id.to_string(), role: Role::CoReviewer }).await.unwrap();
     add(&lc, case, "before").await;
@@ -188,23 +201,9 @@ async fn edits_reach_a_member_who_was_away_through_the_mailbox_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn destruction_and_its_confirmation_travel_through_the_mailbox() {
     let (_tmp, root) = temp_root();
-    let mut mailbox = TestNode::create(&root.join("mailbox"));
-    mailbox.start(vec![], |c| c.reach.mailbox = true).await;
-    let seed = mailbox.addrs().await;
-    let mut lead = TestNode::create(&root.join("lead"));
-    let mut member = TestNode::create(&root.join("member"));
-    lead.start(seed.clone(), |_| {}).await;
-    member.start(seed.clone(), |_| {}).await;
-    lead.client().set_profile(sample_update(0)).await.unwrap();
-    member.client().set_profile(sample_update(1)).await.unwrap();
+    let (mut mailbox, mut lead, mut member, seed) = mailbox_and_pair(&root, |c| c.reach.mailbox = true).await;
     let member_id = member.peer_id;
-    let lead_id = lead.peer_id;
     let (lc, mc) = (lead.client(), member.client());
-    wait_for(LIMIT, "profiles naming the mailbox", || async {
-        lc.profile(member_id).await.is_ok_and(|p| !p.mailboxes.is_empty())
-            && mc.profile(lead_id).await.is_ok_and(|p| !p.mailboxes.is_empty())
-    })
-    .await;
     let case = open_case(&lc).await;
     lc.case(CaseCommand::Invite { case, peer: member_id.to_string(), role: Role::CoReviewer }).await.unwrap();
     add(&lc, case, CANARY).await;
@@ -248,25 +247,13 @@ async fn destruction_and_its_confirmation_travel_through_the_mailbox() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_mailbox_refuses_and_the_sender_keeps_the_item() {
     let (_tmp, root) = temp_root();
-    let mut mailbox = TestNode::create(&root.join("mailbox"));
     let tiny = |c: &mut samenloop_node::NodeConfig| {
         c.reach.mailbox = true;
         c.reach.mailbox_limits.capacity_bytes = 512; // less than the smallest padded item
     };
-    mailbox.start(vec![], tiny).await;
-    let seed = mailbox.addrs().await;
-    let mut lead = TestNode::create(&root.join("lead"));
-    let mut member = TestNode::create(&root.join("member"));
-    lead.start(seed.clone(), |_| {}).await;
-    member.start(seed.clone(), |_| {}).await;
-    lead.client().set_profile(sample_update(0)).await.unwrap();
-    member.client().set_profile(sample_update(1)).await.unwrap();
+    let (mut mailbox, mut lead, mut member, seed) = mailbox_and_pair(&root, tiny).await;
     let member_id = member.peer_id;
     let (lc, mc) = (lead.client(), member.client());
-    wait_for(LIMIT, "the member's profile names the mailbox", || async {
-        lc.profile(member_id).await.is_ok_and(|p| !p.mailboxes.is_empty())
-    })
-    .await;
     let case = open_case(&lc).await;
     lc.case(CaseCommand::Invite { case, peer: member_id.to_string(), role: Role::CoReviewer }).await.unwrap();
     wait_for(LIMIT, "the member has the case", || async { mc.case(CaseCommand::Show { case }).await.is_ok() }).await;

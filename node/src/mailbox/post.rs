@@ -81,6 +81,8 @@ pub(crate) struct PostOffice {
     /// ledger length, document vectors, audit seqs. A deposit carries everything beyond this.
     pub(crate) holds: HashMap<(CaseId, [u8; 32]), Holdings>,
     registered: HashMap<PeerId, (HashSet<InboxId>, Instant)>,
+    /// Pair inboxes computed so far, by (mailbox, correspondent's X25519 key).
+    pair_inboxes: HashMap<(PeerId, [u8; 32]), InboxId>,
     last_fetch: HashMap<PeerId, Instant>,
     fetching: HashSet<PeerId>,
     send_after: HashMap<PeerId, Instant>,
@@ -192,11 +194,20 @@ impl EventLoop {
         keys
     }
 
-    fn inboxes_at(&self, mailbox: &PeerId) -> HashSet<InboxId> {
-        let secret = self.identity.encryption_secret();
+    /// This node's inboxes at `mailbox`. Asked for on every fetch: each pair inbox costs an X25519
+    /// operation, so it is computed once per correspondent and mailbox and kept.
+    fn inboxes_at(&mut self, mailbox: &PeerId) -> HashSet<InboxId> {
         let mine = self.identity.encryption_public();
-        let mut set: HashSet<InboxId> =
-            self.correspondents().iter().map(|c| pair_inbox(secret, c, c, &mine, mailbox)).collect();
+        let mut set = HashSet::new();
+        for c in self.correspondents() {
+            let secret = self.identity.encryption_secret();
+            let inbox = *self
+                .post
+                .pair_inboxes
+                .entry((*mailbox, c))
+                .or_insert_with(|| pair_inbox(secret, &c, &c, &mine, mailbox));
+            set.insert(inbox);
+        }
         set.insert(first_contact_inbox(&mine, mailbox));
         set
     }
@@ -419,7 +430,7 @@ impl EventLoop {
                     let _ = self.swarm.behaviour_mut().mailbox.send_response(channel, answer);
                 }
                 request_response::Message::Response { request_id, response } => {
-                    self.on_mail_answer(peer, request_id, response);
+                    self.on_mail_answer(request_id, response);
                 }
             },
             request_response::Event::OutboundFailure { request_id, error, .. } => {
@@ -439,7 +450,7 @@ impl EventLoop {
         }
     }
 
-    fn on_mail_answer(&mut self, mailbox: PeerId, id: OutboundRequestId, answer: MailboxResponse) {
+    fn on_mail_answer(&mut self, id: OutboundRequestId, answer: MailboxResponse) {
         match self.post.flights.remove(&id) {
             Some(Flight::Deposit { mailbox, deposit }) => self.deposit_answered(mailbox, deposit, answer),
             Some(Flight::Register) => {
@@ -471,9 +482,7 @@ impl EventLoop {
                     debug!("a mailbox answered a fetch with {other:?}");
                 }
             },
-            Some(Flight::Ack) | None => {
-                let _ = mailbox;
-            }
+            Some(Flight::Ack) | None => {}
         }
     }
 
@@ -504,9 +513,8 @@ impl EventLoop {
                 break;
             }
         }
-        for item in &opened {
-            info!("a sync message from a mailbox was not taken whole (the next direct sync completes it)");
-            let _ = item;
+        if !opened.is_empty() {
+            info!(count = opened.len(), "mailbox items not taken whole (the next direct sync completes them)");
         }
         acks
     }

@@ -339,7 +339,6 @@ impl EventLoop {
             Ok(_) => {
                 self.reach.hole_punched += 1;
                 info!("a relayed connection became direct by hole punching");
-                let _ = event.remote_peer_id;
             }
             Err(e) => {
                 self.reach.hole_punch_failed += 1;

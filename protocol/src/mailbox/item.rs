@@ -238,6 +238,11 @@ mod tests {
         (a, b, m)
     }
 
+    /// The pair inbox from `a` to `b` at `m`.
+    fn inbox(a: &Identity, b: &Identity, m: &PeerId) -> InboxId {
+        pair_inbox(a.encryption_secret(), &b.encryption_public(), &a.encryption_public(), &b.encryption_public(), m)
+    }
+
     fn item(a: &Identity, b: &Identity, inbox: InboxId, payload: &MailPayload) -> Vec<u8> {
         let to = Recipient { peer: &b.peer_id(), encryption_key: &b.encryption_public() };
         seal_item(a, to, inbox, payload, UnixTime(1_800_000_000), ([7; 16], [8; 32], [9; 24])).unwrap()
@@ -246,13 +251,7 @@ mod tests {
     #[test]
     fn an_item_opens_for_its_recipient_only_and_is_padded_to_a_bucket() {
         let (a, b, m) = ids();
-        let inbox = pair_inbox(
-            a.encryption_secret(),
-            &b.encryption_public(),
-            &a.encryption_public(),
-            &b.encryption_public(),
-            &m,
-        );
+        let inbox = inbox(&a, &b, &m);
         let payload = MailPayload::Referral(ReferralMessage::Answer(vec![42; 300].into()));
         let padded = item(&a, &b, inbox, &payload);
         assert_eq!(padded.len(), 1024);
@@ -280,13 +279,7 @@ mod tests {
     #[test]
     fn a_pull_cannot_be_deposited() {
         let (a, b, m) = ids();
-        let inbox = pair_inbox(
-            a.encryption_secret(),
-            &b.encryption_public(),
-            &a.encryption_public(),
-            &b.encryption_public(),
-            &m,
-        );
+        let inbox = inbox(&a, &b, &m);
         let pull =
             MailPayload::Sync(SyncRequest::Pull { case: CaseId([1; 16]), ledger_len: 0, docs: vec![], audit: vec![] });
         let to = Recipient { peer: &b.peer_id(), encryption_key: &b.encryption_public() };
