@@ -710,10 +710,11 @@ pub(crate) fn render_destruction(v: &Value) -> String {
         Some(n) => format!("{n} ({})", render_value(&w["peer"])),
         None => render_value(&w["peer"]),
     };
+    let at = |t: &Value| t.as_u64().map_or_else(|| "?".into(), |t| samenloop_protocol::UnixTime(t).to_string());
     let mut out =
-        format!("case {} destroyed by {} at {}\n", render_value(&v["case"]), who(&v["lead"]), v["destroyed_at"]);
+        format!("case {} destroyed by {} at {}\n", render_value(&v["case"]), who(&v["lead"]), at(&v["destroyed_at"]));
     for c in v["confirmed"].as_array().into_iter().flatten() {
-        out.push_str(&format!("    confirmed by {} at {}\n", who(c), c["at"]));
+        out.push_str(&format!("    confirmed by {} at {}\n", who(c), at(&c["at"])));
     }
     for m in v["missing"].as_array().into_iter().flatten() {
         out.push_str(&format!(

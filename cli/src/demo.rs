@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use samenloop_node::api::types::ProfileUpdate;
 use samenloop_node::cases::commands::{CaseCommand, EntityKind};
+use samenloop_node::config::ReservePolicy;
 use samenloop_node::keystore::{self, KdfParams, Passphrase};
 use samenloop_node::{Client, Home, NodeConfig, NodeHandle};
 use samenloop_protocol::cases::ledger::{CaseId, Role};
@@ -103,10 +104,13 @@ pub async fn run() -> anyhow::Result<()> {
     }
     let founder = identities[0].1.peer_id();
 
-    // 2. Nodes: the first listens, the others join through it. No mDNS, so the demo never meets real nodes.
+    // 2. Nodes: the first listens and serves the network as relay and mailbox, the others join through it.
+    //    The last one is at home behind a (simulated) router: it listens on no address, so nobody can dial
+    //    it, and it is reached only through its reservation on the relay. No mDNS, so the demo never meets
+    //    real nodes.
     let mut nodes: Vec<NodeHandle> = Vec::new();
-    for (home, id) in identities {
-        let config = NodeConfig {
+    for (i, (home, id)) in identities.into_iter().enumerate() {
+        let mut config = NodeConfig {
             listen: vec!["/ip4/127.0.0.1/tcp/0".parse()?],
             bootstrap: match nodes.first() {
                 Some(first) => first.listen_addrs().await,
@@ -117,10 +121,23 @@ pub async fn run() -> anyhow::Result<()> {
             trusted_accreditors: vec![founder],
             ..NodeConfig::default()
         };
+        if i == 0 {
+            config.reach.relay = true;
+            config.reach.mailbox = true;
+        }
+        if AT_HOME.contains(&i) {
+            config.listen = Vec::new();
+            config.reach.reserve = ReservePolicy::Always;
+        }
         nodes.push(samenloop_node::start(&home, id, config).await?);
     }
     let clients: Vec<Client> = nodes.iter().map(NodeHandle::client).collect();
-    println!("\n{} nodes running; every node trusts {} as founding supervisor.\n", nodes.len(), REVIEWERS[0].name);
+    println!("\n{} nodes running; every node trusts {} as founding supervisor.", nodes.len(), REVIEWERS[0].name);
+    println!(
+        "{}'s node serves the network as relay and mailbox. {} and {} work from home behind routers: their \
+         nodes listen on no address, so nobody can dial them.\n",
+        REVIEWERS[0].name, REVIEWERS[AT_HOME[0]].name, REVIEWERS[AT_HOME[1]].name
+    );
 
     // 3. Profiles.
     let from = today();
@@ -162,6 +179,7 @@ pub async fn run() -> anyhow::Result<()> {
     let started = Instant::now();
     wait_until(&clients, |n| n == REVIEWERS.len()).await?;
     println!("Every node holds all {} profiles after {} ms.\n", REVIEWERS.len(), started.elapsed().as_millis());
+    show_reached_through_relay(&clients).await?;
 
     // 5. A search, as Chantal sees it on her own node.
     let query = DirectoryQuery {
@@ -460,6 +478,50 @@ pub async fn run() -> anyhow::Result<()> {
         node.shutdown().await;
     }
     println!("\nDemo finished; all nodes stopped and their temporary homes removed.");
+    Ok(())
+}
+
+/// The reviewers whose nodes are behind (simulated) home routers: they listen on no address.
+const AT_HOME: [usize; 2] = [2, 3];
+
+/// Shows the reviewers at home holding reservations on the relay, their profiles naming it, and one reaching
+/// the other through it: the only way two nodes behind routers that accept no incoming connection meet.
+async fn show_reached_through_relay(clients: &[Client]) -> anyhow::Result<()> {
+    let (home, other) = (&clients[AT_HOME[0]], &clients[AT_HOME[1]]);
+    let (home_name, other_name) = (REVIEWERS[AT_HOME[0]].name, REVIEWERS[AT_HOME[1]].name);
+    let home_id: samenloop_protocol::PeerId = home.status().await?.peer_id.parse().map_err(anyhow::Error::msg)?;
+    let started = Instant::now();
+    let relay = loop {
+        let reserved =
+            !home.status().await?.reach.relayed_via.is_empty() && !other.status().await?.reach.relayed_via.is_empty();
+        let named = other.profile(home_id).await.ok().and_then(|p| p.relays.first().cloned());
+        if let (true, Some(relay)) = (reserved, named) {
+            break relay;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            bail!("the nodes at home got no reservation on the relay within 20 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let circuit = format!("{relay}/p2p-circuit/p2p/{home_id}");
+    println!("$ samenloop node connect {circuit}   (on {other_name}'s node)\n");
+    other.dial(circuit.parse()?).await?;
+    let started = Instant::now();
+    while !other.status().await?.reach.relayed_peers.contains(&home_id.to_string()) {
+        if started.elapsed() > Duration::from_secs(20) {
+            bail!("{other_name} could not reach {home_name} through the relay within 20 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    println!("$ samenloop node status   (on {other_name}'s node, behind a router)\n");
+    for line in render::status(&other.status().await?).lines() {
+        println!("    {line}");
+    }
+    println!(
+        "\n{other_name} reaches {home_name} through the relay named in her signed profile. The connection is \
+         end-to-end encrypted: the relay passes bytes it cannot read, and serves only reviewers whose signed \
+         profile it holds.\n"
+    );
     Ok(())
 }
 

@@ -558,6 +558,11 @@ fn the_demo_runs_the_whole_flow() {
         Command::new(BIN).arg("demo").env_remove("SAMENLOOP_HOME").stdin(Stdio::null()).output().expect("run demo");
     let text = ok(out);
     for expected in [
+        "serves the network as relay and mailbox",
+        "behind a router (not reachable from outside)",
+        "relayed via",
+        "relayed to",
+        "through the relay named in her signed profile",
         "accepted, declaring no conflict of interest",
         "samenloop case open --referral",
         "learning question: How did the organisations",

@@ -1,6 +1,9 @@
 //! Helpers for samenloop's multi-node tests: nodes in temporary homes on loopback, and waiting for the
 //! network to reach a state (polling with a deadline, never sleeping a fixed time and hoping).
 
+pub mod netns;
+pub mod shell;
+
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

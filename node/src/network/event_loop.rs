@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use futures::StreamExt;
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance};
 use libp2p::kad;
+use libp2p::multiaddr::Protocol;
 use libp2p::request_response::OutboundRequestId;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, Swarm, identify, mdns};
@@ -201,6 +202,8 @@ impl EventLoop {
                     self.on_delivery_tick();
                     self.on_case_tick();
                     self.on_mail_tick();
+                    // A refused or lost reservation is asked for again after RESERVE_RETRY, not a slow tick.
+                    self.keep_reservations();
                 }
             }
         }
@@ -230,7 +233,6 @@ impl EventLoop {
             self.dial_bootstrap();
         }
         self.refresh_relay_gate();
-        self.keep_reservations();
         // Let penalties fade so a peer that once relayed a bad profile can recover.
         let scoring: Vec<(PeerId, f64)> = self.offences.iter().map(|(p, o)| (*p, *o)).collect();
         for (peer, offences) in scoring {
@@ -269,7 +271,15 @@ impl EventLoop {
                 let me = self.identity.peer_id();
                 let status = NodeStatus {
                     peer_id: me.to_string(),
-                    listen_addrs: self.listen_addrs.iter().map(|a| format!("{a}/p2p/{me}")).collect(),
+                    listen_addrs: self
+                        .listen_addrs
+                        .iter()
+                        .map(|a| match a.iter().last() {
+                            // A relayed listener's address ends with this node's id already.
+                            Some(Protocol::P2p(_)) => a.to_string(),
+                            _ => format!("{a}/p2p/{me}"),
+                        })
+                        .collect(),
                     connected_peers: self.swarm.connected_peers().map(ToString::to_string).collect(),
                     directory_size: self.directory.len(),
                     profile_published: self.own.is_some(),
