@@ -62,17 +62,7 @@ fn reviewers_behind_home_routers_work_together() {
         net.capture(&host, file).expect("tcpdump");
     }
 
-    public.run_flags = ["--relay", "--mailbox", "--listen"]
-        .iter()
-        .map(|s| s.to_string())
-        .chain([
-            format!("/ip4/0.0.0.0/tcp/{PUBLIC_PORT}"),
-            "--listen".into(),
-            format!("/ip4/0.0.0.0/udp/{PUBLIC_PORT}/quic-v1"),
-        ])
-        .collect();
-    public.start();
-    let seed = format!("/ip4/{}/tcp/{PUBLIC_PORT}/p2p/{}", public.host.addr, public.peer_id);
+    let seed = public.start_public(PUBLIC_PORT);
     let started = Instant::now();
     for p in [&mut anna, &mut bram, &mut chantal, &mut gemeente] {
         p.run_flags = vec!["--bootstrap".into(), seed.clone()];

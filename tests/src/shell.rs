@@ -163,6 +163,28 @@ impl Person {
     }
 }
 
+impl Person {
+    /// Runs this node as the network's public node: relay and mailbox, on a fixed port (so that a restart
+    /// keeps its address). Returns the address others join through.
+    pub fn start_public(&mut self, port: u16) -> String {
+        self.run_flags = vec![
+            "--relay".into(),
+            "--mailbox".into(),
+            "--listen".into(),
+            format!("/ip4/0.0.0.0/tcp/{port}"),
+            "--listen".into(),
+            format!("/ip4/0.0.0.0/udp/{port}/quic-v1"),
+        ];
+        self.start();
+        format!("/ip4/{}/tcp/{port}/p2p/{}", self.host.addr, self.peer_id)
+    }
+
+    /// Whether the node runs.
+    pub fn running(&self) -> bool {
+        self.child.is_some()
+    }
+}
+
 impl Drop for Person {
     fn drop(&mut self) {
         if let Some(mut c) = self.child.take() {

@@ -277,3 +277,35 @@ async fn a_full_mailbox_refuses_and_the_sender_keeps_the_item() {
     member.stop().await;
     mailbox.stop().await;
 }
+
+/// A member invited while away to a case with a long history (a snapshot rather than single edits) gets all
+/// of it from the mailbox, the lead being away by then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_invited_while_away_gets_a_long_case_from_the_mailbox() {
+    let (_tmp, root) = temp_root();
+    let (mut mailbox, mut lead, mut member, seed) = mailbox_and_pair(&root, |c| c.reach.mailbox = true).await;
+    let member_id = member.peer_id;
+    let lc = lead.client();
+    let case = open_case(&lc).await;
+    let items: Vec<serde_json::Map<String, Value>> = (0..600)
+        .map(|i| {
+            let mut m = serde_json::Map::new();
+            m.insert("what".into(), json!(format!("Entry {i}: a home visit, a call or a meeting")));
+            m
+        })
+        .collect();
+    lc.case(CaseCommand::Import { case, entity: EntityKind::Timeline, items }).await.unwrap();
+    member.stop().await;
+    let before = deposited(&lc).await;
+    lc.case(CaseCommand::Invite { case, peer: member_id.to_string(), role: Role::CoReviewer }).await.unwrap();
+    wait_deposited(&lc, before, "the lead deposited the case for the member").await;
+    lead.stop().await;
+    member.start(seed, |_| {}).await;
+    let mc = member.client();
+    wait_for(LIMIT, "the member holds all 600 entries, from the mailbox", || async {
+        mc.case(CaseCommand::Show { case }).await.is_ok_and(|v| v["timeline_entries"] == 600)
+    })
+    .await;
+    member.stop().await;
+    mailbox.stop().await;
+}

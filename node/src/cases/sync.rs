@@ -64,7 +64,7 @@ fn peer_of(key: &[u8; 32]) -> Option<PeerId> {
     ed25519_dalek::VerifyingKey::from_bytes(key).ok().map(|k| peer_id_of(&k))
 }
 
-fn member_key(peer: &PeerId) -> Option<[u8; 32]> {
+pub(crate) fn member_key(peer: &PeerId) -> Option<[u8; 32]> {
     verifying_key_of(peer).map(|k| k.to_bytes())
 }
 
@@ -86,6 +86,15 @@ impl EventLoop {
             directory: &self.directory,
             received: &self.received,
         }
+    }
+
+    /// Passes on a ledger change received from another member: pushed to connected members, and deposited
+    /// for absent ones only where this node knows what they hold (a small delta). For a member it knows
+    /// nothing of, the whole case would go into the deposit, which the change's author deposits already.
+    fn announce_received(&mut self, case: CaseId) {
+        self.relaying = true;
+        self.announce_case(CaseEvent::LedgerChanged { case });
+        self.relaying = false;
     }
 
     /// Pushes something new to the members who may read it.
@@ -142,7 +151,9 @@ impl EventLoop {
             // reconnected, possibly out of order; an absent member catches up by pulling when it is back, and
             // meanwhile finds the change at its mailboxes.
             if !self.swarm.is_connected(&peer) {
-                self.post_case(peer, member, case);
+                if !self.relaying || self.post.holds.contains_key(&(case, member)) {
+                    let _ = self.post_case(peer, member, case);
+                }
                 continue;
             }
             if let Some(request) = self.cases.push_request(&case, &member, runs.clone(), audit.clone()) {
@@ -165,17 +176,21 @@ impl EventLoop {
     /// Deposits a change for an absent member: everything it lacks beyond what it was last known to hold
     /// (its last pull, or the last deposit; nothing when unknown, as for a member invited while away), so
     /// deposits that arrive out of order, or one that is lost, leave no gap in what it can take.
-    fn post_case(&mut self, peer: PeerId, member: [u8; 32], case: CaseId) {
+    /// Returns false when there is nothing to deposit as a delta (the case is gone here, or the member may
+    /// not have it).
+    fn post_case(&mut self, peer: PeerId, member: [u8; 32], case: CaseId) -> bool {
         let (ledger_from, docs, audit) = self.post.holds.get(&(case, member)).cloned().unwrap_or_default();
         let delta = self.cases.answer_pull(&self.store, &self.identity, &member, &case, (ledger_from, &docs, &audit));
-        if !matches!(delta, SyncResponse::Delta { .. }) {
-            return;
-        }
-        // Once it takes this, it holds what this node holds now.
-        if let Some(SyncRequest::Pull { ledger_len, docs, audit, .. }) = self.cases.pull_request(&case) {
+        let SyncResponse::Delta { more, .. } = &delta else { return false };
+        if *more {
+            // Beyond one page: the member takes this one and pulls the rest when it meets a member directly.
+            warn!(%case, "a deposit for an absent member holds only the first page of what it lacks");
+        } else if let Some(SyncRequest::Pull { ledger_len, docs, audit, .. }) = self.cases.pull_request(&case) {
+            // Once it takes this, it holds what this node holds now.
             self.post.holds.insert((case, member), (ledger_len, docs, audit));
         }
         self.post(peer, None, MailPayload::Delta { case, ledger_from, delta });
+        true
     }
 
     /// Sends a sync request and remembers what it was, to act on the answer.
@@ -290,15 +305,15 @@ impl EventLoop {
                         let _ = reply.send(Err(NodeError::BadRequest(error.to_string())));
                         return;
                     }
-                    // The member went away before the push arrived: its mailboxes keep it.
-                    Some(SyncInFlight::Push { request, case }) => match (*request, member_key(&peer)) {
-                        (SyncRequest::Push { runs, audit, .. }, Some(member))
-                            if !runs.is_empty() || !audit.is_empty() =>
-                        {
-                            self.post_case(peer, member, case)
+                    // The member went away before the push arrived (a laptop closed as it was invited, say):
+                    // its mailboxes get everything it lacks, not only this push, which might be a bare ledger
+                    // operation whose documents it could then never fetch while the sender is away.
+                    Some(SyncInFlight::Push { request, case }) => {
+                        let posted = member_key(&peer).is_some_and(|member| self.post_case(peer, member, case));
+                        if !posted {
+                            self.post(peer, None, MailPayload::Sync(*request));
                         }
-                        (request, _) => self.post(peer, None, MailPayload::Sync(request)),
-                    },
+                    }
                     _ => {}
                 }
                 debug!(%peer, "sync request failed: {error}");
@@ -403,7 +418,7 @@ impl EventLoop {
                     self.pull(case, peer);
                 }
                 if received.ledger_grew {
-                    self.announce_case(CaseEvent::LedgerChanged { case });
+                    self.announce_received(case);
                 }
                 SyncResponse::Ack { refused: received.refused }
             }
@@ -532,7 +547,7 @@ impl EventLoop {
                 self.take_audit(peer, &case, &audit, &mut received);
                 self.tell_pages(&case, &received);
                 if received.ledger_grew {
-                    self.announce_case(CaseEvent::LedgerChanged { case });
+                    self.announce_received(case);
                 }
                 if more {
                     self.pull(case, peer);

@@ -68,6 +68,12 @@ pub struct MailStats {
     pub dropped: u64,
     /// Items waiting to be deposited.
     pub waiting: u64,
+    /// Bytes sealed for deposits (padded, as stored at the mailbox).
+    #[serde(default)]
+    pub sealed_bytes: u64,
+    /// Bytes of the items fetched (padded).
+    #[serde(default)]
+    pub fetched_bytes: u64,
 }
 
 /// The member side's state. Owned by the event loop.
@@ -237,6 +243,8 @@ impl EventLoop {
                     continue;
                 }
             };
+            self.post.stats.sealed_bytes += item.len() as u64;
+            debug!(bytes = item.len(), "sealed an item for a mailbox");
             let request = MailboxRequest::Deposit { inbox, item };
             if own {
                 let me = self.identity.peer_id();
@@ -496,6 +504,7 @@ impl EventLoop {
         let mut acks = Vec::with_capacity(items.len());
         let mut opened = Vec::new();
         for stored in items {
+            self.post.stats.fetched_bytes += stored.item.len() as u64;
             match open_item(&self.identity, stored.inbox, &stored.item) {
                 Ok(item) => opened.push(item),
                 Err(e) => {
@@ -534,6 +543,14 @@ impl EventLoop {
                 !matches!(answer, samenloop_protocol::cases::sync::SyncResponse::Ack { ref refused } if !refused.is_empty())
             }
             MailPayload::Delta { case, ledger_from, delta } => {
+                // The sender holds at least what it sent (its `holds`, and the ledger up to the end of this
+                // answer): nothing of that goes back to it by mailbox while it is away.
+                if let (samenloop_protocol::cases::sync::SyncResponse::Delta { ledger, holds, .. }, Some(key)) =
+                    (&delta, crate::cases::sync::member_key(&from))
+                {
+                    let audit = self.post.holds.get(&(case, key)).map(|h| h.2.clone()).unwrap_or_default();
+                    self.post.holds.insert((case, key), (ledger_from + ledger.len() as u64, holds.clone(), audit));
+                }
                 let before = self.sync_stats.refusals;
                 self.take_pull_answer(from, case, delta, Some(ledger_from));
                 self.sync_stats.refusals == before

@@ -10,8 +10,10 @@
 //!
 //! The header binds sender, recipient, inbox, an item id, the time and the payload's SHA-256, so a
 //! mailbox can neither move an item to another inbox nor swap payloads; a replayed item is the same item
-//! (its handling is idempotent). Padding hides the size up to the bucket: 1, 4, 16, 64 and 256 KiB and
-//! 1 MiB, then whole MiB up to [`MAX_ITEM_BYTES`].
+//! (its handling is idempotent). Padding hides the size up to the bucket ([`SIZE_BUCKETS`]): 1, 4, 16 and
+//! 64 KiB, then steps of at most 1.5x (96, 128, 192, 256 KiB ... 16, 24 MiB), so that padding never costs
+//! more than half again the item's size once that matters on the wire (a case sent whole to a member who
+//! was away), while the mailbox still learns a size only to within its bucket.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -25,12 +27,33 @@ use crate::records::sealed::{self, SealError};
 use crate::records::time::UnixTime;
 use crate::referrals::referral::ReferralMessage;
 
-/// The small size buckets; above the last one, items are padded to whole MiB.
-pub const SIZE_BUCKETS: [usize; 6] = [1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20];
+/// The sizes a padded item may have, smallest first; the last is [`MAX_ITEM_BYTES`].
+pub const SIZE_BUCKETS: [usize; 21] = [
+    1 << 10,
+    4 << 10,
+    16 << 10,
+    64 << 10,
+    96 << 10,
+    128 << 10,
+    192 << 10,
+    256 << 10,
+    384 << 10,
+    512 << 10,
+    768 << 10,
+    1 << 20,
+    3 << 19,
+    2 << 20,
+    3 << 20,
+    4 << 20,
+    6 << 20,
+    8 << 20,
+    12 << 20,
+    16 << 20,
+    24 << 20,
+];
 /// The largest padded item a mailbox holds (a pull's answer with a snapshot fits; a sync push is at most
 /// [`crate::cases::sync::MAX_SYNC_REQUEST_BYTES`]).
 pub const MAX_ITEM_BYTES: usize = 24 << 20;
-const MIB: usize = 1 << 20;
 const AAD: &[u8] = b"samenloop mail item v1";
 
 /// What an item carries: exactly what the sender would have sent directly.
@@ -113,16 +136,12 @@ pub enum MailError {
 /// The padded size for `len` bytes of sealed item plus its length prefix, or `None` above the limit.
 pub fn bucket_for(len: usize) -> Option<usize> {
     let need = len.checked_add(4)?;
-    if let Some(b) = SIZE_BUCKETS.iter().find(|b| **b >= need) {
-        return Some(*b);
-    }
-    let whole = need.div_ceil(MIB) * MIB;
-    (whole <= MAX_ITEM_BYTES).then_some(whole)
+    SIZE_BUCKETS.iter().find(|b| **b >= need).copied()
 }
 
 /// Whether `len` is a size a padded item may have (what a mailbox checks before storing).
 pub fn is_bucket(len: usize) -> bool {
-    SIZE_BUCKETS.contains(&len) || (len > MIB && len <= MAX_ITEM_BYTES && len.is_multiple_of(MIB))
+    SIZE_BUCKETS.contains(&len)
 }
 
 /// Pads sealed bytes to their bucket.
@@ -267,13 +286,19 @@ mod tests {
     }
 
     #[test]
-    fn buckets_are_few_and_large_items_round_to_whole_mib() {
+    fn buckets_are_few_and_padding_costs_at_most_half_again_above_64_kib() {
         assert_eq!(bucket_for(0), Some(1024));
         assert_eq!(bucket_for(1020), Some(1024));
         assert_eq!(bucket_for(1021), Some(4096));
-        assert_eq!(bucket_for((1 << 20) + 1), Some(2 << 20));
+        assert_eq!(bucket_for((1 << 20) + 1), Some(3 << 19));
+        assert_eq!(bucket_for(MAX_ITEM_BYTES - 4), Some(MAX_ITEM_BYTES));
         assert_eq!(bucket_for(MAX_ITEM_BYTES), None);
-        assert!(is_bucket(3 << 20) && !is_bucket((3 << 20) + 1) && !is_bucket(2000));
+        assert_eq!(SIZE_BUCKETS.last(), Some(&MAX_ITEM_BYTES));
+        assert!(SIZE_BUCKETS.windows(2).all(|w| w[0] < w[1]), "increasing");
+        for w in SIZE_BUCKETS.windows(2).filter(|w| w[0] >= 64 << 10) {
+            assert!(w[1] * 2 <= w[0] * 3, "{} -> {} is more than 1.5x", w[0], w[1]);
+        }
+        assert!(is_bucket(3 << 20) && !is_bucket((3 << 20) + 1) && !is_bucket(2000) && !is_bucket(5 << 20));
     }
 
     #[test]
