@@ -168,7 +168,11 @@ pub(crate) fn render_request(r: &RequestRecord) -> String {
         let _ = writeln!(o, "    none yet: `samenloop request match {}` then `request refer`", r.id);
     }
     for x in &r.referrals {
-        let delivery = if x.delivered { "" } else { " [waiting for their node]" };
+        let delivery = match (x.delivered, x.at_mailbox) {
+            (true, _) => "",
+            (false, true) => " [in their mailbox]",
+            (false, false) => " [waiting for their node]",
+        };
         let _ = writeln!(o, "    {} ({}): {}{delivery}", x.reviewer_name, x.reviewer, state_text(&x.state));
     }
     let _ = writeln!(o, "  history");

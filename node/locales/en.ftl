@@ -391,6 +391,7 @@ q14-hint =
 request-referrals = Referrals
 request-referrals-none = This request has not been referred to reviewers yet. Choose below whom to ask.
 outgoing-issued = referred on { $date }
+outgoing-at-mailbox = Waiting, sealed, in the reviewer's mailbox: their computer was not reachable. They receive it as soon as it is on again.
 outgoing-undelivered = Not yet delivered: the reviewer's computer could not be reached. samenloop keeps trying.
 outgoing-offered = Waiting for an answer
 outgoing-accepted = Accepted on { $date }

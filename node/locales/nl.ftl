@@ -391,6 +391,7 @@ q14-hint =
 request-referrals = Verwijzingen
 request-referrals-none = Dit verzoek is nog niet naar reviewers verwezen. Kies hieronder wie u vraagt.
 outgoing-issued = verwezen op { $date }
+outgoing-at-mailbox = Ligt versleuteld in de postbus van de reviewer: de computer van de reviewer was niet bereikbaar. Die krijgt het zodra die weer aan staat.
 outgoing-undelivered = Nog niet afgeleverd: de computer van de reviewer was niet bereikbaar. samenloop blijft het proberen.
 outgoing-offered = Wacht op antwoord
 outgoing-accepted = Geaccepteerd op { $date }

@@ -309,3 +309,59 @@ async fn a_member_invited_while_away_gets_a_long_case_from_the_mailbox() {
     member.stop().await;
     mailbox.stop().await;
 }
+
+/// A municipality (no profile of its own) refers a request to a reviewer who is away: it shows as left at
+/// the reviewer's mailbox; the reviewer, back while the municipality is away, gets it from the mailbox and
+/// accepts, and the acceptance reaches the municipality through the same mailbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_referral_and_its_acceptance_travel_through_the_mailbox() {
+    use samenloop_protocol::referrals::referral::{Answer, ReferralState};
+    let (_tmp, root) = temp_root();
+    let mut mailbox = TestNode::create(&root.join("mailbox"));
+    mailbox.start(vec![], |c| c.reach.mailbox = true).await;
+    let seed = mailbox.addrs().await;
+    let mut reviewer = TestNode::create(&root.join("reviewer"));
+    let mut requester = TestNode::create(&root.join("gemeente"));
+    reviewer.start(seed.clone(), |_| {}).await;
+    requester.start(seed.clone(), |_| {}).await;
+    reviewer.client().set_profile(sample_update(0)).await.unwrap();
+    let (rq, reviewer_id) = (requester.client(), reviewer.peer_id);
+    wait_for(LIMIT, "the municipality holds the reviewer's profile naming the mailbox", || async {
+        rq.profile(reviewer_id).await.is_ok_and(|p| !p.mailboxes.is_empty())
+    })
+    .await;
+    reviewer.stop().await;
+
+    let record = rq.create_request(samenloop_tests::sample_request(CANARY)).await.unwrap();
+    rq.refer(&record.id, vec![reviewer_id], false, false, None).await.unwrap();
+    wait_for(LIMIT, "the referral shows as left at the reviewer's mailbox", || async {
+        rq.request(&record.id).await.is_ok_and(|r| r.referrals.iter().any(|x| x.at_mailbox && !x.delivered))
+    })
+    .await;
+    requester.stop().await;
+
+    reviewer.start(seed.clone(), |_| {}).await;
+    let rv = reviewer.client();
+    wait_for(LIMIT, "the referral reaches the reviewer from the mailbox", || async {
+        rv.referrals().await.is_ok_and(|r| r.iter().any(|x| x.request_id == record.id))
+    })
+    .await;
+    let referral = rv.referrals().await.unwrap().into_iter().find(|x| x.request_id == record.id).unwrap();
+    assert!(rv.referral(&referral.referral_id).await.unwrap().request.learning_question.contains(CANARY));
+    let before = deposited(&rv).await;
+    rv.answer_referral(&referral.referral_id, Answer::Accept { conflict: None }).await.unwrap();
+    wait_deposited(&rv, before, "the acceptance is deposited for the municipality").await;
+    reviewer.stop().await;
+
+    requester.start(seed.clone(), |_| {}).await;
+    let rq = requester.client();
+    wait_for(LIMIT, "the acceptance reaches the municipality from the mailbox", || async {
+        rq.request(&record.id)
+            .await
+            .is_ok_and(|r| r.referrals.iter().any(|x| matches!(x.state, ReferralState::Accepted { .. })))
+    })
+    .await;
+    requester.stop().await;
+    mailbox.stop().await;
+    assert!(!contains_anywhere(mailbox.home.root(), CANARY.as_bytes()), "the mailbox's home holds the request");
+}

@@ -300,6 +300,9 @@ impl EventLoop {
             MailboxResponse::Deposited { .. } => {
                 self.post.stats.deposited += 1;
                 debug!("an item was deposited at a mailbox");
+                if let Some(key) = &deposit.key {
+                    self.left_at_mailbox(key);
+                }
             }
             MailboxResponse::Refused(MailboxRefusal::UnknownInbox) if !deposit.first_contact => {
                 // The recipient does not know us yet (a first referral): its first-contact inbox.

@@ -251,6 +251,7 @@ impl EventLoop {
                     respond_by,
                     state: ReferralState::Offered,
                     delivered: false,
+                    at_mailbox: false,
                     envelope: hex::encode(envelope),
                     withdrawal: None,
                 },
@@ -475,6 +476,31 @@ impl EventLoop {
         peers.dedup();
         for p in peers {
             self.flush_deliveries(p);
+        }
+    }
+
+    /// A mailbox holds the message with this delivery key: a referral then shows as left at the reviewer's
+    /// mailbox until their node has it.
+    pub(crate) fn left_at_mailbox(&mut self, key: &str) {
+        let Some(referral_id) = key.strip_prefix("referral:") else { return };
+        let Some(request_id) = self
+            .requests
+            .iter()
+            .find(|(_, r)| r.referrals.iter().any(|x| x.referral_id == referral_id))
+            .map(|(id, _)| id.clone())
+        else {
+            return;
+        };
+        if let Some(r) = self
+            .requests
+            .get_mut(&request_id)
+            .and_then(|record| record.referrals.iter_mut().find(|r| r.referral_id == referral_id))
+            && !r.at_mailbox
+        {
+            r.at_mailbox = true;
+            if let Err(e) = self.persist_request(&request_id) {
+                warn!("{e}");
+            }
         }
     }
 

@@ -24,6 +24,10 @@ pub struct OutgoingReferral {
     pub state: ReferralState,
     /// Whether the reviewer's node has it.
     pub delivered: bool,
+    /// Whether it waits, sealed, at one of the reviewer's mailboxes (while their node is away); direct
+    /// delivery is still tried.
+    #[serde(default)]
+    pub at_mailbox: bool,
     /// The signed envelope (hex), kept for retries; empty in API views.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub envelope: String,

@@ -487,6 +487,7 @@ pub(crate) struct OutgoingRow {
     state: String,
     detail: String,
     undelivered: bool,
+    at_mailbox: bool,
 }
 
 /// A candidate from the match.
@@ -718,6 +719,7 @@ async fn request_page(client: &Client, lang: Lang, id: &str) -> Result<RequestPa
                     state,
                     detail,
                     undelivered: !r.delivered && r.state == ReferralState::Offered,
+                    at_mailbox: !r.delivered && r.at_mailbox && r.state == ReferralState::Offered,
                 }
             })
             .collect(),
