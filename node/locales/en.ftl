@@ -757,6 +757,23 @@ settings-unknown-supervisor = A supervisor your computer does not know (yet)
 settings-bootstrap = Addresses to reach the network
 settings-bootstrap-hint = One address per line, as the network gave it to you. A new address is tried at once.
 settings-bootstrap-invalid = This is not an address samenloop can use: { $address }
+reach-heading = How others reach this computer
+reach-public = Reachable from the internet: colleagues connect to it directly.
+reach-behind-router-relayed = Behind a router that lets nothing in: colleagues reach it through the network's relay, which passes on encrypted bytes it cannot read. Where both routers allow it, the connection becomes direct by itself.
+reach-behind-router-alone = Behind a router that lets nothing in, and no relay yet: colleagues cannot reach this computer until it finds one (add the network's address below).
+reach-unknown = Not known yet: samenloop is finding out whether colleagues can reach this computer.
+reach-connected = { $n ->
+    [0] Not connected to any computer in the network yet.
+    [one] Connected to { $n } computer in the network.
+   *[other] Connected to { $n } computers in the network.
+}
+reach-relayed = { $n ->
+    [one] { $n } of them through the relay.
+   *[other] { $n } of them through the relay.
+}
+reach-mailbox = While this computer is off, colleagues leave sealed messages and changes at the network's mailbox; they come in when it is on again. The mailbox cannot read them.
+reach-no-mailbox = No mailbox: messages and changes reach this computer only while it is on at the same time as the sender's.
+reach-serving = This computer also serves the network as relay or mailbox.
 settings-network-save = Save the network
 settings-network-saved = Saved. It applies at once, and after a restart too.
 settings-network-not-kept = It applies now, but could not be kept for a restart: { $reason }

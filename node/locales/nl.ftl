@@ -757,6 +757,23 @@ settings-unknown-supervisor = Een supervisor die uw computer (nog) niet kent
 settings-bootstrap = Adressen om het netwerk te bereiken
 settings-bootstrap-hint = Eén adres per regel, zoals u het van het netwerk kreeg. Een nieuw adres wordt meteen geprobeerd.
 settings-bootstrap-invalid = Dit is geen adres dat samenloop kan gebruiken: { $address }
+reach-heading = Hoe anderen deze computer bereiken
+reach-public = Bereikbaar vanaf internet: collega's maken rechtstreeks verbinding.
+reach-behind-router-relayed = Achter een router die niets binnenlaat: collega's bereiken deze computer via het doorgeefpunt van het netwerk, dat versleutelde gegevens doorgeeft die het niet kan lezen. Waar beide routers het toelaten, wordt de verbinding vanzelf rechtstreeks.
+reach-behind-router-alone = Achter een router die niets binnenlaat, en nog geen doorgeefpunt: collega's kunnen deze computer pas bereiken als er een is gevonden (vul hieronder het adres van het netwerk in).
+reach-unknown = Nog onbekend: samenloop zoekt uit of collega's deze computer kunnen bereiken.
+reach-connected = { $n ->
+    [0] Nog met geen enkele computer in het netwerk verbonden.
+    [one] Verbonden met { $n } computer in het netwerk.
+   *[other] Verbonden met { $n } computers in het netwerk.
+}
+reach-relayed = { $n ->
+    [one] Daarvan { $n } via het doorgeefpunt.
+   *[other] Daarvan { $n } via het doorgeefpunt.
+}
+reach-mailbox = Als deze computer uit staat, laten collega's versleutelde berichten en wijzigingen achter in de postbus van het netwerk; die komen binnen zodra hij weer aan staat. De postbus kan ze niet lezen.
+reach-no-mailbox = Geen postbus: berichten en wijzigingen komen alleen binnen als deze computer tegelijk aan staat met die van de afzender.
+reach-serving = Deze computer is ook doorgeefpunt of postbus voor het netwerk.
 settings-network-save = Netwerk bewaren
 settings-network-saved = Bewaard. Het geldt meteen, en ook na een herstart.
 settings-network-not-kept = Het geldt nu, maar kon niet worden bewaard voor een herstart: { $reason }

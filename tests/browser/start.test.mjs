@@ -112,12 +112,19 @@ test("the language switch and the keyboard: English pages, reached without a mou
   assert.ok(!body.includes("⟦"), "no untranslated key on the page");
   await page.getByRole("link", { name: "Settings" }).click();
   await page.getByRole("heading", { name: "Change the passphrase" }).waitFor();
+  // How others reach this computer, in plain words (no addresses, no ids).
+  await page.getByRole("heading", { name: "How others reach this computer" }).waitFor();
+  const reach = await page.textContent("ul.reach");
+  assert.ok(/Connected to \d+ computers? in the network\.|Not connected to any computer/.test(reach), reach);
+  assert.ok(!reach.includes("12D3KooW") && !reach.includes("/ip4/"), reach);
   await shot(page, "14-settings-en");
   await expectNoAxeViolations(page, "settings (en)");
   // Back to Dutch from the settings page, which remembers the choice.
   await page.getByLabel("Nederlands").check();
   await page.getByRole("button", { name: "Save the language" }).click();
   await page.getByRole("heading", { name: "Wachtzin wijzigen" }).waitFor();
+  await page.getByRole("heading", { name: "Hoe anderen deze computer bereiken" }).waitFor();
+  await shot(page, "14-settings-nl");
   await context.close();
 });
 

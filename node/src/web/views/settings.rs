@@ -35,6 +35,8 @@ pub(crate) struct SettingsPage {
     bootstrap: String,
     bootstrap_error: String,
     network_saved: bool,
+    /// How this computer is reached, in plain words (no addresses or ids).
+    reach: Vec<String>,
 }
 
 fn settings_page(lang: Lang) -> SettingsPage {
@@ -50,7 +52,31 @@ fn settings_page(lang: Lang) -> SettingsPage {
         bootstrap: String::new(),
         bootstrap_error: String::new(),
         network_saved: false,
+        reach: Vec::new(),
     }
+}
+
+/// How this computer is reached, said for a person: reachable or behind a router (and through what),
+/// connected colleagues (how many through the relay), and whether messages wait at a mailbox while it is off.
+fn reach_lines(t: &crate::web::i18n::Tr, s: &crate::api::types::NodeStatus) -> Vec<String> {
+    let r = &s.reach;
+    let mut lines = vec![match (r.nat.as_str(), r.relayed_via.is_empty()) {
+        ("public", _) => t.get("reach-public"),
+        ("behind-nat", false) => t.get("reach-behind-router-relayed"),
+        ("behind-nat", true) => t.get("reach-behind-router-alone"),
+        _ => t.get("reach-unknown"),
+    }];
+    let connected = r.direct_peers.len() + r.relayed_peers.len();
+    let mut connected_line = t.count("reach-connected", "n", connected);
+    if !r.relayed_peers.is_empty() {
+        connected_line = format!("{connected_line} {}", t.count("reach-relayed", "n", r.relayed_peers.len()));
+    }
+    lines.push(connected_line);
+    lines.push(if r.mailboxes.is_empty() { t.get("reach-no-mailbox") } else { t.get("reach-mailbox") });
+    if r.serving_relay || r.serving_mailbox {
+        lines.push(t.get("reach-serving"));
+    }
+    lines
 }
 
 /// Fills in the network section: the supervisors by name, and the bootstrap addresses.
@@ -74,6 +100,9 @@ async fn with_network(mut p: SettingsPage, client: &crate::Client, typed: Option
     p.supervisors = supervisors;
     p.bootstrap =
         typed.unwrap_or_else(|| settings.bootstrap.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"));
+    if let Ok(status) = client.status().await {
+        p.reach = reach_lines(&t, &status);
+    }
     p
 }
 
