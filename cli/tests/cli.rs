@@ -304,26 +304,7 @@ fn a_requester_refers_a_request_and_a_reviewer_accepts() {
     let file = tmp.path().join("request.toml");
     std::fs::write(
         &file,
-        r#"
-reason = "A serious incident"
-learning-question = "canary-e2e-91b2: how did the chain lose sight of the child?"
-period-from = "2024-01-01"
-period-until = "2025-06-30"
-municipality = "Utrecht"
-desired-start = "2030-01-01"
-desired-end = "2030-06-30"
-contact = "J. de Vries"
-budget-hours = 120
-expected-result = "Improvements"
-report-addressee = "The boards"
-expertise = ["ggz"]
-region = "Utrecht"
-variant = "mid-range"
-
-[[organisation]]
-name = "GI Midden-Nederland"
-kind = "child-protection"
-"#,
+        samenloop_tests::shell::request_toml("canary-e2e-91b2: how did the chain lose sight of the child?"),
     )
     .unwrap();
     let id = json(samenloop(&req, &["request", "new", "--from", file.to_str().unwrap(), "--json"]))["id"]

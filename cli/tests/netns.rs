@@ -98,30 +98,8 @@ fn reviewers_behind_home_routers_work_together() {
 
     // The municipality refers a request to Anna, behind another router; she accepts.
     let request_file = root.join("request.toml");
-    std::fs::write(
-        &request_file,
-        r#"
-reason = "A serious incident"
-learning-question = "How did the chain lose sight of the child?"
-period-from = "2024-01-01"
-period-until = "2025-06-30"
-municipality = "Utrecht"
-desired-start = "2030-01-01"
-desired-end = "2030-06-30"
-contact = "J. de Vries"
-budget-hours = 120
-expected-result = "Improvements"
-report-addressee = "The boards"
-expertise = ["ggz"]
-region = "Utrecht"
-variant = "mid-range"
-
-[[organisation]]
-name = "GI Midden-Nederland"
-kind = "child-protection"
-"#,
-    )
-    .expect("request file");
+    std::fs::write(&request_file, samenloop_tests::shell::request_toml("How did the chain lose sight of the child?"))
+        .expect("request file");
     let request = gemeente.json(&["request", "new", "--from", request_file.to_str().expect("path"), "--json"])["id"]
         .as_str()
         .expect("request id")

@@ -172,48 +172,19 @@ impl Topology {
             in_ns(&home, &["ip", "route", "add", "default", "via", &format!("{lan_net}.1")])?;
             // Routing, translation, and no unsolicited incoming traffic.
             in_ns(&router, &["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"])?;
-            let mut masquerade = vec!["iptables", "-t", "nat", "-A", "POSTROUTING", "-o", "wan", "-j", "MASQUERADE"];
-            if nat == Nat::Symmetric {
-                masquerade.push("--random-fully");
+            let random = if nat == Nat::Symmetric { " --random-fully" } else { "" };
+            for rule in [
+                format!("-t nat -A POSTROUTING -o wan -j MASQUERADE{random}"),
+                "-P FORWARD DROP".into(),
+                "-A FORWARD -i lan -o wan -j ACCEPT".into(),
+                "-A FORWARD -i wan -o lan -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT".into(),
+                "-A INPUT -i wan -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT".into(),
+                "-A INPUT -i wan -j DROP".into(),
+            ] {
+                let mut args = vec!["iptables"];
+                args.extend(rule.split_whitespace());
+                in_ns(&router, &args)?;
             }
-            in_ns(&router, &masquerade)?;
-            in_ns(&router, &["iptables", "-P", "FORWARD", "DROP"])?;
-            in_ns(&router, &["iptables", "-A", "FORWARD", "-i", "lan", "-o", "wan", "-j", "ACCEPT"])?;
-            in_ns(
-                &router,
-                &[
-                    "iptables",
-                    "-A",
-                    "FORWARD",
-                    "-i",
-                    "wan",
-                    "-o",
-                    "lan",
-                    "-m",
-                    "conntrack",
-                    "--ctstate",
-                    "ESTABLISHED,RELATED",
-                    "-j",
-                    "ACCEPT",
-                ],
-            )?;
-            in_ns(
-                &router,
-                &[
-                    "iptables",
-                    "-A",
-                    "INPUT",
-                    "-i",
-                    "wan",
-                    "-m",
-                    "conntrack",
-                    "--ctstate",
-                    "ESTABLISHED,RELATED",
-                    "-j",
-                    "ACCEPT",
-                ],
-            )?;
-            in_ns(&router, &["iptables", "-A", "INPUT", "-i", "wan", "-j", "DROP"])?;
             let addr = Ipv4Addr::new(192, 168, (i + 1) as u8, 2);
             t.homes.push((Host { ns: home, addr, interface: "eth0" }, nat));
         }

@@ -15,6 +15,33 @@ pub const PASS: &str = "netns passphrase";
 /// How long a step of the network may take before a test gives up.
 pub const LIMIT: Duration = Duration::from_secs(60);
 
+/// A complete review request for `samenloop request new --from FILE` (TOML), with `question` as its
+/// learning question: a mid-range review in Utrecht wanting ggz, in 2030.
+pub fn request_toml(question: &str) -> String {
+    format!(
+        r#"
+reason = "A serious incident"
+learning-question = "{question}"
+period-from = "2024-01-01"
+period-until = "2025-06-30"
+municipality = "Utrecht"
+desired-start = "2030-01-01"
+desired-end = "2030-06-30"
+contact = "J. de Vries"
+budget-hours = 120
+expected-result = "Improvements"
+report-addressee = "The boards"
+expertise = ["ggz"]
+region = "Utrecht"
+variant = "mid-range"
+
+[[organisation]]
+name = "GI Midden-Nederland"
+kind = "child-protection"
+"#
+    )
+}
+
 /// One person's node: a home directory, a host (namespace) it runs in, its log.
 pub struct Person {
     /// Who (for messages).
