@@ -64,6 +64,17 @@ fn peer_of(key: &[u8; 32]) -> Option<PeerId> {
     ed25519_dalek::VerifyingKey::from_bytes(key).ok().map(|k| peer_id_of(&k))
 }
 
+/// Where a change announced to a case's members comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// Made on this node: deposited for every absent member.
+    Here,
+    /// Received from another member and passed on: pushed to connected members, and deposited for absent
+    /// ones only where this node knows what they hold (a small delta). For a member it knows nothing of,
+    /// the whole case would go into the deposit, which the change's author deposits already.
+    Received,
+}
+
 pub(crate) fn member_key(peer: &PeerId) -> Option<[u8; 32]> {
     verifying_key_of(peer).map(|k| k.to_bytes())
 }
@@ -72,7 +83,7 @@ impl EventLoop {
     pub(crate) fn on_case_command(&mut self, command: CaseCommand) -> Result<serde_json::Value, NodeError> {
         let outcome = crate::cases::commands::execute(self.case_context(), command)?;
         for announce in outcome.announce {
-            self.announce_case(announce);
+            self.announce_case(announce, Origin::Here);
         }
         Ok(outcome.value)
     }
@@ -88,17 +99,13 @@ impl EventLoop {
         }
     }
 
-    /// Passes on a ledger change received from another member: pushed to connected members, and deposited
-    /// for absent ones only where this node knows what they hold (a small delta). For a member it knows
-    /// nothing of, the whole case would go into the deposit, which the change's author deposits already.
+    /// Passes on a ledger change received from another member (see [`Origin::Received`]).
     fn announce_received(&mut self, case: CaseId) {
-        self.relaying = true;
-        self.announce_case(CaseEvent::LedgerChanged { case });
-        self.relaying = false;
+        self.announce_case(CaseEvent::LedgerChanged { case }, Origin::Received);
     }
 
     /// Pushes something new to the members who may read it.
-    fn announce_case(&mut self, event: CaseEvent) {
+    fn announce_case(&mut self, event: CaseEvent, origin: Origin) {
         let (case, doc, runs, audit) = match event {
             CaseEvent::Edited { case, doc, run } => (case, Some(doc), vec![run], Vec::new()),
             CaseEvent::LedgerChanged { case } => (case, None, Vec::new(), Vec::new()),
@@ -151,7 +158,7 @@ impl EventLoop {
             // reconnected, possibly out of order; an absent member catches up by pulling when it is back, and
             // meanwhile finds the change at its mailboxes.
             if !self.swarm.is_connected(&peer) {
-                if !self.relaying || self.post.holds.contains_key(&(case, member)) {
+                if origin == Origin::Here || self.post.holds.contains_key(&(case, member)) {
                     let _ = self.post_case(peer, member, case);
                 }
                 continue;

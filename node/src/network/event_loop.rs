@@ -78,8 +78,6 @@ pub(crate) struct EventLoop {
     pub(crate) sync_in_flight: HashMap<OutboundRequestId, crate::cases::sync::SyncInFlight>,
     /// What sync refused, for the status view and tests.
     pub(crate) sync_stats: crate::cases::sync::SyncStats,
-    /// Set while a ledger change received from another member is passed on (`announce_received`).
-    pub(crate) relaying: bool,
     /// When connected members were last pulled from.
     pub(crate) last_case_pull: Option<Instant>,
     /// Announces cases whose documents changed (for waiting clients and tests).
@@ -163,7 +161,6 @@ impl EventLoop {
             cases,
             sync_in_flight: HashMap::new(),
             sync_stats: crate::cases::sync::SyncStats::default(),
-            relaying: false,
             last_case_pull: None,
             node_events: broadcast::channel(256).0,
             reach,

@@ -483,24 +483,16 @@ impl EventLoop {
     /// mailbox until their node has it.
     pub(crate) fn left_at_mailbox(&mut self, key: &str) {
         let Some(referral_id) = key.strip_prefix("referral:") else { return };
-        let Some(request_id) = self
-            .requests
-            .iter()
-            .find(|(_, r)| r.referrals.iter().any(|x| x.referral_id == referral_id))
-            .map(|(id, _)| id.clone())
-        else {
+        let found = self.requests.iter_mut().find_map(|(id, record)| {
+            record.referrals.iter_mut().find(|r| r.referral_id == referral_id).map(|r| (id.clone(), r))
+        });
+        let Some((request_id, r)) = found else { return };
+        if r.at_mailbox {
             return;
-        };
-        if let Some(r) = self
-            .requests
-            .get_mut(&request_id)
-            .and_then(|record| record.referrals.iter_mut().find(|r| r.referral_id == referral_id))
-            && !r.at_mailbox
-        {
-            r.at_mailbox = true;
-            if let Err(e) = self.persist_request(&request_id) {
-                warn!("{e}");
-            }
+        }
+        r.at_mailbox = true;
+        if let Err(e) = self.persist_request(&request_id) {
+            warn!("{e}");
         }
     }
 
