@@ -1,8 +1,10 @@
 //! Helpers for samenloop's multi-node tests: nodes in temporary homes on loopback, and waiting for the
-//! network to reach a state (polling with a deadline, never sleeping a fixed time and hoping).
+//! network to reach a state (polling with a deadline, never sleeping a fixed time and hoping); members behind
+//! namespace routers (`netns`, `shell`); and the deterministic simulation of case sync (`sim`).
 
 pub mod netns;
 pub mod shell;
+pub mod sim;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};

@@ -131,7 +131,8 @@ impl CaseDocument {
         }
     }
 
-    pub(crate) fn heads(&mut self) -> Vec<samenloop_protocol::cases::analysis::ChangeHash> {
+    /// The document's current heads (equal on two replicas exactly when they hold the same changes).
+    pub fn heads(&mut self) -> Vec<samenloop_protocol::cases::analysis::ChangeHash> {
         match self {
             CaseDocument::Analysis(d) => d.heads(),
             CaseDocument::Notes(d) => d.heads(),
@@ -267,6 +268,14 @@ impl CaseReplica {
     pub fn current_key(&self, doc: DocKind) -> Option<EpochKey> {
         let epoch = self.ledger.current_epoch(doc)?;
         self.keys.get(&(doc, epoch)).map(|(k, _)| k.clone())
+    }
+
+    /// Every (document, epoch) whose key this node holds (tests check who may hold what).
+    #[cfg(feature = "test-support")]
+    pub fn key_epochs(&self) -> Vec<(DocKind, u32)> {
+        let mut out: Vec<(DocKind, u32)> = self.keys.keys().copied().collect();
+        out.sort_by_key(|(d, e)| (d.name(), *e));
+        out
     }
 
     fn key(&self, doc: DocKind, epoch: u32) -> Option<&BundleKey> {
@@ -1022,6 +1031,11 @@ impl CaseBook {
     ) -> Result<(), CaseError> {
         if ops.is_empty() {
             return Ok(());
+        }
+        // A case destroyed here stays destroyed: a stale answer or mailbox item that starts at its `Open`
+        // must not bring it back (and a second destruction would replace the record and its confirmations).
+        if self.tombstones.contains_key(case) {
+            return Err(CaseError::NotAllowed("the case was destroyed on this node".into()));
         }
         let me = self.me;
         if !self.cases.contains_key(case) {

@@ -298,11 +298,12 @@ fn listing(book: &mut CaseBook, case: CaseId, entity: EntityKind) -> Result<&Val
 /// The most entities one bundle of an import carries (keeps every bundle far below the size limit).
 pub const IMPORT_BATCH: usize = 250;
 
-/// Something to announce to other members after a command.
-pub(crate) enum CaseEvent {
+/// Something to announce to other members after a command (the sync core's local events).
+#[allow(missing_docs)] // the variants say it; the fields are what they are named
+pub enum CaseEvent {
     /// A new bundle of this node's.
     Edited { case: CaseId, doc: DocKind, run: WireRun },
-    /// The ledger changed (a member was added).
+    /// The ledger changed (a member was added, removed, or the lead handed over).
     LedgerChanged { case: CaseId },
     /// The case was destroyed here: tell the members.
     Destroyed { case: CaseId },

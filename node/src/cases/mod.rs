@@ -5,7 +5,8 @@
 //!   loading from the store.
 //! - [`commands`]: the case commands as the local API receives them (typed, patch-based edits of every
 //!   entity, views, exports, import, report) and their execution against the book.
-//! - `sync`: the event loop's side of `/samenloop/sync/1`: pulls, pushes and their answers on the wire.
+//! - [`sync`]: the rules of case sync without I/O (events in: connections, ticks, requests, answers, mail;
+//!   effects out: requests, deposits, dials, page refreshes); `network::sync_link` carries them on the swarm.
 //! - [`audit`]: the audit trail on this node: recording exports and reports, taking in members' entries,
 //!   the checkpoint, the archive kept after destruction, verification.
 //!
@@ -15,4 +16,4 @@
 pub mod audit;
 pub mod book;
 pub mod commands;
-pub(crate) mod sync;
+pub mod sync;

@@ -1,47 +1,105 @@
-//! The case side of the event loop: case commands from the API, and `/samenloop/sync/1` with members.
+//! The rules of case sync, without I/O: events in (a peer connected or gone, a tick with the time, a request
+//! or answer from a member, a failed request, a mailbox item, a change made here), effects out (requests to
+//! send, items to deposit, peers to dial, cases whose pages should refresh). Storage is the case book's: every
+//! write it makes is one committed transaction before the event's effects go out, so a crash after an event
+//! loses nothing that any effect of it depended on.
+//!
+//! The event loop (`network::sync_link`) carries effects onto the swarm; the simulator (the tests crate's
+//! `sim`) carries them through a seeded network instead, so the same code is tested under every schedule.
 //!
 //! Sync is anti-entropy plus announcements: a local edit is pushed at once to every connected member who may
-//! read the document; on every new connection, and every few seconds
-//! while connected, a node pulls each shared case from each member; members that are not connected are
-//! dialled with a short backoff, so two members who edited apart converge within seconds of meeting again.
+//! read the document; on every new connection, and every `PULL_EVERY` while connected, a node pulls each
+//! shared case from each member; members that are not connected are dialled with a short backoff, so two
+//! members who edited apart converge within seconds of meeting again. What cannot be delivered directly is
+//! deposited at the member's mailboxes as everything it lacks beyond what it was last known to hold.
+//!
+//! Deterministic by construction: ordered maps only, time as a parameter, no clock and no randomness here.
 
-use std::collections::HashSet;
-use std::time::{Duration, Instant};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
-use libp2p::request_response::{self, OutboundRequestId};
-use libp2p::swarm::dial_opts::DialOpts;
+use samenloop_protocol::Identity;
+use samenloop_protocol::cases::doc_log::AuthorSeq;
 use samenloop_protocol::cases::ledger::CaseId;
-use samenloop_protocol::cases::sync::{SyncRefusal, SyncRequest, SyncResponse, WireRun};
+use samenloop_protocol::cases::sync::{DocVector, SyncRefusal, SyncRequest, SyncResponse, WireRun};
 use samenloop_protocol::mailbox::MailPayload;
-use samenloop_protocol::{PeerId, peer_id_of, verifying_key_of};
+use samenloop_protocol::peer_id_of;
 use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
 use tracing::{debug, info, warn};
 
-use crate::cases::book::{CaseError, Received};
-use crate::cases::commands::{CaseCommand, CaseEvent};
-use crate::error::NodeError;
-use crate::network::event_loop::EventLoop;
+use crate::cases::book::{CaseBook, Received};
+use crate::cases::commands::CaseEvent;
+use crate::store::Store;
+use crate::vault::Vault;
 
 /// How often connected members pull each shared case from each other.
-pub(crate) const PULL_EVERY: Duration = Duration::from_secs(5);
+pub const PULL_EVERY: Duration = Duration::from_secs(5);
+/// The first wait between dials of an absent member; it doubles up to `MAX_MEMBER_REDIAL`.
+const FIRST_MEMBER_REDIAL: Duration = Duration::from_millis(500);
 /// The longest wait between dials of an absent member.
 const MAX_MEMBER_REDIAL: Duration = Duration::from_secs(2);
 
-/// What a sync request in flight was, to act on its response.
-pub(crate) enum SyncInFlight {
-    Pull {
-        case: CaseId,
+/// A member's key (its ed25519 verifying key), the name sync uses for a peer.
+pub type Member = [u8; 32];
+
+/// Names a request this core sent, so its answer (or failure) comes back to what it was for.
+pub type FlightId = u64;
+
+/// What a member holds of a case, as it said in a pull (or as was last deposited for it): ledger length,
+/// document vectors, audit seqs.
+pub type Holdings = (u64, Vec<DocVector>, Vec<AuthorSeq>);
+
+/// What the sync core needs of the node: the case book and the store it writes through, the vault that seals
+/// at rest, the identity that signs.
+pub struct CaseState<'a> {
+    /// The cases.
+    pub book: &'a mut CaseBook,
+    /// Their rows.
+    pub store: &'a mut Store,
+    /// Seals rows at rest.
+    pub vault: &'a Vault,
+    /// This node.
+    pub identity: &'a Identity,
+}
+
+/// Something for the I/O around the core to do, in order.
+#[derive(Debug)]
+pub enum SyncEffect {
+    /// Send `request` to a member (connected, as far as the core knows); its answer or failure comes back
+    /// as [`SyncCore::answered`] or [`SyncCore::failed`] with `flight`.
+    Send {
+        /// The member.
+        to: Member,
+        /// The request's name.
+        flight: FlightId,
+        /// The request.
+        request: SyncRequest,
     },
-    Push {
-        case: CaseId,
-        /// Kept so that a push that fails (the member went away) is deposited at its mailboxes instead.
-        request: Box<SyncRequest>,
+    /// Deposit `payload` for an absent member at its mailboxes. `key` names a message to deposit once.
+    Post {
+        /// The member.
+        to: Member,
+        /// Deposit once under this name (None: every time).
+        key: Option<String>,
+        /// What to deposit.
+        payload: MailPayload,
     },
-    Confirm {
-        case: CaseId,
-    },
-    #[cfg(feature = "test-support")]
-    Raw(crate::network::client::Reply<SyncResponse>),
+    /// Dial an absent member.
+    Dial(Member),
+    /// A case changed here (entries, members, destruction, a confirmation): open pages refresh.
+    Changed(CaseId),
+}
+
+/// Where a change announced to a case's members comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Made on this node: deposited for every absent member.
+    Here,
+    /// Received from another member and passed on: pushed to connected members, and deposited for absent
+    /// ones only where this node knows what they hold (a small delta). For a member it knows nothing of,
+    /// the whole case would go into the deposit, which the change's author deposits already.
+    Received,
 }
 
 /// A sync rejection counted for tests and the status view.
@@ -59,124 +117,357 @@ pub struct SyncStats {
     pub refusals: u64,
 }
 
-/// The peer id of a member key (None for bytes that are not an ed25519 key).
-fn peer_of(key: &[u8; 32]) -> Option<PeerId> {
-    ed25519_dalek::VerifyingKey::from_bytes(key).ok().map(|k| peer_id_of(&k))
+/// What a request in flight was, to act on its answer.
+#[derive(Debug)]
+enum Flight {
+    Pull {
+        case: CaseId,
+    },
+    Push {
+        case: CaseId,
+        to: Member,
+        /// Kept so that a push that fails (the member went away) is deposited at its mailboxes instead.
+        request: Box<SyncRequest>,
+    },
+    Confirm {
+        case: CaseId,
+    },
 }
 
-/// Where a change announced to a case's members comes from.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Origin {
-    /// Made on this node: deposited for every absent member.
-    Here,
-    /// Received from another member and passed on: pushed to connected members, and deposited for absent
-    /// ones only where this node knows what they hold (a small delta). For a member it knows nothing of,
-    /// the whole case would go into the deposit, which the change's author deposits already.
-    Received,
+/// The sync core's own state: what is in flight, who is connected, when to pull and dial, what each absent
+/// member is known to hold. None of it is persisted: after a restart, pulls rebuild it.
+#[derive(Default)]
+pub struct SyncCore {
+    flights: BTreeMap<FlightId, Flight>,
+    next_flight: FlightId,
+    connected: BTreeSet<Member>,
+    /// When each absent member may be dialled again, and the backoff after that.
+    redial: BTreeMap<Member, (Duration, Duration)>,
+    last_pull: Option<Duration>,
+    /// What each member of each case is known to hold (its last pull, or what was last deposited for it).
+    /// A deposit carries everything beyond this.
+    holds: BTreeMap<(CaseId, Member), Holdings>,
+    /// Counts for the status view.
+    pub stats: SyncStats,
 }
 
-pub(crate) fn member_key(peer: &PeerId) -> Option<[u8; 32]> {
-    verifying_key_of(peer).map(|k| k.to_bytes())
+fn short(member: &Member) -> String {
+    match ed25519_dalek::VerifyingKey::from_bytes(member) {
+        Ok(k) => peer_id_of(&k).to_string(),
+        Err(_) => hex::encode(&member[..4]),
+    }
 }
 
-impl EventLoop {
-    pub(crate) fn on_case_command(&mut self, command: CaseCommand) -> Result<serde_json::Value, NodeError> {
-        let outcome = crate::cases::commands::execute(self.case_context(), command)?;
-        for announce in outcome.announce {
-            self.announce_case(announce, Origin::Here);
-        }
-        Ok(outcome.value)
+impl SyncCore {
+    /// Whether the core takes `member` to be connected.
+    pub fn is_connected(&self, member: &Member) -> bool {
+        self.connected.contains(member)
     }
 
-    fn case_context(&mut self) -> crate::cases::commands::Context<'_> {
-        crate::cases::commands::Context {
-            book: &mut self.cases,
-            store: &mut self.store,
-            vault: &self.vault,
-            identity: &self.identity,
-            directory: &self.directory,
-            received: &self.received,
-        }
+    /// Requests sent and not yet answered.
+    pub fn in_flight(&self) -> usize {
+        self.flights.len()
     }
 
-    /// Passes on a ledger change received from another member (see [`Origin::Received`]).
-    fn announce_received(&mut self, case: CaseId) {
-        self.announce_case(CaseEvent::LedgerChanged { case }, Origin::Received);
+    /// A connection to `member` opened: pull every shared case from it.
+    pub fn connected(&mut self, st: &mut CaseState<'_>, member: Member, out: &mut Vec<SyncEffect>) {
+        self.connected.insert(member);
+        self.redial.remove(&member);
+        self.pull_from(st, member, out);
+    }
+
+    /// The last connection to `member` closed. Requests in flight to it fail on their own (`failed`).
+    pub fn disconnected(&mut self, member: Member) {
+        self.connected.remove(&member);
+    }
+
+    /// Dial `member` at the next tick, whatever the backoff (a partition healed, in tests).
+    pub fn redial_now(&mut self, member: &Member) {
+        self.redial.remove(member);
+    }
+
+    /// Periodic, with the time since some fixed start: pull from connected members, dial absent ones,
+    /// resend unacknowledged confirmations.
+    pub fn tick(&mut self, st: &mut CaseState<'_>, now: Duration, out: &mut Vec<SyncEffect>) {
+        let me = st.book.me();
+        let mut members: BTreeSet<Member> = BTreeSet::new();
+        for c in st.book.cases.values().filter(|c| c.ledger.member(&me).is_some()) {
+            members.extend(c.ledger.members().filter(|m| m.key != me).map(|m| m.key));
+        }
+        let pull_due = self.last_pull.is_none_or(|t| now.saturating_sub(t) >= PULL_EVERY);
+        for member in members {
+            if self.connected.contains(&member) {
+                if pull_due {
+                    self.pull_from(st, member, out);
+                }
+                continue;
+            }
+            let (due, backoff) = self.redial.get(&member).copied().unwrap_or((now, FIRST_MEMBER_REDIAL));
+            if now >= due {
+                out.push(SyncEffect::Dial(member));
+                let backoff = (backoff * 2).min(MAX_MEMBER_REDIAL);
+                self.redial.insert(member, (now + backoff, backoff));
+            }
+        }
+        if pull_due {
+            self.last_pull = Some(now);
+        }
+        self.send_confirmations(st, out);
     }
 
     /// Pushes something new to the members who may read it.
-    fn announce_case(&mut self, event: CaseEvent, origin: Origin) {
+    pub fn announce(&mut self, st: &mut CaseState<'_>, event: CaseEvent, origin: Origin, out: &mut Vec<SyncEffect>) {
         let (case, doc, runs, audit) = match event {
             CaseEvent::Edited { case, doc, run } => (case, Some(doc), vec![run], Vec::new()),
             CaseEvent::LedgerChanged { case } => (case, None, Vec::new(), Vec::new()),
-            CaseEvent::Audited { case, entry } => (case, None, Vec::new(), vec![serde_bytes::ByteBuf::from(entry)]),
+            CaseEvent::Audited { case, entry } => (case, None, Vec::new(), vec![ByteBuf::from(entry)]),
             CaseEvent::Removed { case, member } => {
                 // Only if connected: otherwise its node learns on its next pull, answered with the ledger up
                 // to its removal.
-                let Some(peer) = peer_of(&member) else { return };
-                let Ok(c) = self.cases.case(&case) else { return };
+                let Ok(c) = st.book.case(&case) else { return };
                 let from = c.peer_ledger.get(&member).copied().unwrap_or(0);
                 let Some(ops) = c.ledger.removal_notice(&member, from) else { return };
                 let request = SyncRequest::Push {
                     case,
-                    ledger: ops.iter().map(|o| serde_bytes::ByteBuf::from(o.clone())).collect(),
+                    ledger: ops.iter().map(|o| ByteBuf::from(o.clone())).collect(),
                     ledger_from: from,
                     ledger_len: from + ops.len() as u64,
                     runs: Vec::new(),
                     audit: Vec::new(),
                 };
-                self.push_or_post(peer, request);
+                self.push_or_post(member, request, out);
                 return;
             }
             // Members learn it from their next pull (within PULL_EVERY), answered `Destroyed`.
             CaseEvent::Destroyed { case } => {
                 info!(%case, "case destroyed here; telling the members, whose nodes delete it and confirm");
-                let Some(t) = self.cases.tombstones.get(&case) else { return };
+                let Some(t) = st.book.tombstones.get(&case) else { return };
                 let op = t.record.destroy.clone();
                 let seq = samenloop_protocol::cases::destruction::op_seq(&op).unwrap_or(0);
-                let me = self.cases.me();
-                let members: Vec<[u8; 32]> = t.record.members.iter().filter(|m| **m != me).copied().collect();
+                let me = st.book.me();
+                let members: Vec<Member> = t.record.members.iter().filter(|m| **m != me).copied().collect();
                 for member in members {
-                    let Some(peer) = peer_of(&member) else { continue };
                     // An absent member learns on its next pull (answered `Destroyed`), or from its mailbox.
                     let request = SyncRequest::Push {
                         case,
-                        ledger: vec![serde_bytes::ByteBuf::from(op.clone())],
+                        ledger: vec![ByteBuf::from(op.clone())],
                         ledger_from: seq,
                         ledger_len: seq + 1,
                         runs: Vec::new(),
                         audit: Vec::new(),
                     };
-                    self.push_or_post(peer, request);
+                    self.push_or_post(member, request, out);
                 }
                 return;
             }
         };
-        for member in self.cases.other_members(&case, doc) {
-            let Some(peer) = peer_of(&member) else { continue };
+        for member in st.book.other_members(&case, doc) {
             // Only to connected members directly: a push queued for an absent one would arrive after it
             // reconnected, possibly out of order; an absent member catches up by pulling when it is back, and
             // meanwhile finds the change at its mailboxes.
-            if !self.swarm.is_connected(&peer) {
-                if origin == Origin::Here || self.post.holds.contains_key(&(case, member)) {
-                    let _ = self.post_case(peer, member, case);
+            if !self.connected.contains(&member) {
+                if origin == Origin::Here || self.holds.contains_key(&(case, member)) {
+                    let _ = self.post_case(st, member, case, out);
                 }
                 continue;
             }
-            if let Some(request) = self.cases.push_request(&case, &member, runs.clone(), audit.clone()) {
-                self.push_or_post(peer, request);
+            if let Some(request) = st.book.push_request(&case, &member, runs.clone(), audit.clone()) {
+                self.push_or_post(member, request, out);
             }
         }
     }
 
+    /// Answers a request from `from` (arrived directly or from a mailbox).
+    pub fn answer(
+        &mut self,
+        st: &mut CaseState<'_>,
+        from: Member,
+        request: SyncRequest,
+        out: &mut Vec<SyncEffect>,
+    ) -> SyncResponse {
+        if let Some(t) = st.book.tombstones.get(&request.case())
+            && t.record.members.contains(&from)
+            && !matches!(request, SyncRequest::Confirm { .. })
+        {
+            return SyncResponse::Destroyed { destroy: t.record.destroy.clone() };
+        }
+        match request {
+            SyncRequest::Confirm { case, confirmation, audit } => {
+                match st.book.take_confirmation(st.store, st.vault, &case, st.identity, (&confirmation, &audit)) {
+                    Ok(new) => {
+                        if new {
+                            info!(peer = %short(&from), %case, "a member confirmed the destruction of the case");
+                            // The lead's open destruction page shows the confirmation as it comes in.
+                            out.push(SyncEffect::Changed(case));
+                        }
+                        SyncResponse::Ack { refused: Vec::new() }
+                    }
+                    Err(e) => SyncResponse::Ack { refused: vec![format!("confirmation: {e}")] },
+                }
+            }
+            SyncRequest::Pull { case, ledger_len, docs, audit } => {
+                self.holds.insert((case, from), (ledger_len, docs.clone(), audit.clone()));
+                let response = st.book.answer_pull(st.store, st.identity, &from, &case, (ledger_len, &docs, &audit));
+                if matches!(response, SyncResponse::Refused(_)) {
+                    self.stats.refused_non_members += 1;
+                    info!(peer = %short(&from), %case, "refused a pull: not a member, or unknown case");
+                }
+                response
+            }
+            SyncRequest::Push { case, ledger, ledger_from, ledger_len, runs, audit } => {
+                let known = st.book.cases.contains_key(&case);
+                if known && st.book.case(&case).is_ok_and(|c| c.ledger.member(&from).is_none()) {
+                    return SyncResponse::Refused(SyncRefusal::NotAMember);
+                }
+                if !known && ledger.is_empty() {
+                    return SyncResponse::Refused(SyncRefusal::UnknownCase);
+                }
+                let mut received = Received::default();
+                if let Err(e) = st.book.receive_ledger(
+                    st.store,
+                    st.vault,
+                    st.identity,
+                    &case,
+                    (ledger_from, &ledger),
+                    &mut received,
+                ) {
+                    let line = format!("ledger: {e}");
+                    self.note_refused(&from, line.clone());
+                    if !known {
+                        return SyncResponse::Refused(SyncRefusal::UnknownCase);
+                    }
+                    received.refused.push(line);
+                }
+                // The pusher is a member by our (possibly just received) ledger; note what it holds.
+                if let Some(c) = st.book.cases.get_mut(&case) {
+                    if c.ledger.member(&from).is_none() {
+                        return SyncResponse::Refused(SyncRefusal::NotAMember);
+                    }
+                    c.peer_ledger.insert(from, ledger_len);
+                }
+                match st.book.destroy_if_ended(st.store, st.vault, st.identity, &case) {
+                    Ok(true) => {
+                        info!(%case, "the lead destroyed the case: everything of it was deleted here");
+                        out.push(SyncEffect::Changed(case));
+                        self.send_confirmations(st, out);
+                        return SyncResponse::Ack { refused: Vec::new() };
+                    }
+                    Ok(false) => {}
+                    Err(e) => warn!(%case, "could not finish the destruction: {e}"),
+                }
+                self.take_runs(st, &from, &case, runs, &mut received);
+                self.take_audit(st, &from, &case, &audit, &mut received);
+                tell_pages(&case, &received, out);
+                let behind = st.book.case(&case).is_ok_and(|c| c.ledger.len() < ledger_len);
+                if !known || behind || !received.refused.is_empty() {
+                    self.pull(st, case, from, out);
+                }
+                if received.ledger_grew {
+                    self.announce(st, CaseEvent::LedgerChanged { case }, Origin::Received, out);
+                }
+                SyncResponse::Ack { refused: received.refused }
+            }
+        }
+    }
+
+    /// The answer to a request this core sent.
+    pub fn answered(
+        &mut self,
+        st: &mut CaseState<'_>,
+        from: Member,
+        flight: FlightId,
+        response: SyncResponse,
+        out: &mut Vec<SyncEffect>,
+    ) {
+        let Some(flight) = self.flights.remove(&flight) else { return };
+        let case = match flight {
+            Flight::Pull { case } => case,
+            Flight::Confirm { case } => {
+                if let SyncResponse::Ack { refused } = &response
+                    && refused.is_empty()
+                    && let Err(e) = st.book.confirmation_acknowledged(st.store, st.vault, &case)
+                {
+                    warn!(%case, "could not record the lead's acknowledgement: {e}");
+                }
+                return;
+            }
+            Flight::Push { case, .. } => {
+                if let SyncResponse::Ack { refused } = &response
+                    && !refused.is_empty()
+                {
+                    debug!(peer = %short(&from), %case, ?refused, "a member refused part of a push");
+                }
+                if let SyncResponse::Refused(r) = response {
+                    debug!(peer = %short(&from), %case, "push refused: {r}");
+                }
+                return;
+            }
+        };
+        self.take_pull_answer(st, from, case, response, None, out);
+    }
+
+    /// A request this core sent got no answer (the member went away, the connection broke, a timeout).
+    pub fn failed(&mut self, st: &mut CaseState<'_>, flight: FlightId, out: &mut Vec<SyncEffect>) {
+        // The member went away before the push arrived (a laptop closed as it was invited, say): its
+        // mailboxes get everything it lacks, not only this push, which might be a bare ledger operation whose
+        // documents it could then never fetch while the sender is away.
+        if let Some(Flight::Push { request, case, to }) = self.flights.remove(&flight)
+            && !self.post_case(st, to, case, out)
+        {
+            out.push(SyncEffect::Post { to, key: None, payload: MailPayload::Sync(*request) });
+        }
+    }
+
+    /// A sync item fetched from a mailbox, deposited by `from`: handled as the same request arriving
+    /// directly. False when a push was refused in part (worth trying again after other items).
+    pub fn take_mail_sync(
+        &mut self,
+        st: &mut CaseState<'_>,
+        from: Member,
+        request: SyncRequest,
+        out: &mut Vec<SyncEffect>,
+    ) -> bool {
+        let answer = self.answer(st, from, request, out);
+        !matches!(answer, SyncResponse::Ack { ref refused } if !refused.is_empty())
+    }
+
+    /// A deposited answer to this node's pull: what `from` held beyond what it knew this node to hold. False
+    /// when any of it was refused (worth trying again after other items).
+    pub fn take_mail_delta(
+        &mut self,
+        st: &mut CaseState<'_>,
+        from: Member,
+        (case, ledger_from, delta): (CaseId, u64, SyncResponse),
+        out: &mut Vec<SyncEffect>,
+    ) -> bool {
+        // The sender holds at least what it sent (its `holds`, and the ledger up to the end of this answer):
+        // nothing of that goes back to it by mailbox while it is away.
+        if let SyncResponse::Delta { ledger, holds, .. } = &delta {
+            let audit = self.holds.get(&(case, from)).map(|h| h.2.clone()).unwrap_or_default();
+            self.holds.insert((case, from), (ledger_from + ledger.len() as u64, holds.clone(), audit));
+        }
+        let before = self.stats.refusals;
+        self.take_pull_answer(st, from, case, delta, Some(ledger_from), out);
+        self.stats.refusals == before
+    }
+
+    // ---- inside --------------------------------------------------------------------------------------
+
+    fn send(&mut self, to: Member, request: SyncRequest, flight: Flight, out: &mut Vec<SyncEffect>) {
+        let id = self.next_flight;
+        self.next_flight += 1;
+        self.flights.insert(id, flight);
+        out.push(SyncEffect::Send { to, flight: id, request });
+    }
+
     /// Pushes to a connected member; deposits at an absent member's mailboxes.
-    fn push_or_post(&mut self, peer: PeerId, request: SyncRequest) {
-        if self.swarm.is_connected(&peer) {
+    fn push_or_post(&mut self, to: Member, request: SyncRequest, out: &mut Vec<SyncEffect>) {
+        if self.connected.contains(&to) {
             let case = request.case();
-            let flight = SyncInFlight::Push { case, request: Box::new(request.clone()) };
-            self.send_sync(peer, request, flight);
+            let flight = Flight::Push { case, to, request: Box::new(request.clone()) };
+            self.send(to, request, flight, out);
         } else {
-            self.post(peer, None, MailPayload::Sync(request));
+            out.push(SyncEffect::Post { to, key: None, payload: MailPayload::Sync(request) });
         }
     }
 
@@ -185,86 +476,46 @@ impl EventLoop {
     /// deposits that arrive out of order, or one that is lost, leave no gap in what it can take.
     /// Returns false when there is nothing to deposit as a delta (the case is gone here, or the member may
     /// not have it).
-    fn post_case(&mut self, peer: PeerId, member: [u8; 32], case: CaseId) -> bool {
-        let (ledger_from, docs, audit) = self.post.holds.get(&(case, member)).cloned().unwrap_or_default();
-        let delta = self.cases.answer_pull(&self.store, &self.identity, &member, &case, (ledger_from, &docs, &audit));
+    fn post_case(&mut self, st: &mut CaseState<'_>, to: Member, case: CaseId, out: &mut Vec<SyncEffect>) -> bool {
+        let (ledger_from, docs, audit) = self.holds.get(&(case, to)).cloned().unwrap_or_default();
+        let delta = st.book.answer_pull(st.store, st.identity, &to, &case, (ledger_from, &docs, &audit));
         let SyncResponse::Delta { more, .. } = &delta else { return false };
         if *more {
             // Beyond one page: the member takes this one and pulls the rest when it meets a member directly.
             warn!(%case, "a deposit for an absent member holds only the first page of what it lacks");
-        } else if let Some(SyncRequest::Pull { ledger_len, docs, audit, .. }) = self.cases.pull_request(&case) {
+        } else if let Some(SyncRequest::Pull { ledger_len, docs, audit, .. }) = st.book.pull_request(&case) {
             // Once it takes this, it holds what this node holds now.
-            self.post.holds.insert((case, member), (ledger_len, docs, audit));
+            self.holds.insert((case, to), (ledger_len, docs, audit));
         }
-        self.post(peer, None, MailPayload::Delta { case, ledger_from, delta });
+        out.push(SyncEffect::Post { to, key: None, payload: MailPayload::Delta { case, ledger_from, delta } });
         true
     }
 
-    /// Sends a sync request and remembers what it was, to act on the answer.
-    fn send_sync(&mut self, peer: PeerId, request: SyncRequest, flight: SyncInFlight) {
-        let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-        self.sync_in_flight.insert(id, flight);
-    }
-
-    /// Pulls every case shared with `peer` from it.
-    pub(crate) fn pull_from(&mut self, peer: PeerId) {
-        let Some(key) = member_key(&peer) else { return };
+    /// Pulls every case shared with `member` from it.
+    fn pull_from(&mut self, st: &mut CaseState<'_>, member: Member, out: &mut Vec<SyncEffect>) {
         let shared: Vec<CaseId> =
-            self.cases.cases.iter().filter(|(_, c)| c.ledger.member(&key).is_some()).map(|(id, _)| *id).collect();
+            st.book.cases.iter().filter(|(_, c)| c.ledger.member(&member).is_some()).map(|(id, _)| *id).collect();
         for case in shared {
-            self.pull(case, peer);
+            self.pull(st, case, member, out);
         }
     }
 
-    fn pull(&mut self, case: CaseId, peer: PeerId) {
+    fn pull(&mut self, st: &mut CaseState<'_>, case: CaseId, member: Member, out: &mut Vec<SyncEffect>) {
         // One pull per case at a time: a member that is far behind would otherwise download the same history
         // (a snapshot) from every member at once. The others are asked in the next round.
-        let busy = self.sync_in_flight.values().any(|f| matches!(f, SyncInFlight::Pull { case: c, .. } if *c == case));
+        let busy = self.flights.values().any(|f| matches!(f, Flight::Pull { case: c } if *c == case));
         if busy {
             return;
         }
-        if let Some(request) = self.cases.pull_request(&case) {
-            self.send_sync(peer, request, SyncInFlight::Pull { case });
+        if let Some(request) = st.book.pull_request(&case) {
+            self.send(member, request, Flight::Pull { case }, out);
         }
-    }
-
-    /// Periodic: pull from connected members, dial absent ones.
-    pub(crate) fn on_case_tick(&mut self) {
-        let me = self.cases.me();
-        let mut members: HashSet<PeerId> = HashSet::new();
-        for c in self.cases.cases.values().filter(|c| c.ledger.member(&me).is_some()) {
-            for m in c.ledger.members().filter(|m| m.key != me) {
-                if let Some(p) = m.peer_id() {
-                    members.insert(p);
-                }
-            }
-        }
-        let pull_due = self.last_case_pull.is_none_or(|t| t.elapsed() >= PULL_EVERY);
-        for peer in members {
-            if self.swarm.is_connected(&peer) {
-                if pull_due {
-                    self.pull_from(peer);
-                }
-                continue;
-            }
-            let (due, backoff) =
-                self.redial_at.get(&peer).copied().unwrap_or((Instant::now(), Duration::from_millis(500)));
-            if Instant::now() >= due {
-                let _ = self.swarm.dial(DialOpts::peer_id(peer).build());
-                let backoff = (backoff * 2).min(MAX_MEMBER_REDIAL);
-                self.redial_at.insert(peer, (Instant::now() + backoff, backoff));
-            }
-        }
-        if pull_due {
-            self.last_case_pull = Some(Instant::now());
-        }
-        self.send_confirmations();
     }
 
     /// Sends this node's unacknowledged destruction confirmations to the leads (dialling them if away).
-    fn send_confirmations(&mut self) {
-        let pending: Vec<([u8; 32], SyncRequest)> = self
-            .cases
+    fn send_confirmations(&mut self, st: &mut CaseState<'_>, out: &mut Vec<SyncEffect>) {
+        let pending: Vec<(Member, SyncRequest)> = st
+            .book
             .tombstones
             .iter()
             .filter(|(_, t)| !t.confirmed)
@@ -276,190 +527,67 @@ impl EventLoop {
             .collect();
         for (lead, request) in pending {
             let case = request.case();
-            let Some(peer) = peer_of(&lead) else { continue };
-            let busy =
-                self.sync_in_flight.values().any(|f| matches!(f, SyncInFlight::Confirm { case: c } if *c == case));
+            let busy = self.flights.values().any(|f| matches!(f, Flight::Confirm { case: c } if *c == case));
             if busy {
                 continue;
             }
-            if !self.swarm.is_connected(&peer) {
-                let _ = self.swarm.dial(DialOpts::peer_id(peer).build());
+            if !self.connected.contains(&lead) {
+                out.push(SyncEffect::Dial(lead));
                 // Also by mailbox, once per run: the lead may be away for days.
-                self.post(peer, Some(format!("confirm:{case}")), MailPayload::Sync(request));
+                out.push(SyncEffect::Post {
+                    to: lead,
+                    key: Some(format!("confirm:{case}")),
+                    payload: MailPayload::Sync(request),
+                });
                 continue;
             }
-            self.send_sync(peer, request, SyncInFlight::Confirm { case });
+            self.send(lead, request, Flight::Confirm { case }, out);
         }
     }
 
-    pub(crate) fn on_sync_event(&mut self, event: request_response::Event<SyncRequest, SyncResponse>) {
-        match event {
-            request_response::Event::Message { peer, message, .. } => match message {
-                request_response::Message::Request { request, channel, .. } => {
-                    let response = self.answer_sync(peer, request);
-                    if self.swarm.behaviour_mut().sync.send_response(channel, response).is_err() {
-                        debug!(%peer, "sync response not sent: the connection closed");
-                    }
-                }
-                request_response::Message::Response { request_id, response } => {
-                    self.on_sync_response(peer, request_id, response);
-                }
-            },
-            request_response::Event::OutboundFailure { peer, request_id, error, .. } => {
-                match self.sync_in_flight.remove(&request_id) {
-                    #[cfg(feature = "test-support")]
-                    Some(SyncInFlight::Raw(reply)) => {
-                        let _ = reply.send(Err(NodeError::BadRequest(error.to_string())));
-                        return;
-                    }
-                    // The member went away before the push arrived (a laptop closed as it was invited, say):
-                    // its mailboxes get everything it lacks, not only this push, which might be a bare ledger
-                    // operation whose documents it could then never fetch while the sender is away.
-                    Some(SyncInFlight::Push { request, case }) => {
-                        let posted = member_key(&peer).is_some_and(|member| self.post_case(peer, member, case));
-                        if !posted {
-                            self.post(peer, None, MailPayload::Sync(*request));
-                        }
-                    }
-                    _ => {}
-                }
-                debug!(%peer, "sync request failed: {error}");
-            }
-            request_response::Event::InboundFailure { peer, error, .. } => debug!(%peer, "sync answer failed: {error}"),
-            request_response::Event::ResponseSent { .. } => {}
+    fn note_refused(&mut self, from: &Member, what: String) {
+        warn!(peer = %short(from), "refused from a member: {what}");
+        self.stats.refusals += 1;
+        self.stats.refused.push(what);
+        if self.stats.refused.len() > 100 {
+            self.stats.refused.remove(0);
         }
     }
 
-    fn note_refused(&mut self, peer: PeerId, what: String) {
-        warn!(%peer, "refused from a member: {what}");
-        self.sync_stats.refusals += 1;
-        self.sync_stats.refused.push(what);
-        if self.sync_stats.refused.len() > 100 {
-            self.sync_stats.refused.remove(0);
-        }
-    }
-
-    pub(crate) fn answer_sync(&mut self, peer: PeerId, request: SyncRequest) -> SyncResponse {
-        let Some(key) = member_key(&peer) else { return SyncResponse::Refused(SyncRefusal::NotAMember) };
-        if let Some(t) = self.cases.tombstones.get(&request.case())
-            && t.record.members.contains(&key)
-            && !matches!(request, SyncRequest::Confirm { .. })
-        {
-            return SyncResponse::Destroyed { destroy: t.record.destroy.clone() };
-        }
-        match request {
-            SyncRequest::Confirm { case, confirmation, audit } => {
-                match self.cases.take_confirmation(
-                    &self.store,
-                    &self.vault,
-                    &case,
-                    &self.identity,
-                    (&confirmation, &audit),
-                ) {
-                    Ok(new) => {
-                        if new {
-                            info!(%peer, %case, "a member confirmed the destruction of the case");
-                            // The lead's open destruction page shows the confirmation as it comes in.
-                            let _ = self.node_events.send(crate::network::client::NodeEvent::Case(case));
-                        }
-                        SyncResponse::Ack { refused: Vec::new() }
-                    }
-                    Err(e) => SyncResponse::Ack { refused: vec![format!("confirmation: {e}")] },
-                }
-            }
-            SyncRequest::Pull { case, ledger_len, docs, audit } => {
-                self.post.holds.insert((case, key), (ledger_len, docs.clone(), audit.clone()));
-                let response =
-                    self.cases.answer_pull(&self.store, &self.identity, &key, &case, (ledger_len, &docs, &audit));
-                if matches!(response, SyncResponse::Refused(_)) {
-                    self.sync_stats.refused_non_members += 1;
-                    info!(%peer, %case, "refused a pull: not a member, or unknown case");
-                }
-                response
-            }
-            SyncRequest::Push { case, ledger, ledger_from, ledger_len, runs, audit } => {
-                let known = self.cases.cases.contains_key(&case);
-                if known && self.cases.case(&case).is_ok_and(|c| c.ledger.member(&key).is_none()) {
-                    return SyncResponse::Refused(SyncRefusal::NotAMember);
-                }
-                if !known && ledger.is_empty() {
-                    return SyncResponse::Refused(SyncRefusal::UnknownCase);
-                }
-                let mut received = Received::default();
-                if let Err(e) = self.cases.receive_ledger(
-                    &self.store,
-                    &self.vault,
-                    &self.identity,
-                    &case,
-                    (ledger_from, &ledger),
-                    &mut received,
-                ) {
-                    let line = format!("ledger: {e}");
-                    self.note_refused(peer, line.clone());
-                    if !known {
-                        return SyncResponse::Refused(SyncRefusal::UnknownCase);
-                    }
-                    received.refused.push(line);
-                }
-                // The pusher is a member by our (possibly just received) ledger; note what it holds.
-                if let Some(c) = self.cases.cases.get_mut(&case) {
-                    if c.ledger.member(&key).is_none() {
-                        return SyncResponse::Refused(SyncRefusal::NotAMember);
-                    }
-                    c.peer_ledger.insert(key, ledger_len);
-                }
-                match self.cases.destroy_if_ended(&mut self.store, &self.vault, &self.identity, &case) {
-                    Ok(true) => {
-                        info!(%case, "the lead destroyed the case: everything of it was deleted here");
-                        self.send_confirmations();
-                        return SyncResponse::Ack { refused: Vec::new() };
-                    }
-                    Ok(false) => {}
-                    Err(e) => warn!(%case, "could not finish the destruction: {e}"),
-                }
-                self.take_runs(peer, &case, runs, &mut received);
-                self.take_audit(peer, &case, &audit, &mut received);
-                self.tell_pages(&case, &received);
-                let behind = self.cases.case(&case).is_ok_and(|c| c.ledger.len() < ledger_len);
-                if !known || behind || !received.refused.is_empty() {
-                    self.pull(case, peer);
-                }
-                if received.ledger_grew {
-                    self.announce_received(case);
-                }
-                SyncResponse::Ack { refused: received.refused }
-            }
-        }
-    }
-
-    fn take_runs(&mut self, peer: PeerId, case: &CaseId, runs: Vec<WireRun>, received: &mut Received) {
+    fn take_runs(
+        &mut self,
+        st: &mut CaseState<'_>,
+        from: &Member,
+        case: &CaseId,
+        runs: Vec<WireRun>,
+        received: &mut Received,
+    ) {
         for run in runs {
             let bytes: usize = run.bundles.iter().map(|b| b.len()).sum::<usize>() + run.head.len();
-            self.sync_stats.payload_bytes_received += bytes as u64;
-            if let Err(e) = self.cases.receive_run(&self.store, &self.identity, case, run, received) {
+            self.stats.payload_bytes_received += bytes as u64;
+            if let Err(e) = st.book.receive_run(st.store, st.identity, case, run, received) {
                 let line = format!("run: {e}");
-                self.note_refused(peer, line.clone());
+                self.note_refused(from, line.clone());
                 received.refused.push(line);
             }
         }
     }
 
-    /// Tells open pages (through the node's events) that a case changed here: new entries, a snapshot, or
-    /// a grown ledger (a member invited, removed, or this node added).
-    fn tell_pages(&self, case: &CaseId, received: &Received) {
-        if !received.changed.is_empty() || received.ledger_grew {
-            let _ = self.node_events.send(crate::network::client::NodeEvent::Case(*case));
-        }
-    }
-
-    fn take_audit(&mut self, peer: PeerId, case: &CaseId, entries: &[serde_bytes::ByteBuf], received: &mut Received) {
+    fn take_audit(
+        &mut self,
+        st: &mut CaseState<'_>,
+        from: &Member,
+        case: &CaseId,
+        entries: &[ByteBuf],
+        received: &mut Received,
+    ) {
         let before = received.refused.len();
-        if let Err(e) = self.cases.receive_audit(&self.store, &self.vault, &self.identity, case, entries, received) {
+        if let Err(e) = st.book.receive_audit(st.store, st.vault, st.identity, case, entries, received) {
             received.refused.push(format!("audit: {e}"));
         }
         let new = received.refused.split_off(before);
         for line in &new {
-            self.note_refused(peer, line.clone());
+            self.note_refused(from, line.clone());
         }
         received.refused.extend(new);
     }
@@ -468,121 +596,84 @@ impl EventLoop {
     /// (a peer far behind gets a snapshot by pulling; runs it could not verify would only be refused).
     fn push_what_peer_lacks(
         &mut self,
-        peer: PeerId,
+        st: &mut CaseState<'_>,
+        member: Member,
         case: CaseId,
-        holds: &[samenloop_protocol::cases::sync::DocVector],
+        holds: &[DocVector],
+        out: &mut Vec<SyncEffect>,
     ) {
-        let Some(key) = member_key(&peer) else { return };
-        let Some(ledger_len) = self.cases.case(&case).ok().map(|c| c.ledger.len()) else { return };
-        let answer = self.cases.answer_pull(&self.store, &self.identity, &key, &case, (ledger_len, holds, &[]));
+        let Some(ledger_len) = st.book.case(&case).ok().map(|c| c.ledger.len()) else { return };
+        let answer = st.book.answer_pull(st.store, st.identity, &member, &case, (ledger_len, holds, &[]));
         if let SyncResponse::Delta { snapshots, runs, .. } = answer
             && snapshots.is_empty()
             && !runs.is_empty()
-            && let Some(request) = self.cases.push_request(&case, &key, runs, Vec::new())
+            && let Some(request) = st.book.push_request(&case, &member, runs, Vec::new())
         {
-            self.push_or_post(peer, request);
+            self.push_or_post(member, request, out);
         }
     }
 
-    fn on_sync_response(&mut self, peer: PeerId, id: OutboundRequestId, response: SyncResponse) {
-        let Some(flight) = self.sync_in_flight.remove(&id) else { return };
-        let case = match flight {
-            SyncInFlight::Pull { case, .. } => case,
-            #[cfg(feature = "test-support")]
-            SyncInFlight::Raw(reply) => {
-                let _ = reply.send(Ok(response));
-                return;
-            }
-            SyncInFlight::Confirm { case } => {
-                if let SyncResponse::Ack { refused } = &response
-                    && refused.is_empty()
-                    && let Err(e) = self.cases.confirmation_acknowledged(&self.store, &self.vault, &case)
-                {
-                    warn!(%case, "could not record the lead's acknowledgement: {e}");
-                }
-                return;
-            }
-            SyncInFlight::Push { case, .. } => {
-                if let SyncResponse::Ack { refused } = &response
-                    && !refused.is_empty()
-                {
-                    debug!(%peer, %case, ?refused, "a member refused part of a push");
-                }
-                if let SyncResponse::Refused(r) = response {
-                    debug!(%peer, %case, "push refused: {r}");
-                }
-                return;
-            }
-        };
-        self.take_pull_answer(peer, case, response, None);
-    }
-
-    /// Takes in what `peer` answered to a pull of `case` (directly, or deposited at a mailbox for a member
+    /// Takes in what `from` answered to a pull of `case` (directly, or deposited at a mailbox for a member
     /// that was away). `ledger_from` is where the answer's ledger operations start: a direct answer starts
     /// at what this node held when it asked (`None`), a deposited one at the operation it names.
-    pub(crate) fn take_pull_answer(
+    fn take_pull_answer(
         &mut self,
-        peer: PeerId,
+        st: &mut CaseState<'_>,
+        from: Member,
         case: CaseId,
         response: SyncResponse,
         ledger_from: Option<u64>,
+        out: &mut Vec<SyncEffect>,
     ) {
         match response {
             SyncResponse::Delta { ledger, snapshots, runs, more, holds, audit } => {
                 let mut received = Received::default();
-                let from = ledger_from.unwrap_or_else(|| self.cases.case(&case).map(|c| c.ledger.len()).unwrap_or(0));
-                if let Err(e) = self.cases.receive_ledger(
-                    &self.store,
-                    &self.vault,
-                    &self.identity,
-                    &case,
-                    (from, &ledger),
-                    &mut received,
-                ) {
-                    self.note_refused(peer, format!("ledger: {e}"));
+                let start = ledger_from.unwrap_or_else(|| st.book.case(&case).map(|c| c.ledger.len()).unwrap_or(0));
+                if let Err(e) =
+                    st.book.receive_ledger(st.store, st.vault, st.identity, &case, (start, &ledger), &mut received)
+                {
+                    self.note_refused(&from, format!("ledger: {e}"));
                 }
                 let payload: usize = ledger.iter().chain(&snapshots).map(|b| b.len()).sum();
-                self.sync_stats.payload_bytes_received += payload as u64;
+                self.stats.payload_bytes_received += payload as u64;
                 for s in snapshots {
-                    if let Err(e) =
-                        self.cases.receive_snapshot(&self.store, &self.identity, &case, s.into_vec(), &mut received)
+                    if let Err(e) = st.book.receive_snapshot(st.store, st.identity, &case, s.into_vec(), &mut received)
                     {
-                        self.note_refused(peer, format!("snapshot: {e}"));
+                        self.note_refused(&from, format!("snapshot: {e}"));
                     }
                 }
-                self.take_runs(peer, &case, runs, &mut received);
-                self.take_audit(peer, &case, &audit, &mut received);
-                self.tell_pages(&case, &received);
+                self.take_runs(st, &from, &case, runs, &mut received);
+                self.take_audit(st, &from, &case, &audit, &mut received);
+                tell_pages(&case, &received, out);
                 if received.ledger_grew {
-                    self.announce_received(case);
+                    self.announce(st, CaseEvent::LedgerChanged { case }, Origin::Received, out);
                 }
                 if more {
-                    self.pull(case, peer);
+                    self.pull(st, case, from, out);
                 }
-                self.push_what_peer_lacks(peer, case, &holds);
+                self.push_what_peer_lacks(st, from, case, &holds, out);
             }
             SyncResponse::Refused(SyncRefusal::UnknownCase) => {
                 // A member who does not know the case yet missed its invitation (offline then): send the ledger.
-                let Some(key) = member_key(&peer) else { return };
-                if let Some(c) = self.cases.cases.get_mut(&case)
-                    && c.ledger.member(&key).is_some()
+                if let Some(c) = st.book.cases.get_mut(&case)
+                    && c.ledger.member(&from).is_some()
                 {
-                    c.peer_ledger.insert(key, 0);
-                    if let Some(request) = self.cases.push_request(&case, &key, Vec::new(), Vec::new()) {
-                        self.push_or_post(peer, request);
+                    c.peer_ledger.insert(from, 0);
+                    if let Some(request) = st.book.push_request(&case, &from, Vec::new(), Vec::new()) {
+                        self.push_or_post(from, request, out);
                     }
                 }
             }
-            SyncResponse::Refused(reason) => debug!(%peer, %case, "pull refused: {reason}"),
+            SyncResponse::Refused(reason) => debug!(peer = %short(&from), %case, "pull refused: {reason}"),
             SyncResponse::Destroyed { destroy } => {
-                match self.cases.receive_destroy(&mut self.store, &self.vault, &self.identity, &case, &destroy) {
+                match st.book.receive_destroy(st.store, st.vault, st.identity, &case, &destroy) {
                     Ok(true) => {
                         info!(%case, "the lead destroyed the case: everything of it was deleted here");
-                        self.send_confirmations();
-                        let _ = self.node_events.send(crate::network::client::NodeEvent::Case(case));
+                        self.send_confirmations(st, out);
+                        out.push(SyncEffect::Changed(case));
                     }
                     Ok(false) => {}
-                    Err(e) => self.note_refused(peer, format!("destroy: {e}")),
+                    Err(e) => self.note_refused(&from, format!("destroy: {e}")),
                 }
             }
             SyncResponse::Ack { .. } => {}
@@ -590,13 +681,10 @@ impl EventLoop {
     }
 }
 
-impl From<CaseError> for NodeError {
-    fn from(e: CaseError) -> NodeError {
-        match e {
-            CaseError::UnknownCase(_) => NodeError::NotFound(e.to_string()),
-            CaseError::Store(s) => NodeError::Storage(s.to_string()),
-            CaseError::NotAllowed(_) => NodeError::Forbidden(e.to_string()),
-            _ => NodeError::BadRequest(e.to_string()),
-        }
+/// Tells open pages that a case changed here: new entries, a snapshot, or a grown ledger (a member invited,
+/// removed, or this node added).
+fn tell_pages(case: &CaseId, received: &Received, out: &mut Vec<SyncEffect>) {
+    if !received.changed.is_empty() || received.ledger_grew {
+        out.push(SyncEffect::Changed(*case));
     }
 }

@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 use libp2p::request_response::{self, OutboundRequestId};
 use libp2p::{Multiaddr, swarm::dial_opts::DialOpts};
 use samenloop_protocol::PeerId;
-use samenloop_protocol::cases::ledger::CaseId;
 use samenloop_protocol::mailbox::wire::MAX_INBOXES_PER_REQUEST;
 use samenloop_protocol::mailbox::{
     InboxId, MailPayload, MailboxRefusal, MailboxRequest, MailboxResponse, OpenedItem, Recipient, first_contact_inbox,
@@ -83,9 +82,6 @@ pub(crate) struct PostOffice {
     flights: HashMap<OutboundRequestId, Flight>,
     /// Keyed messages already held by a mailbox (this run), or on their way there.
     keys: HashSet<(PeerId, String)>,
-    /// What each member of each case is known to hold (its last pull, or what was last deposited for it):
-    /// ledger length, document vectors, audit seqs. A deposit carries everything beyond this.
-    pub(crate) holds: HashMap<(CaseId, [u8; 32]), Holdings>,
     registered: HashMap<PeerId, (HashSet<InboxId>, Instant)>,
     /// Pair inboxes computed so far, by (mailbox, correspondent's X25519 key).
     pair_inboxes: HashMap<(PeerId, [u8; 32]), InboxId>,
@@ -103,10 +99,6 @@ impl PostOffice {
         self.dial_after.remove(&mailbox);
     }
 }
-
-/// What a member holds of a case, as it said in a pull.
-pub(crate) type Holdings =
-    (u64, Vec<samenloop_protocol::cases::sync::DocVector>, Vec<samenloop_protocol::cases::doc_log::AuthorSeq>);
 
 impl EventLoop {
     /// Deposits `payload` for `to` at its mailboxes. `key` names a message that must be deposited once
@@ -541,23 +533,8 @@ impl EventLoop {
                 debug!(?reply, "a referral message arrived by mailbox");
                 true
             }
-            MailPayload::Sync(request) => {
-                let answer = self.answer_sync(from, request);
-                !matches!(answer, samenloop_protocol::cases::sync::SyncResponse::Ack { ref refused } if !refused.is_empty())
-            }
-            MailPayload::Delta { case, ledger_from, delta } => {
-                // The sender holds at least what it sent (its `holds`, and the ledger up to the end of this
-                // answer): nothing of that goes back to it by mailbox while it is away.
-                if let (samenloop_protocol::cases::sync::SyncResponse::Delta { ledger, holds, .. }, Some(key)) =
-                    (&delta, crate::cases::sync::member_key(&from))
-                {
-                    let audit = self.post.holds.get(&(case, key)).map(|h| h.2.clone()).unwrap_or_default();
-                    self.post.holds.insert((case, key), (ledger_from + ledger.len() as u64, holds.clone(), audit));
-                }
-                let before = self.sync_stats.refusals;
-                self.take_pull_answer(from, case, delta, Some(ledger_from));
-                self.sync_stats.refusals == before
-            }
+            MailPayload::Sync(request) => self.take_mail_sync(from, request),
+            MailPayload::Delta { case, ledger_from, delta } => self.take_mail_delta(from, (case, ledger_from, delta)),
         }
     }
 }

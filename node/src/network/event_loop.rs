@@ -74,12 +74,12 @@ pub(crate) struct EventLoop {
     pub(crate) call_topic: IdentTopic,
     /// The cases this node is a member of.
     pub(crate) cases: crate::cases::book::CaseBook,
-    /// Sync requests in flight.
-    pub(crate) sync_in_flight: HashMap<OutboundRequestId, crate::cases::sync::SyncInFlight>,
-    /// What sync refused, for the status view and tests.
-    pub(crate) sync_stats: crate::cases::sync::SyncStats,
-    /// When connected members were last pulled from.
-    pub(crate) last_case_pull: Option<Instant>,
+    /// Sync requests in flight on the swarm.
+    pub(crate) sync_in_flight: HashMap<OutboundRequestId, crate::network::sync_link::SyncFlight>,
+    /// The rules of case sync (events in, effects out).
+    pub(crate) case_sync: crate::cases::sync::SyncCore,
+    /// When this event loop started: the sync core's clock counts from here.
+    pub(crate) started: Instant,
     /// Announces cases whose documents changed (for waiting clients and tests).
     pub(crate) node_events: broadcast::Sender<crate::network::client::NodeEvent>,
     /// What this node knows of its own reachability, and its relay reservations.
@@ -160,8 +160,8 @@ impl EventLoop {
             call_topic: IdentTopic::new(super::behaviour::CALL_TOPIC),
             cases,
             sync_in_flight: HashMap::new(),
-            sync_stats: crate::cases::sync::SyncStats::default(),
-            last_case_pull: None,
+            case_sync: crate::cases::sync::SyncCore::default(),
+            started: Instant::now(),
             node_events: broadcast::channel(256).0,
             reach,
             post: crate::mailbox::post::PostOffice::default(),
@@ -387,10 +387,10 @@ impl EventLoop {
             #[cfg(feature = "test-support")]
             Command::RawSync { peer, request, reply } => {
                 let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-                self.sync_in_flight.insert(id, crate::cases::sync::SyncInFlight::Raw(reply));
+                self.sync_in_flight.insert(id, crate::network::sync_link::SyncFlight::Raw(reply));
             }
             Command::SyncStats(reply) => {
-                let _ = reply.send(Ok(self.sync_stats.clone()));
+                let _ = reply.send(Ok(self.case_sync.stats.clone()));
             }
             #[cfg(feature = "test-support")]
             Command::Partition { peer, blocked, reply } => {
@@ -399,6 +399,9 @@ impl EventLoop {
                 } else {
                     self.swarm.behaviour_mut().blocked.unblock_peer(peer);
                     self.redial_at.remove(&peer);
+                    if let Some(member) = crate::network::sync_link::member_key(&peer) {
+                        self.case_sync.redial_now(&member);
+                    }
                 }
                 let _ = reply.send(Ok(()));
             }
@@ -453,7 +456,7 @@ impl EventLoop {
                 self.mailbox_connected(peer_id);
                 self.redial_at.remove(&peer_id);
                 self.flush_deliveries(peer_id);
-                self.pull_from(peer_id);
+                self.case_peer_connected(peer_id);
                 debug!(%peer_id, addr = %endpoint.get_remote_address(), "connected");
                 if endpoint.is_dialer() {
                     self.swarm.behaviour_mut().kad.add_address(&peer_id, endpoint.get_remote_address().clone());
@@ -465,6 +468,7 @@ impl EventLoop {
             SwarmEvent::ConnectionClosed { peer_id, connection_id, num_established, .. } => {
                 self.reach.connection_closed(peer_id, connection_id);
                 if num_established == 0 {
+                    self.case_peer_gone(peer_id);
                     debug!(%peer_id, "disconnected");
                 }
             }

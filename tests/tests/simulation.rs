@@ -1,0 +1,82 @@
+//! Case sync under every schedule a seed can produce (see `samenloop_tests::sim`): the real sync core, case
+//! book, crypto and stores, over a simulated network that delays, reorders, duplicates and drops, with
+//! partitions, crashes, a removal, a hand-over and destruction. `SIM_SEED=<n>` replays one seed;
+//! `SIM_SEEDS=<n>` changes how many seeds the sweep runs (at least 1,000 in CI).
+
+use samenloop_tests::sim::{self, Config};
+
+/// Every seed that ever failed, with what it found (kept so the fix stays fixed).
+const PINNED: &[u64] = &[];
+
+fn sweep(range: std::ops::Range<u64>) {
+    let config = Config::default();
+    let mut failures = Vec::new();
+    for seed in range {
+        if let Err(f) = sim::run(seed, &config) {
+            eprintln!("{f}");
+            failures.push(seed);
+        }
+    }
+    assert!(failures.is_empty(), "simulation seeds failed: {failures:?}");
+}
+
+fn seeds() -> u64 {
+    std::env::var("SIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(1000)
+}
+
+// The sweep is split so the test harness runs the parts on both cores.
+#[test]
+fn seeds_first_half() {
+    let n = seeds();
+    sweep(0..n / 2);
+}
+
+#[test]
+fn seeds_second_half() {
+    let n = seeds();
+    sweep(n / 2..n);
+}
+
+#[test]
+fn pinned_seeds_stay_fixed() {
+    for &seed in PINNED {
+        if let Err(f) = sim::run(seed, &Config::default()) {
+            panic!("{f}");
+        }
+    }
+}
+
+#[test]
+fn a_seed_replays_exactly() {
+    let config = Config::default();
+    for seed in [7, 1234, 99_999] {
+        let a = sim::run(seed, &config).unwrap_or_else(|f| panic!("{f}"));
+        let b = sim::run(seed, &config).unwrap_or_else(|f| panic!("{f}"));
+        assert_eq!(a, b, "seed {seed} took two different courses");
+        assert!(a.delivered > 100, "seed {seed} delivered only {} messages", a.delivered);
+    }
+}
+
+/// A removed member's writes racing its removal: open (see `Config::removal_race`). Seeds 2 and 15 failed
+/// (a co-reviewer held the removed member's bundles beyond the frozen chain: its document would not load
+/// after a restart, and the members diverged).
+#[test]
+#[ignore = "open: writes racing a removal are not yet resolved by the protocol"]
+fn removal_while_the_member_writes() {
+    let config = Config { removal_race: true, ..Config::default() };
+    for seed in [2, 15] {
+        if let Err(f) = sim::run(seed, &config) {
+            panic!("{f}");
+        }
+    }
+}
+
+/// `SIM_SEED=<n> cargo test -p samenloop-tests --test simulation replay -- --nocapture`
+#[test]
+fn replay() {
+    let Some(seed) = std::env::var("SIM_SEED").ok().and_then(|s| s.parse().ok()) else { return };
+    match sim::run(seed, &Config::default()) {
+        Ok(o) => eprintln!("seed {seed}: passed ({o:?})"),
+        Err(f) => panic!("{f}"),
+    }
+}
