@@ -581,8 +581,8 @@ async fn removing_a_member_rotates_keys() {
         }
     }
     assert!(new_epoch > 0 || !snapshots.is_empty(), "new edits are under the new epoch");
-    // Relayed by a member (Bram's client, modified to forward what Chantal's node hands it), Chantal's bundle
-    // signed by her and sealed under the key she held is refused for what it is: written after the removal.
+    // Chantal's node, unaware, serves her chain; pushed by her node itself to the lead, her bundle beyond the
+    // frozen chain is refused for what it is: written after the removal.
     let SyncResponse::Delta { runs: hers, .. } = c[1]
         .raw_sync(n[2].peer_id, SyncRequest::Pull { case, ledger_len: 0, docs: vec![], audit: vec![] })
         .await
@@ -598,16 +598,16 @@ async fn removing_a_member_rotates_keys() {
         })
         .collect();
     assert!(!late.is_empty(), "Chantal's node serves her chain");
-    let relayed = c[1]
-        .raw_sync(
-            n[0].peer_id,
-            SyncRequest::Push { case, ledger: vec![], ledger_from: 0, ledger_len: 0, runs: late, audit: vec![] },
-        )
-        .await
-        .unwrap();
-    let SyncResponse::Ack { refused } = relayed else { panic!("answered") };
-    assert!(refused.iter().any(|r| r.contains("written after the removal")), "the lead names the reason: {refused:?}");
+    let push = SyncRequest::Push { case, ledger: vec![], ledger_from: 0, ledger_len: 0, runs: late, audit: vec![] };
+    let direct = c[2].raw_sync(n[0].peer_id, push.clone()).await.unwrap();
+    assert!(matches!(direct, SyncResponse::Refused(_)), "a removed member's own push is refused: {direct:?}");
     assert!(!has_entry(&c[0], case, "written after removal").await, "and applies nothing of it");
+    // Relayed by a member (as by one that took it in before it learned of the removal: protocol 7.6), it is
+    // taken in, still hers: refusing it would split the case from every change built on it.
+    let relayed = c[1].raw_sync(n[0].peer_id, push).await.unwrap();
+    let SyncResponse::Ack { refused } = relayed else { panic!("answered: {relayed:?}") };
+    assert!(refused.is_empty(), "{refused:?}");
+    assert!(has_entry(&c[0], case, "written after removal").await, "relayed by a member, it stays in the history");
 
     // A member invited afterwards reads the whole history, across the rotation.
     c[0].case(CaseCommand::Invite { case, peer: n[3].peer_id.to_string(), role: Role::CoReviewer }).await.unwrap();

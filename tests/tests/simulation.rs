@@ -5,8 +5,14 @@
 
 use samenloop_tests::sim::{self, Config};
 
-/// Every seed that ever failed, with what it found (kept so the fix stays fixed).
-const PINNED: &[u64] = &[];
+/// Every seed that ever failed, with what it found (kept so the fix stays fixed):
+/// - 8, 24, 29: a stale mailbox delta brought a destroyed case back; its second destruction replaced the
+///   record and lost the confirmations (fixed: a tombstone refuses ledger operations).
+/// - 0, 37: the checker counted a co-reviewer's write that did not yet know of a removal as "after it".
+/// - 2, 15: a removed member's write reached a co-reviewer but not the lead before the removal; the
+///   co-reviewer's document failed to load after a restart and the members diverged (fixed: protocol 7.6,
+///   such runs are accepted when relayed by a member or loaded from the store, refused from the author).
+const PINNED: &[u64] = &[0, 2, 8, 15, 24, 29, 37];
 
 fn sweep(range: std::ops::Range<u64>) {
     let config = Config::default();
@@ -54,20 +60,6 @@ fn a_seed_replays_exactly() {
         let b = sim::run(seed, &config).unwrap_or_else(|f| panic!("{f}"));
         assert_eq!(a, b, "seed {seed} took two different courses");
         assert!(a.delivered > 100, "seed {seed} delivered only {} messages", a.delivered);
-    }
-}
-
-/// A removed member's writes racing its removal: open (see `Config::removal_race`). Seeds 2 and 15 failed
-/// (a co-reviewer held the removed member's bundles beyond the frozen chain: its document would not load
-/// after a restart, and the members diverged).
-#[test]
-#[ignore = "open: writes racing a removal are not yet resolved by the protocol"]
-fn removal_while_the_member_writes() {
-    let config = Config { removal_race: true, ..Config::default() };
-    for seed in [2, 15] {
-        if let Err(f) = sim::run(seed, &config) {
-            panic!("{f}");
-        }
     }
 }
 

@@ -20,7 +20,7 @@ use samenloop_protocol::cases::bundle::{
 };
 use samenloop_protocol::cases::comments::{CommentsDoc, CommentsError};
 use samenloop_protocol::cases::destruction::DestructionRecord;
-use samenloop_protocol::cases::doc_log::{AuthorSeq, DocLog};
+use samenloop_protocol::cases::doc_log::{AuthorSeq, DocLog, RunFrom};
 use samenloop_protocol::cases::ledger::{CaseAction, CaseId, DocKind, EpochKey, KeyGrant, Ledger, LedgerError, Role};
 use samenloop_protocol::cases::notes::{NotesDoc, NotesError};
 use samenloop_protocol::cases::sync::{DocVector, SYNC_PAGE_BYTES, SyncRefusal, SyncResponse, WireRun};
@@ -1146,12 +1146,13 @@ impl CaseBook {
         Ok(())
     }
 
-    /// Takes a run of bundles from a member: verified, stored, applied, committed, or refused whole.
+    /// Takes a run of bundles brought by the member `from`: verified, stored, applied, committed, or refused
+    /// whole.
     pub fn receive_run(
         &mut self,
         store: &Store,
         identity: &Identity,
-        case: &CaseId,
+        (case, from): (&CaseId, &[u8; 32]),
         run: WireRun,
         received: &mut Received,
     ) -> Result<(), CaseError> {
@@ -1168,8 +1169,10 @@ impl CaseBook {
         if r.broken.is_some() {
             return Ok(());
         }
-        let checked =
-            r.log.check_run(bundles, head, &replica.ledger, |e| replica.keys.get(&(doc, e)).map(|(_, k)| k))?;
+        let brought_by = if *from == head.author { RunFrom::Author } else { RunFrom::Relayed };
+        let checked = r
+            .log
+            .check_run(bundles, head, (&replica.ledger, brought_by), |e| replica.keys.get(&(doc, e)).map(|(_, k)| k))?;
         if checked.new.is_empty() {
             return Ok(());
         }
@@ -1380,7 +1383,11 @@ fn load_replica(store: &Store, replica: &CaseReplica, r: &mut Replica) -> Result
         let head = SignedHead::decode(head_bytes).map_err(|e| format!("stored head: {e}"))?;
         let checked = r
             .log
-            .check_run(bundles, head, &replica.ledger, |e| replica.keys.get(&(doc, e)).map(|(_, k)| k))
+            // What is stored was accepted when it arrived (a removed member's run taken in before the removal
+            // reached this node stays, as 7.6 of the protocol says).
+            .check_run(bundles, head, (&replica.ledger, RunFrom::Relayed), |e| {
+                replica.keys.get(&(doc, e)).map(|(_, k)| k)
+            })
             .map_err(|e| format!("stored bundles: {e}"))?;
         for b in &checked.new {
             r.doc.apply(&b.changes).map_err(|e| format!("stored bundle: {e}"))?;

@@ -565,7 +565,7 @@ impl SyncCore {
         for run in runs {
             let bytes: usize = run.bundles.iter().map(|b| b.len()).sum::<usize>() + run.head.len();
             self.stats.payload_bytes_received += bytes as u64;
-            if let Err(e) = st.book.receive_run(st.store, st.identity, case, run, received) {
+            if let Err(e) = st.book.receive_run(st.store, st.identity, (case, from), run, received) {
                 let line = format!("run: {e}");
                 self.note_refused(from, line.clone());
                 received.refused.push(line);

@@ -69,6 +69,15 @@ pub struct AcceptedBundle {
     pub changes: Vec<u8>,
 }
 
+/// Who brought a run: the frozen chain of a removed member binds what the removed member sends itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunFrom {
+    /// The run's author sent it.
+    Author,
+    /// Another current member relayed it (it took it in earlier), or this node's store holds it.
+    Relayed,
+}
+
 /// The result of checking a run: the bundles that are new (possibly none: a run we already held).
 pub struct CheckedRun {
     /// The author.
@@ -118,7 +127,8 @@ impl DocLog {
         self.chains.get(author).map(|c| (c.seq + 1, c.last_hash())).unwrap_or((1, [0; 32]))
     }
 
-    /// Checks a run of `head.author`'s bundles against the ledger (may they write?), the chain (consecutive,
+    /// Checks a run of `head.author`'s bundles, brought by `from`, against the ledger (may they write?), the
+    /// chain (consecutive,
     /// linked, covered by the signed head, consistent with what is held) and the keys (every new bundle must
     /// decrypt under its epoch's key). All or nothing: a run with one bad bundle is refused whole, and other
     /// authors' runs are unaffected. Nothing is changed here; call [`DocLog::commit`] once the changes applied.
@@ -126,7 +136,7 @@ impl DocLog {
         &self,
         bundles: Vec<SealedBundle>,
         head: SignedHead,
-        ledger: &Ledger,
+        (ledger, from): (&Ledger, RunFrom),
         key_of: impl Fn(u32) -> Option<&'k BundleKey>,
     ) -> Result<CheckedRun, BundleError> {
         if head.case != self.case || head.doc != self.doc {
@@ -134,9 +144,12 @@ impl DocLog {
         }
         match ledger.write_right(&head.author, self.doc) {
             WriteRight::Writer => {}
-            // A removed member's history stays, up to where the lead froze it; nothing after.
+            // A removed member's history stays, up to where the lead froze it; nothing after from the removed
+            // member itself. What it wrote beyond, and a member took in before the removal reached that
+            // member, is part of that member's document (its later changes build on it, and Automerge cannot
+            // take them without it), so it is accepted from a current member and from this node's own store.
             WriteRight::Frozen { seq, hash } => {
-                if head.seq > seq || (head.seq == seq && head.hash != hash) {
+                if from == RunFrom::Author && (head.seq > seq || (head.seq == seq && head.hash != hash)) {
                     return Err(BundleError::WrittenAfterRemoval);
                 }
             }
@@ -341,8 +354,18 @@ mod tests {
         bundles: Vec<SealedBundle>,
         head: SignedHead,
     ) -> Result<usize, BundleError> {
+        accept_from(log, l, bundles, head, RunFrom::Author)
+    }
+
+    fn accept_from(
+        log: &mut DocLog,
+        l: &Ledger,
+        bundles: Vec<SealedBundle>,
+        head: SignedHead,
+        from: RunFrom,
+    ) -> Result<usize, BundleError> {
         let k = key();
-        let checked = log.check_run(bundles, head, l, |e| (e == 1).then_some(&k))?;
+        let checked = log.check_run(bundles, head, (l, from), |e| (e == 1).then_some(&k))?;
         let hashes: Vec<_> = checked.new.iter().map(|b| b.hash).collect();
         log.commit(checked.author, &hashes, checked.head);
         Ok(hashes.len())
@@ -529,5 +552,8 @@ mod tests {
         assert_eq!(accept(&mut log, &l, b[2..].to_vec(), head_at(3)), Err(BundleError::WrittenAfterRemoval));
         let mut fresh = DocLog::new(CASE, DocKind::Analysis);
         assert_eq!(accept(&mut fresh, &l, b.clone(), head_at(3)), Err(BundleError::WrittenAfterRemoval));
+        // Relayed by a member who took it in before it learned of the removal (or loaded from this node's
+        // store): accepted, so members converge on what that member's later changes build on.
+        assert_eq!(accept_from(&mut log, &l, b[2..].to_vec(), head_at(3), RunFrom::Relayed), Ok(1));
     }
 }

@@ -44,16 +44,14 @@ pub struct Config {
     pub drop: u64,
     /// Percent of messages delivered twice.
     pub duplicate: u64,
-    /// Whether the member who will be removed writes too, racing its removal. Off in the sweep: a removed
-    /// member's write that reached a co-reviewer but not the lead before the removal leaves that
-    /// co-reviewer's document ahead of the frozen chain, which no rule resolves yet (see the note of
-    /// session 9 and `removal_while_the_member_writes`).
+    /// Whether the member who will be removed writes too, racing its removal (a write that reaches a
+    /// co-reviewer but not the lead before the removal: protocol 7.6).
     pub removal_race: bool,
 }
 
 impl Default for Config {
     fn default() -> Config {
-        Config { members: 4, events: 200, drop: 10, duplicate: 5, removal_race: false }
+        Config { members: 4, events: 200, drop: 10, duplicate: 5, removal_race: true }
     }
 }
 
