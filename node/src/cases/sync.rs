@@ -144,6 +144,8 @@ pub struct SyncCore {
     /// When each absent member may be dialled again, and the backoff after that.
     redial: BTreeMap<Member, (Duration, Duration)>,
     last_pull: Option<Duration>,
+    /// Pull rounds so far: each starts with the next member.
+    pull_rounds: u64,
     /// What each member of each case is known to hold (its last pull, or what was last deposited for it).
     /// A deposit carries everything beyond this.
     holds: BTreeMap<(CaseId, Member), Holdings>,
@@ -195,6 +197,14 @@ impl SyncCore {
             members.extend(c.ledger.members().filter(|m| m.key != me).map(|m| m.key));
         }
         let pull_due = self.last_pull.is_none_or(|t| now.saturating_sub(t) >= PULL_EVERY);
+        // One pull per case at a time, so the member asked first in a round is the one asked; start each
+        // round with the next member, or one who alone holds news (a destruction, say) is never asked.
+        let mut members: Vec<Member> = members.into_iter().collect();
+        if pull_due && !members.is_empty() {
+            let start = (self.pull_rounds % members.len() as u64) as usize;
+            members.rotate_left(start);
+            self.pull_rounds += 1;
+        }
         for member in members {
             if self.connected.contains(&member) {
                 if pull_due {
