@@ -9,8 +9,12 @@
 
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "test-support")]
+use crate::cases::rows::audit_key;
+use crate::cases::rows::{CaseDisk, CaseRows, CaseTable, RowOp};
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
-use samenloop_protocol::cases::ledger::{CaseId, DocKind};
+#[cfg(feature = "test-support")]
+use samenloop_protocol::cases::ledger::CaseId;
 use samenloop_protocol::{PeerId, Profile, SignedProfile};
 
 /// PeerId bytes -> signed profile bytes.
@@ -356,72 +360,63 @@ impl Store {
         }
         Ok(out)
     }
+}
 
-    /// The ids of every case with a ledger here.
-    pub fn case_ids(&self) -> Result<Vec<CaseId>, StoreError> {
-        let mut ids: Vec<CaseId> = Vec::new();
-        for (k, _) in self.rows(CASE_LEDGER)? {
-            if let Ok(id) = <[u8; 16]>::try_from(&k[..k.len().min(16)])
-                && ids.last() != Some(&CaseId(id))
-            {
-                ids.push(CaseId(id));
-            }
+impl CaseTable {
+    fn definition(self) -> TableDefinition<'static, &'static [u8], &'static [u8]> {
+        match self {
+            CaseTable::Ledger => CASE_LEDGER,
+            CaseTable::Bundles => CASE_BUNDLES,
+            CaseTable::Heads => CASE_HEADS,
+            CaseTable::Snapshots => CASE_SNAPSHOTS,
+            CaseTable::Audit => CASE_AUDIT,
+            CaseTable::AuditCheckpoints => CASE_AUDIT_CHECKPOINTS,
+            CaseTable::Tombstones => CASE_TOMBSTONES,
         }
-        Ok(ids)
+    }
+}
+
+impl CaseRows for Store {
+    fn scan(&self, table: CaseTable, prefix: &[u8]) -> Result<Vec<StoredProfile>, StoreError> {
+        self.prefixed(table.definition(), prefix)
     }
 
-    /// Appends ledger operations (already sealed by the caller) from position `from`, with the audit
-    /// checkpoint that covers them (none while the trail is broken: a checkpoint is never re-signed over
-    /// entries that failed to verify), in one durable transaction.
-    pub fn put_ledger_ops(
-        &self,
-        case: &CaseId,
-        from: u64,
-        sealed_ops: &[Vec<u8>],
-        checkpoint: Option<&[u8]>,
-    ) -> Result<(), StoreError> {
-        self.write(|txn| {
-            let mut t = txn.open_table(CASE_LEDGER)?;
-            for (i, op) in sealed_ops.iter().enumerate() {
-                t.insert(ledger_key(case, from + i as u64).as_slice(), op.as_slice())?;
-            }
-            if let Some(cp) = checkpoint {
-                txn.open_table(CASE_AUDIT_CHECKPOINTS)?.insert(case.0.as_slice(), cp)?;
-            }
-            Ok(())
-        })
-    }
-
-    /// Appends audit entries (sealed by the caller) with the checkpoint covering them, in one durable
-    /// transaction.
-    pub fn put_audit_entries(
-        &self,
-        case: &CaseId,
-        entries: &[([u8; 32], u64, Vec<u8>)],
-        checkpoint: &[u8],
-    ) -> Result<(), StoreError> {
-        self.write(|txn| {
-            let mut t = txn.open_table(CASE_AUDIT)?;
-            for (author, seq, sealed) in entries {
-                t.insert(audit_key(case, author, *seq).as_slice(), sealed.as_slice())?;
-            }
-            txn.open_table(CASE_AUDIT_CHECKPOINTS)?.insert(case.0.as_slice(), checkpoint)?;
-            Ok(())
-        })
-    }
-
-    /// A case's sealed audit entries (key, bytes) in (author, seq) order.
-    pub fn audit_entries(&self, case: &CaseId) -> Result<Vec<StoredProfile>, StoreError> {
-        self.prefixed(CASE_AUDIT, &case.0)
-    }
-
-    /// A case's sealed audit checkpoint.
-    pub fn audit_checkpoint(&self, case: &CaseId) -> Result<Option<Vec<u8>>, StoreError> {
+    fn get(&self, table: CaseTable, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let txn = self.db.begin_read().map_err(|e| self.access(e))?;
-        let t = txn.open_table(CASE_AUDIT_CHECKPOINTS).map_err(|e| self.access(e))?;
-        Ok(t.get(case.0.as_slice()).map_err(|e| self.access(e))?.map(|v| v.value().to_vec()))
+        let t = txn.open_table(table.definition()).map_err(|e| self.access(e))?;
+        Ok(t.get(key).map_err(|e| self.access(e))?.map(|v| v.value().to_vec()))
     }
+}
 
+impl CaseDisk for Store {
+    /// One durable transaction for every write of an event; after a case's deletion the database is
+    /// compacted, so the freed pages are reused rather than kept.
+    fn commit(&mut self, ops: &[RowOp]) -> Result<(), StoreError> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        self.write(|txn| {
+            for op in ops {
+                match op {
+                    RowOp::Put { table, key, value } => {
+                        txn.open_table(table.definition())?.insert(key.as_slice(), value.as_slice())?;
+                    }
+                    RowOp::Delete { table, from, to } => {
+                        txn.open_table(table.definition())?.retain_in(from.as_slice()..to.as_slice(), |_, _| false)?;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        if ops.iter().any(RowOp::ends_a_case) {
+            // Compaction is best effort: a failure leaves a larger file, never lost data.
+            let _ = self.db.compact();
+        }
+        Ok(())
+    }
+}
+
+impl Store {
     /// Deletes one stored audit entry: how tests act as someone cutting entries off the trail.
     #[cfg(feature = "test-support")]
     pub fn remove_audit_entry(&self, case: &CaseId, author: &[u8; 32], seq: u64) -> Result<(), StoreError> {
@@ -446,136 +441,4 @@ impl Store {
             Ok(())
         })
     }
-
-    /// A case's sealed ledger operations in order, with their keys (the vault binds each to its key).
-    pub fn ledger_ops(&self, case: &CaseId) -> Result<Vec<StoredProfile>, StoreError> {
-        self.prefixed(CASE_LEDGER, &case.0)
-    }
-
-    /// Stores a verified run of one author's bundles and the head covering its last bundle, in one durable
-    /// transaction: a crash never leaves bundles without the head that lets them be served.
-    pub fn put_run(
-        &self,
-        case: &CaseId,
-        doc: DocKind,
-        author: &[u8; 32],
-        bundles: &[(u64, &[u8])],
-        head: (u64, &[u8]),
-    ) -> Result<(), StoreError> {
-        self.write(|txn| {
-            let mut t = txn.open_table(CASE_BUNDLES)?;
-            for (seq, bytes) in bundles {
-                t.insert(bundle_key(case, doc, author, *seq).as_slice(), *bytes)?;
-            }
-            txn.open_table(CASE_HEADS)?.insert(bundle_key(case, doc, author, head.0).as_slice(), head.1)?;
-            Ok(())
-        })
-    }
-
-    /// One document's bundles (key, bytes) in (author, seq) order.
-    pub fn bundles(&self, case: &CaseId, doc: DocKind) -> Result<Vec<StoredProfile>, StoreError> {
-        self.prefixed(CASE_BUNDLES, &doc_prefix(case, doc))
-    }
-
-    /// One document's signed heads (key, bytes) in (author, seq) order.
-    pub fn heads(&self, case: &CaseId, doc: DocKind) -> Result<Vec<StoredProfile>, StoreError> {
-        self.prefixed(CASE_HEADS, &doc_prefix(case, doc))
-    }
-
-    /// Replaces a document's snapshot and drops the bundles and heads it covers, in one durable transaction.
-    pub fn put_snapshot(
-        &self,
-        case: &CaseId,
-        doc: DocKind,
-        snapshot: &[u8],
-        covers: &[([u8; 32], u64)],
-    ) -> Result<(), StoreError> {
-        let prefix = doc_prefix(case, doc);
-        self.write(|txn| {
-            txn.open_table(CASE_SNAPSHOTS)?.insert(prefix.as_slice(), snapshot)?;
-            for table in [CASE_BUNDLES, CASE_HEADS] {
-                let mut t = txn.open_table(table)?;
-                for (author, seq) in covers {
-                    let from = bundle_key(case, doc, author, 0);
-                    let to = bundle_key(case, doc, author, seq.saturating_add(1));
-                    t.retain_in(from.as_slice()..to.as_slice(), |_, _| false)?;
-                }
-            }
-            Ok(())
-        })
-    }
-
-    /// A document's snapshot, if one is stored.
-    pub fn snapshot(&self, case: &CaseId, doc: DocKind) -> Result<Option<Vec<u8>>, StoreError> {
-        let txn = self.db.begin_read().map_err(|e| self.access(e))?;
-        let t = txn.open_table(CASE_SNAPSHOTS).map_err(|e| self.access(e))?;
-        Ok(t.get(doc_prefix(case, doc).as_slice()).map_err(|e| self.access(e))?.map(|v| v.value().to_vec()))
-    }
-}
-
-impl Store {
-    /// Deletes everything of a case (ledger, bundles, heads, snapshots, audit entries; the lead's tombstone
-    /// carries the archived trail) and writes its tombstone, in one
-    /// durable transaction; then compacts the database so the freed pages are reused rather than kept.
-    pub fn destroy_case(&mut self, case: &CaseId, tombstone: &[u8]) -> Result<(), StoreError> {
-        self.write(|txn| {
-            for table in [CASE_LEDGER, CASE_BUNDLES, CASE_HEADS, CASE_SNAPSHOTS, CASE_AUDIT, CASE_AUDIT_CHECKPOINTS] {
-                let mut t = txn.open_table(table)?;
-                let mut end = case.0.to_vec();
-                end.push(0xff);
-                end.extend_from_slice(&[0xff; 64]);
-                t.retain_in(case.0.as_slice()..end.as_slice(), |_, _| false)?;
-            }
-            txn.open_table(CASE_TOMBSTONES)?.insert(case.0.as_slice(), tombstone)?;
-            Ok(())
-        })?;
-        // Compaction is best effort: a failure leaves a larger file, never lost data.
-        let _ = self.db.compact();
-        Ok(())
-    }
-
-    /// Replaces a case's tombstone (confirmations arrived, or the lead acknowledged ours).
-    pub fn put_tombstone(&self, case: &CaseId, tombstone: &[u8]) -> Result<(), StoreError> {
-        self.write(|txn| {
-            txn.open_table(CASE_TOMBSTONES)?.insert(case.0.as_slice(), tombstone)?;
-            Ok(())
-        })
-    }
-
-    /// Every tombstone (case id bytes, sealed tombstone).
-    pub fn tombstones(&self) -> Result<Vec<StoredProfile>, StoreError> {
-        self.rows(CASE_TOMBSTONES)
-    }
-}
-
-fn ledger_key(case: &CaseId, seq: u64) -> [u8; 24] {
-    let mut k = [0u8; 24];
-    k[..16].copy_from_slice(&case.0);
-    k[16..].copy_from_slice(&seq.to_be_bytes());
-    k
-}
-
-/// The key of an audit entry: case || author || seq (big-endian).
-pub fn audit_key(case: &CaseId, author: &[u8; 32], seq: u64) -> [u8; 56] {
-    let mut k = [0u8; 56];
-    k[..16].copy_from_slice(&case.0);
-    k[16..48].copy_from_slice(author);
-    k[48..].copy_from_slice(&seq.to_be_bytes());
-    k
-}
-
-fn doc_prefix(case: &CaseId, doc: DocKind) -> [u8; 17] {
-    let mut k = [0u8; 17];
-    k[..16].copy_from_slice(&case.0);
-    k[16] = doc.byte();
-    k
-}
-
-/// The key of a bundle or head: case || document || author || seq (big-endian, so keys sort by seq).
-pub fn bundle_key(case: &CaseId, doc: DocKind, author: &[u8; 32], seq: u64) -> [u8; 57] {
-    let mut k = [0u8; 57];
-    k[..17].copy_from_slice(&doc_prefix(case, doc));
-    k[17..49].copy_from_slice(author);
-    k[49..].copy_from_slice(&seq.to_be_bytes());
-    k
 }

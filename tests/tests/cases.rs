@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use samenloop_node::cases::commands::{CaseCommand, EntityKind, ExportFormat};
+use samenloop_node::cases::rows::CaseRows;
 use samenloop_node::{Client, NodeError};
 use samenloop_protocol::cases::ledger::{CaseId, DocKind, Role};
 use samenloop_protocol::cases::sync::{SyncRefusal, SyncRequest, SyncResponse};
@@ -425,9 +426,13 @@ async fn bad_bundles_from_members_are_refused_and_change_nothing() {
     e.stop().await;
     let garbage = b"not a snapshot: the disk was modified".to_vec();
     {
-        let store = samenloop_node::store::Store::open(&e.home.db_path()).unwrap();
+        let mut store = samenloop_node::store::Store::open(&e.home.db_path()).unwrap();
         assert!(store.snapshot(&case, DocKind::Analysis).unwrap().is_some(), "a snapshot was made at shutdown");
-        store.put_snapshot(&case, DocKind::Analysis, &garbage, &[]).unwrap();
+        samenloop_node::cases::rows::CaseDisk::commit(
+            &mut store,
+            &samenloop_node::cases::rows::write::snapshot(&case, DocKind::Analysis, garbage.clone(), &[]),
+        )
+        .unwrap();
     }
     e.start(seed.clone(), |_| {}).await;
     let ec = e.client();
@@ -876,12 +881,12 @@ async fn the_audit_trail_records_who_did_what_and_catches_tampering() {
     let db = n[1].home.db_path();
     let stored = |author: &[u8; 32]| {
         let store = samenloop_node::store::Store::open(&db).unwrap();
-        let key = samenloop_node::store::audit_key(&case, author, 0);
+        let key = samenloop_node::cases::rows::audit_key(&case, author, 0);
         store.audit_entries(&case).unwrap().into_iter().find(|(k, _)| k.as_slice() == key).unwrap().1
     };
     n[1].stop().await;
     let (bram_sealed, lead_sealed) = (stored(&bram), stored(&lead));
-    let bram_key = samenloop_node::store::audit_key(&case, &bram, 0);
+    let bram_key = samenloop_node::cases::rows::audit_key(&case, &bram, 0);
     let mut plain = vault.open("case_audit", &bram_key, &bram_sealed).unwrap().to_vec();
     plain[45] ^= 1;
     let store = samenloop_node::store::Store::open(&n[1].home.db_path()).unwrap();

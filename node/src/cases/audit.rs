@@ -2,7 +2,7 @@
 //! its own chain, taking other members' entries from sync, keeping the signed checkpoint in step, archiving
 //! the trail (without keys) when the case is destroyed, and verifying what is stored when asked.
 //!
-//! Verification reads the store, not memory: `case audit --verify` checks the bytes on disk, so a change made
+//! Verification reads the rows (the disk, with this event's writes over it), not memory: `case audit --verify` checks the bytes on disk, so a change made
 //! to the database while the node was down is found and named.
 
 use samenloop_protocol::Identity;
@@ -18,7 +18,7 @@ use tracing::warn;
 use crate::cases::book::{
     AUDIT_CHECKPOINT_TABLE, AUDIT_TABLE, CaseBook, CaseError, CaseReplica, LEDGER_TABLE, Received,
 };
-use crate::store::{Store, audit_key};
+use crate::cases::rows::{CaseRows, Overlay, audit_key, write};
 use crate::vault::Vault;
 
 /// A destroyed case's trail as the lead's node keeps it in the tombstone: the ledger without its keys, every
@@ -99,9 +99,9 @@ fn was_member(ledger: &Ledger, key: &[u8; 32]) -> bool {
 
 /// Loads a case's stored audit entries into its replica. A trail that does not load is marked broken (and
 /// left as it is on disk) rather than failing the case: casework goes on, exports and reports are refused.
-pub(crate) fn load_audit(store: &Store, vault: &Vault, replica: &mut CaseReplica) {
+pub(crate) fn load_audit(rows: &dyn CaseRows, vault: &Vault, replica: &mut CaseReplica) {
     let case = replica.ledger.case();
-    let rows = match store.audit_entries(&case) {
+    let rows = match rows.audit_entries(&case) {
         Ok(rows) => rows,
         Err(e) => {
             replica.audit_broken = Some(e.to_string());
@@ -133,7 +133,6 @@ impl CaseBook {
     /// be recorded does not happen.
     pub fn record_audit(
         &mut self,
-        store: &Store,
         vault: &Vault,
         identity: &Identity,
         case: &CaseId,
@@ -151,14 +150,13 @@ impl CaseBook {
         let mut next = replica.audit.clone();
         let ledger = &replica.ledger;
         next.accept(&entry, |k| was_member(ledger, k)).map_err(|e| CaseError::Invalid(e.to_string()))?;
-        self.store_entries(store, vault, identity, case, next, &[(me, record.seq, entry.clone())])?;
+        self.store_entries(vault, identity, case, next, &[(me, record.seq, entry.clone())])?;
         Ok(entry)
     }
 
     /// Takes audit entries from a member. Each is verified on its own; the refused are listed in `received`.
     pub fn receive_audit(
         &mut self,
-        store: &Store,
         vault: &Vault,
         identity: &Identity,
         case: &CaseId,
@@ -190,12 +188,11 @@ impl CaseBook {
         if taken.is_empty() {
             return Ok(());
         }
-        self.store_entries(store, vault, identity, case, next, &taken)
+        self.store_entries(vault, identity, case, next, &taken)
     }
 
     fn store_entries(
         &mut self,
-        store: &Store,
         vault: &Vault,
         identity: &Identity,
         case: &CaseId,
@@ -210,10 +207,7 @@ impl CaseBook {
             replica.audit = previous;
             return Err(CaseError::NotAllowed("the audit trail of this case is broken".into()));
         };
-        if let Err(e) = store.put_audit_entries(case, &sealed, &cp) {
-            replica.audit = previous;
-            return Err(e.into());
-        }
+        self.pending.add(*case, write::audit(case, sealed, cp));
         Ok(())
     }
 
@@ -222,7 +216,7 @@ impl CaseBook {
     /// error is "cannot even look" (no such case); the inner one is where verification failed.
     pub fn audit_trail(
         &self,
-        store: &Store,
+        disk: &dyn CaseRows,
         vault: &Vault,
         case: &CaseId,
     ) -> Result<Result<AuditTrail, AuditError>, CaseError> {
@@ -245,6 +239,8 @@ impl CaseBook {
         if !self.cases.contains_key(case) {
             return Err(CaseError::UnknownCase(*case));
         }
+        // What is on disk once this event's writes are committed.
+        let store = Overlay { disk, pending: self.pending.ops() };
         let mut ops = Vec::new();
         for (i, (k, sealed)) in store.ledger_ops(case)?.into_iter().enumerate() {
             match vault.open(LEDGER_TABLE, &k, &sealed) {

@@ -3,9 +3,11 @@
 //! returns, so every rule is exercised without a socket.
 //!
 //! Flow of a local edit: typed change on the replica -> `save_after` the heads before it -> one sealed bundle
-//! with a signed head -> stored durably -> pushed to connected members. Flow of a received run: verify (member,
-//! chain, signature, epoch, AEAD, actor of every change) -> store -> apply -> commit to the log. Nothing is
-//! applied that was not first stored, and nothing stored was not first verified.
+//! with a signed head -> its rows pending -> committed with the event -> pushed to connected members. Flow of a
+//! received run: verify (member, chain, signature, epoch, AEAD, actor of every change) -> rows pending -> apply
+//! -> commit to the log. The book writes nothing itself: its writes are row ops (`cases::rows`) that the
+//! driver commits in one transaction before any effect of the event goes out; a failed commit restores the
+//! touched cases from the disk. Nothing stored was not first verified.
 //!
 //! At rest: bundles and snapshots as sealed (under the epoch key), the ledger sealed with the vault, document
 //! keys only inside the ledger (sealed to this node's X25519 key). No plaintext of any document is written.
@@ -29,8 +31,9 @@ use tracing::{debug, warn};
 use zeroize::Zeroizing;
 
 use crate::cases::audit::{AuditArchive, load_audit};
+use crate::cases::rows::{CaseDisk, CaseRows, Overlay, Pending, author_seq_of_key, ledger_key, write};
 use crate::keystore::random_bytes;
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 use crate::vault::Vault;
 
 /// A member lacking more bundle bytes than this (beyond the stored snapshot) is sent a fresh snapshot
@@ -81,7 +84,8 @@ pub enum CaseError {
     /// A bundle could not be made.
     #[error("{0}")]
     Bundle(#[from] BundleError),
-    /// Storage failed; nothing was changed in memory.
+    /// Reading or committing rows failed. A failed commit restores the touched cases from the disk, so
+    /// memory never holds what the disk does not.
     #[error("{0}")]
     Store(#[from] StoreError),
 }
@@ -372,6 +376,8 @@ pub struct CaseBook {
     /// The last listing of each kind of entity, with the heads of the document it was read at: reading a
     /// long timeline entity by entity is slow, and pages ask for it again and again while nothing changed.
     pub(crate) listed: std::collections::HashMap<(CaseId, crate::cases::commands::EntityKind), Listing>,
+    /// Writes made in memory, to be committed before any effect of the event that made them goes out.
+    pub(crate) pending: Pending,
 }
 
 /// A listing of entities, valid while its document's heads are these.
@@ -389,77 +395,132 @@ fn doc_name(doc: DocKind) -> &'static str {
 }
 
 impl CaseBook {
-    /// Loads every case from the store, verifying ledgers, chains and signatures as if received. A document
-    /// that does not decrypt or load is marked broken and left on disk; other documents and cases load.
-    pub fn load(store: &Store, vault: &Vault, identity: &Identity) -> Result<CaseBook, CaseError> {
+    /// Restores every case from the stored rows, verifying ledgers, chains and signatures as if received: a
+    /// function of the rows alone (and the keys that open them). A document that does not decrypt or load is
+    /// marked broken and left on disk; other documents and cases load.
+    pub fn load(rows: &dyn CaseRows, vault: &Vault, identity: &Identity) -> Result<CaseBook, CaseError> {
         let me = identity.verifying_key().to_bytes();
-        let mut book = CaseBook { me, cases: BTreeMap::new(), tombstones: BTreeMap::new(), listed: Default::default() };
-        for (k, sealed) in store.tombstones()? {
+        let mut book = CaseBook {
+            me,
+            cases: BTreeMap::new(),
+            tombstones: BTreeMap::new(),
+            listed: Default::default(),
+            pending: Pending::default(),
+        };
+        for (k, sealed) in rows.tombstones()? {
             let Ok(id) = <[u8; 16]>::try_from(k.as_slice()) else { continue };
             let case = CaseId(id);
-            let plain = vault.open(TOMBSTONE_TABLE, &k, &sealed).map_err(|e| CaseError::Broken {
-                case,
-                doc: "tombstone",
-                reason: e.to_string(),
-            })?;
-            let t: Tombstone = serde_json::from_slice(&plain).map_err(|e| CaseError::Broken {
-                case,
-                doc: "tombstone",
-                reason: e.to_string(),
-            })?;
-            book.tombstones.insert(case, t);
+            book.tombstones.insert(case, open_tombstone(vault, &case, &sealed)?);
         }
-        for case in store.case_ids()? {
-            let mut ops = Vec::new();
-            for (k, sealed) in store.ledger_ops(&case)? {
-                let plain = vault.open(LEDGER_TABLE, &k, &sealed).map_err(|e| CaseError::Broken {
-                    case,
-                    doc: "ledger",
-                    reason: e.to_string(),
-                })?;
-                ops.push(plain.to_vec());
-            }
-            let ledger = Ledger::from_ops(case, &ops).map_err(|e| CaseError::Broken {
+        for case in rows.case_ids()? {
+            book.load_case(rows, vault, identity, case)?;
+        }
+        Ok(book)
+    }
+
+    /// Loads one case from its rows into the book.
+    fn load_case(
+        &mut self,
+        rows: &dyn CaseRows,
+        vault: &Vault,
+        identity: &Identity,
+        case: CaseId,
+    ) -> Result<(), CaseError> {
+        let me = self.me;
+        let mut ops = Vec::new();
+        for (k, sealed) in rows.ledger_ops(&case)? {
+            let plain = vault.open(LEDGER_TABLE, &k, &sealed).map_err(|e| CaseError::Broken {
                 case,
                 doc: "ledger",
                 reason: e.to_string(),
             })?;
-            let mut replica = CaseReplica::new(ledger);
-            load_audit(store, vault, &mut replica);
-            if let Err(e) = replica.open_grants(identity) {
-                warn!(%case, "cannot open this node's document keys: {e}");
-            }
-            for doc in DocKind::ALL {
-                if !replica.ledger.can_read(&me, doc) {
-                    continue;
-                }
-                let Some(blank) = CaseDocument::blank(doc, &me) else { continue };
-                let mut r = Replica {
-                    log: DocLog::new(case, doc),
-                    doc: blank,
-                    since_snapshot: 0,
-                    bytes_since_snapshot: 0,
-                    snapshot: None,
-                    broken: None,
-                };
-                if let Err(reason) = load_replica(store, &replica, &mut r) {
-                    warn!(%case, doc = doc.name(), "document cannot be read: {reason}");
-                    r.broken = Some(reason);
-                }
-                replica.docs.insert(doc, r);
-            }
-            book.cases.insert(case, replica);
-            // The stored trail is checked whole (links, signatures, and the checkpoint, which is what reveals
-            // entries cut off the end); a failure is kept and shown, never repaired from what peers send.
-            if let Ok(Err(e)) = book.audit_trail(store, vault, &case)
-                && let Some(r) = book.cases.get_mut(&case)
-                && r.audit_broken.is_none()
-            {
-                warn!(%case, "the audit trail does not verify: {e}; exports and reports are refused");
-                r.audit_broken = Some(e.to_string());
-            }
+            ops.push(plain.to_vec());
         }
-        Ok(book)
+        let ledger = Ledger::from_ops(case, &ops).map_err(|e| CaseError::Broken {
+            case,
+            doc: "ledger",
+            reason: e.to_string(),
+        })?;
+        let mut replica = CaseReplica::new(ledger);
+        load_audit(rows, vault, &mut replica);
+        if let Err(e) = replica.open_grants(identity) {
+            warn!(%case, "cannot open this node's document keys: {e}");
+        }
+        for doc in DocKind::ALL {
+            if !replica.ledger.can_read(&me, doc) {
+                continue;
+            }
+            let Some(blank) = CaseDocument::blank(doc, &me) else { continue };
+            let mut r = Replica {
+                log: DocLog::new(case, doc),
+                doc: blank,
+                since_snapshot: 0,
+                bytes_since_snapshot: 0,
+                snapshot: None,
+                broken: None,
+            };
+            if let Err(reason) = load_replica(rows, &replica, &mut r) {
+                warn!(%case, doc = doc.name(), "document cannot be read: {reason}");
+                r.broken = Some(reason);
+            }
+            replica.docs.insert(doc, r);
+        }
+        self.cases.insert(case, replica);
+        // The stored trail is checked whole (links, signatures, and the checkpoint, which is what reveals
+        // entries cut off the end); a failure is kept and shown, never repaired from what peers send.
+        if let Ok(Err(e)) = self.audit_trail(rows, vault, &case)
+            && let Some(r) = self.cases.get_mut(&case)
+            && r.audit_broken.is_none()
+        {
+            warn!(%case, "the audit trail does not verify: {e}; exports and reports are refused");
+            r.audit_broken = Some(e.to_string());
+        }
+        Ok(())
+    }
+
+    /// Brings `case` back to what the rows hold (after a commit that failed): memory follows the disk.
+    pub fn restore_case(
+        &mut self,
+        rows: &dyn CaseRows,
+        vault: &Vault,
+        identity: &Identity,
+        case: CaseId,
+    ) -> Result<(), CaseError> {
+        self.cases.remove(&case);
+        self.tombstones.remove(&case);
+        self.listed.retain(|(c, _), _| *c != case);
+        if let Some(sealed) = rows.get(crate::cases::rows::CaseTable::Tombstones, &case.0)? {
+            self.tombstones.insert(case, open_tombstone(vault, &case, &sealed)?);
+            return Ok(());
+        }
+        if rows.ledger_ops(&case)?.is_empty() {
+            return Ok(());
+        }
+        self.load_case(rows, vault, identity, case)
+    }
+
+    /// Commits every write made since the last commit, in one transaction. If the disk refuses, the touched
+    /// cases are restored from it and the error is returned: the caller drops the event's effects.
+    pub fn commit(&mut self, disk: &mut dyn CaseDisk, vault: &Vault, identity: &Identity) -> Result<(), CaseError> {
+        let (ops, cases) = self.pending.take();
+        if ops.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = disk.commit(&ops) {
+            warn!("a write failed, the cases it touched are restored from the disk: {e}");
+            for case in cases {
+                if let Err(e) = self.restore_case(&*disk, vault, identity, case) {
+                    warn!(%case, "could not restore the case from the disk: {e}");
+                }
+            }
+            return Err(CaseError::Store(e));
+        }
+        Ok(())
+    }
+
+    /// Whether writes wait to be committed (the event loop checks there are none between events).
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
     }
 
     /// This node's member key.
@@ -476,7 +537,6 @@ impl CaseBook {
     /// first bundle of each document (the analysis with `init` applied).
     pub fn open_case(
         &mut self,
-        store: &Store,
         vault: &Vault,
         identity: &Identity,
         init: impl FnOnce(&mut AnalysisDoc) -> Result<(), AnalysisError>,
@@ -530,9 +590,9 @@ impl CaseBook {
             );
         }
         let cp = replica.checkpoint_with(&replica.ledger, vault, identity);
-        store.put_ledger_ops(&case, 0, &[vault.seal(LEDGER_TABLE, &ledger_key(&case, 0), &op)], cp.as_deref())?;
+        self.pending.add(case, write::ledger(&case, 0, vec![vault.seal(LEDGER_TABLE, &ledger_key(&case, 0), &op)], cp));
         for doc in DocKind::ALL {
-            seal_own(store, identity, &mut replica, doc, |d| Ok(d.save_after(&[])))?;
+            seal_own(&mut self.pending, identity, &mut replica, doc, |d| Ok(d.save_after(&[])))?;
         }
         self.cases.insert(case, replica);
         Ok(case)
@@ -541,7 +601,6 @@ impl CaseBook {
     /// Adds a member (lead only): the `Invite` operation with their keys. Returns the signed operation.
     pub fn invite(
         &mut self,
-        store: &Store,
         vault: &Vault,
         identity: &Identity,
         case: &CaseId,
@@ -569,7 +628,8 @@ impl CaseBook {
         next.append(&op)?;
         let seq = next.len() - 1;
         let cp = replica.checkpoint_with(&next, vault, identity);
-        store.put_ledger_ops(case, seq, &[vault.seal(LEDGER_TABLE, &ledger_key(case, seq), &op)], cp.as_deref())?;
+        self.pending
+            .add(*case, write::ledger(case, seq, vec![vault.seal(LEDGER_TABLE, &ledger_key(case, seq), &op)], cp));
         replica.ledger = next;
         Ok(op)
     }
@@ -578,7 +638,6 @@ impl CaseBook {
     /// everything of it here, and keeps the tombstone with the destruction record. Returns the operation.
     pub fn destroy(
         &mut self,
-        store: &mut Store,
         vault: &Vault,
         identity: &Identity,
         case: &CaseId,
@@ -606,7 +665,7 @@ impl CaseBook {
         let op =
             replica.ledger.sign_next(identity.signing_key(), crate::network::now(), CaseAction::Destroy { report })?;
         replica.ledger.clone().append(&op)?;
-        self.finish_destruction(store, vault, identity, case, &op)?;
+        self.finish_destruction(vault, identity, case, &op)?;
         Ok(op)
     }
 
@@ -614,7 +673,6 @@ impl CaseBook {
     /// or from the lead), confirms, and keeps the tombstone.
     fn finish_destruction(
         &mut self,
-        store: &mut Store,
         vault: &Vault,
         identity: &Identity,
         case: &CaseId,
@@ -647,7 +705,7 @@ impl CaseBook {
         };
         let tombstone = Tombstone { record, lead, confirmed: lead == self.me, confirmation, audit, own_audit };
         let sealed = seal_tombstone(vault, case, &tombstone)?;
-        store.destroy_case(case, &sealed)?;
+        self.pending.add(*case, write::destroy(case, sealed));
         self.cases.remove(case);
         self.tombstones.insert(*case, tombstone);
         Ok(())
@@ -656,7 +714,6 @@ impl CaseBook {
     /// The lead takes a member's confirmation into the destruction record. Returns whether it was new.
     pub fn take_confirmation(
         &mut self,
-        store: &Store,
         vault: &Vault,
         case: &CaseId,
         identity: &Identity,
@@ -677,39 +734,33 @@ impl CaseBook {
         }
         if new || taken > 0 {
             let sealed = seal_tombstone(vault, case, t)?;
-            store.put_tombstone(case, &sealed)?;
+            self.pending.add(*case, write::tombstone(case, sealed));
         }
         Ok(new)
     }
 
     /// Marks this node's confirmation as acknowledged by the lead.
-    pub fn confirmation_acknowledged(&mut self, store: &Store, vault: &Vault, case: &CaseId) -> Result<(), CaseError> {
+    pub fn confirmation_acknowledged(&mut self, vault: &Vault, case: &CaseId) -> Result<(), CaseError> {
         if let Some(t) = self.tombstones.get_mut(case)
             && !t.confirmed
         {
             t.confirmed = true;
             t.own_audit.clear();
             let sealed = seal_tombstone(vault, case, t)?;
-            store.put_tombstone(case, &sealed)?;
+            self.pending.add(*case, write::tombstone(case, sealed));
         }
         Ok(())
     }
 
     /// Finishes the destruction of `case` if its ledger now ends with `Destroy` (received as a ledger
     /// operation pushed by the lead). Returns whether it did.
-    pub fn destroy_if_ended(
-        &mut self,
-        store: &mut Store,
-        vault: &Vault,
-        identity: &Identity,
-        case: &CaseId,
-    ) -> Result<bool, CaseError> {
+    pub fn destroy_if_ended(&mut self, vault: &Vault, identity: &Identity, case: &CaseId) -> Result<bool, CaseError> {
         let Some(replica) = self.cases.get(case) else { return Ok(false) };
         if replica.ledger.destroyed().is_none() {
             return Ok(false);
         }
         let Some(op) = replica.ledger.ops().last().cloned() else { return Ok(false) };
-        self.finish_destruction(store, vault, identity, case, &op)?;
+        self.finish_destruction(vault, identity, case, &op)?;
         Ok(true)
     }
 
@@ -717,7 +768,6 @@ impl CaseBook {
     /// ledger (signed by its lead, for this case), then the case is destroyed here too.
     pub fn receive_destroy(
         &mut self,
-        store: &mut Store,
         vault: &Vault,
         identity: &Identity,
         case: &CaseId,
@@ -729,7 +779,7 @@ impl CaseBook {
         if signer != replica.ledger.lead() {
             return Err(CaseError::Ledger(LedgerError::NotSignedByLead(0)));
         }
-        self.finish_destruction(store, vault, identity, case, op)?;
+        self.finish_destruction(vault, identity, case, op)?;
         Ok(true)
     }
 
@@ -737,7 +787,6 @@ impl CaseBook {
     /// signed operation.
     pub fn remove_member(
         &mut self,
-        store: &Store,
         vault: &Vault,
         identity: &Identity,
         case: &CaseId,
@@ -797,13 +846,12 @@ impl CaseBook {
             })
             .collect();
         let action = CaseAction::Remove { member, rotations, frozen };
-        self.append_own_op(store, vault, identity, case, action)
+        self.append_own_op(vault, identity, case, action)
     }
 
     /// Hands the lead role to a co-reviewer (lead only). Returns the signed operation.
     pub fn hand_lead(
         &mut self,
-        store: &Store,
         vault: &Vault,
         identity: &Identity,
         case: &CaseId,
@@ -813,13 +861,12 @@ impl CaseBook {
         if replica.ledger.lead() != self.me {
             return Err(CaseError::NotAllowed("only the lead reviewer hands over the lead role".into()));
         }
-        self.append_own_op(store, vault, identity, case, CaseAction::HandLead { to })
+        self.append_own_op(vault, identity, case, CaseAction::HandLead { to })
     }
 
     /// Signs, verifies, stores and applies an operation of this node's (the lead's).
     fn append_own_op(
         &mut self,
-        store: &Store,
         vault: &Vault,
         identity: &Identity,
         case: &CaseId,
@@ -831,7 +878,8 @@ impl CaseBook {
         next.append(&op)?;
         let seq = next.len() - 1;
         let cp = replica.checkpoint_with(&next, vault, identity);
-        store.put_ledger_ops(case, seq, &[vault.seal(LEDGER_TABLE, &ledger_key(case, seq), &op)], cp.as_deref())?;
+        self.pending
+            .add(*case, write::ledger(case, seq, vec![vault.seal(LEDGER_TABLE, &ledger_key(case, seq), &op)], cp));
         replica.ledger = next;
         replica.open_grants(identity)?;
         Ok(op)
@@ -841,7 +889,6 @@ impl CaseBook {
     /// run to push (none if the edit changed nothing). A failed edit leaves the document as it was.
     pub fn edit<T>(
         &mut self,
-        store: &Store,
         identity: &Identity,
         case: &CaseId,
         doc: DocKind,
@@ -871,7 +918,7 @@ impl CaseBook {
                 return Err(e);
             }
         };
-        let run = seal_own(store, identity, replica, doc, |d| Ok(d.save_after(&before)))?;
+        let run = seal_own(&mut self.pending, identity, replica, doc, |d| Ok(d.save_after(&before)))?;
         Ok((out, run))
     }
 
@@ -925,7 +972,7 @@ impl CaseBook {
     /// read; nothing at all to a non-member.
     pub fn answer_pull(
         &mut self,
-        store: &Store,
+        rows: &dyn CaseRows,
         identity: &Identity,
         peer: &[u8; 32],
         case: &CaseId,
@@ -971,12 +1018,12 @@ impl CaseBook {
                 replica.ledger.can_read(peer, **doc)
                     && replica.ledger.can_write(&me, **doc)
                     && r.broken.is_none()
-                    && fresh_snapshot_pays(store, case, r, docs)
+                    && fresh_snapshot_pays(&Overlay { disk: rows, pending: self.pending.ops() }, case, r, docs)
             })
             .map(|(doc, _)| *doc)
             .collect();
         for doc in far_behind {
-            if let Err(e) = make_snapshot(store, identity, replica, doc) {
+            if let Err(e) = make_snapshot(&mut self.pending, identity, replica, doc) {
                 warn!(%case, "could not make a snapshot for a member who is behind: {e}");
             }
         }
@@ -1000,7 +1047,7 @@ impl CaseBook {
                 base = s.covers.iter().map(|c| (c.author, c.seq)).collect();
             }
             match runs_after(
-                store,
+                &Overlay { disk: rows, pending: self.pending.ops() },
                 case,
                 *doc,
                 &r.log.version_vector(),
@@ -1022,7 +1069,6 @@ impl CaseBook {
     /// the operations must start at the `Open` and name this node as a member (an invitation).
     pub fn receive_ledger(
         &mut self,
-        store: &Store,
         vault: &Vault,
         identity: &Identity,
         case: &CaseId,
@@ -1054,7 +1100,7 @@ impl CaseBook {
                 .collect();
             let mut replica = CaseReplica::new(ledger);
             let cp = replica.checkpoint_with(&replica.ledger, vault, identity);
-            store.put_ledger_ops(case, 0, &sealed, cp.as_deref())?;
+            self.pending.add(*case, write::ledger(case, 0, sealed, cp));
             replica.open_grants(identity)?;
             add_readable_docs(&mut replica, &me);
             received.ledger_grew = true;
@@ -1081,7 +1127,7 @@ impl CaseBook {
                 .map(|(i, op)| vault.seal(LEDGER_TABLE, &ledger_key(case, start + i as u64), op))
                 .collect();
             let cp = replica.checkpoint_with(&next, vault, identity);
-            store.put_ledger_ops(case, start, &sealed, cp.as_deref())?;
+            self.pending.add(*case, write::ledger(case, start, sealed, cp));
             replica.ledger = next;
             replica.open_grants(identity)?;
             add_readable_docs(replica, &me);
@@ -1093,7 +1139,6 @@ impl CaseBook {
     /// Takes a snapshot from a member, if it holds anything this node lacks.
     pub fn receive_snapshot(
         &mut self,
-        store: &Store,
         identity: &Identity,
         case: &CaseId,
         bytes: Vec<u8>,
@@ -1134,11 +1179,11 @@ impl CaseBook {
         if replica.ledger.can_write(&self.me, doc) {
             // Re-snapshot here at once: what this node holds is now the merge of both, and the bundles the
             // received snapshot covers are not on this disk.
-            make_snapshot(store, identity, replica, doc)?;
+            make_snapshot(&mut self.pending, identity, replica, doc)?;
         } else {
             // A reader cannot sign snapshots others accept; it keeps the writer's, which covers all it adopted.
             let dropped: Vec<([u8; 32], u64)> = snapshot.covers.iter().map(|c| (c.author, c.seq)).collect();
-            store.put_snapshot(case, doc, snapshot.bytes(), &dropped)?;
+            self.pending.add(*case, write::snapshot(case, doc, snapshot.bytes().to_vec(), &dropped));
             r.snapshot = Some(snapshot);
             r.since_snapshot = 0;
             r.bytes_since_snapshot = 0;
@@ -1150,7 +1195,6 @@ impl CaseBook {
     /// whole.
     pub fn receive_run(
         &mut self,
-        store: &Store,
         identity: &Identity,
         (case, from): (&CaseId, &[u8; 32]),
         run: WireRun,
@@ -1179,8 +1223,10 @@ impl CaseBook {
         for b in &checked.new {
             samenloop_protocol::cases::doc_log::check_changes(&b.changes, &checked.author)?;
         }
-        let stored: Vec<(u64, &[u8])> = checked.new.iter().map(|b| (b.bundle.header().seq, b.bundle.bytes())).collect();
-        store.put_run(case, doc, &checked.author, &stored, (checked.head.seq, &checked.head.encode()))?;
+        let stored: Vec<(u64, Vec<u8>)> =
+            checked.new.iter().map(|b| (b.bundle.header().seq, b.bundle.bytes().to_vec())).collect();
+        self.pending
+            .add(*case, write::run(case, doc, &checked.author, stored, (checked.head.seq, checked.head.encode())));
         let Some(r) = replica.docs.get_mut(&doc) else { return Ok(()) };
         for b in &checked.new {
             if let Err(e) = r.doc.apply(&b.changes) {
@@ -1193,7 +1239,7 @@ impl CaseBook {
         r.log.commit(checked.author, &hashes, checked.head);
         received.changed.push(doc);
         if r.snapshot_due() && replica.ledger.can_write(&self.me, doc) {
-            make_snapshot(store, identity, replica, doc)?;
+            make_snapshot(&mut self.pending, identity, replica, doc)?;
         }
         Ok(())
     }
@@ -1204,18 +1250,11 @@ fn their_seq(docs: &[DocVector], doc: DocKind, author: &[u8; 32]) -> u64 {
     docs.iter().find(|v| v.doc == doc).and_then(|v| v.seqs.iter().find(|x| &x.author == author)).map_or(0, |x| x.seq)
 }
 
-/// The author and seq in a bundle or head key (`store::bundle_key`).
-fn author_seq_of_key(k: &[u8]) -> ([u8; 32], u64) {
-    let author = k.get(17..49).and_then(|a| <[u8; 32]>::try_from(a).ok()).unwrap_or([0; 32]);
-    let seq = k.get(49..57).and_then(|b| <[u8; 8]>::try_from(b).ok()).map_or(0, u64::from_be_bytes);
-    (author, seq)
-}
-
 /// Whether to make a fresh snapshot for a member holding `docs` rather than send what is stored: when it lacks
 /// much history beyond the stored snapshot, or when it needs the stored snapshot anyway and the bundles
 /// after it would add more than an eighth to it (one compressed document is smaller than the two).
-fn fresh_snapshot_pays(store: &Store, case: &CaseId, r: &Replica, docs: &[DocVector]) -> bool {
-    let lacking = lacking_bytes(store, case, r, docs);
+fn fresh_snapshot_pays(rows: &dyn CaseRows, case: &CaseId, r: &Replica, docs: &[DocVector]) -> bool {
+    let lacking = lacking_bytes(rows, case, r, docs);
     if lacking > FRESH_SNAPSHOT_BYTES {
         return true;
     }
@@ -1226,11 +1265,11 @@ fn fresh_snapshot_pays(store: &Store, case: &CaseId, r: &Replica, docs: &[DocVec
 }
 
 /// How many bundle bytes of `r` a member holding `docs` lacks beyond what `r`'s stored snapshot covers.
-fn lacking_bytes(store: &Store, case: &CaseId, r: &Replica, docs: &[DocVector]) -> usize {
+fn lacking_bytes(rows: &dyn CaseRows, case: &CaseId, r: &Replica, docs: &[DocVector]) -> usize {
     let doc = r.log.doc();
     let covered =
         |a: &[u8; 32]| r.snapshot.as_ref().and_then(|s| s.covers.iter().find(|c| &c.author == a)).map_or(0, |c| c.seq);
-    let Ok(bundles) = store.bundles(case, doc) else { return 0 };
+    let Ok(bundles) = rows.bundles(case, doc) else { return 0 };
     bundles
         .iter()
         .filter(|(k, _)| {
@@ -1243,8 +1282,9 @@ fn lacking_bytes(store: &Store, case: &CaseId, r: &Replica, docs: &[DocVector]) 
 
 /// Makes a snapshot of every document this node writes that has changed since its last one, so the next
 /// start loads one compressed document instead of replaying bundles. Called at shutdown.
-pub fn snapshot_pending(book: &mut CaseBook, store: &Store, identity: &Identity) {
+pub fn snapshot_pending(book: &mut CaseBook, identity: &Identity) {
     let me = book.me;
+    let pending = &mut book.pending;
     for replica in book.cases.values_mut() {
         let due: Vec<DocKind> = replica
             .docs
@@ -1253,7 +1293,7 @@ pub fn snapshot_pending(book: &mut CaseBook, store: &Store, identity: &Identity)
             .map(|(d, _)| *d)
             .collect();
         for doc in due {
-            if let Err(e) = make_snapshot(store, identity, replica, doc) {
+            if let Err(e) = make_snapshot(pending, identity, replica, doc) {
                 warn!(case = %replica.ledger.case(), "could not snapshot at shutdown: {e}");
             }
         }
@@ -1282,21 +1322,21 @@ fn add_readable_docs(replica: &mut CaseReplica, me: &[u8; 32]) {
     }
 }
 
+fn open_tombstone(vault: &Vault, case: &CaseId, sealed: &[u8]) -> Result<Tombstone, CaseError> {
+    let broken = |reason: String| CaseError::Broken { case: *case, doc: "tombstone", reason };
+    let plain = vault.open(TOMBSTONE_TABLE, &case.0, sealed).map_err(|e| broken(e.to_string()))?;
+    serde_json::from_slice(&plain).map_err(|e| broken(e.to_string()))
+}
+
 fn seal_tombstone(vault: &Vault, case: &CaseId, t: &Tombstone) -> Result<Vec<u8>, CaseError> {
     let plain = Zeroizing::new(serde_json::to_vec(t).map_err(|e| CaseError::Invalid(e.to_string()))?);
     Ok(vault.seal(TOMBSTONE_TABLE, &case.0, &plain))
 }
 
-fn ledger_key(case: &CaseId, seq: u64) -> Vec<u8> {
-    let mut k = case.0.to_vec();
-    k.extend_from_slice(&seq.to_be_bytes());
-    k
-}
-
 /// Seals this node's new changes to `doc` (from `changes`) as one bundle with a signed head, stores it, and
 /// commits it to the log. Returns the run to push, or None if there were no changes.
 fn seal_own(
-    store: &Store,
+    pending: &mut Pending,
     identity: &Identity,
     replica: &mut CaseReplica,
     doc: DocKind,
@@ -1327,18 +1367,23 @@ fn seal_own(
     let hash = bundle.chain_hash();
     let head = SignedHead::sign(identity.signing_key(), case, doc, seq, hash);
     let head_bytes = head.encode();
-    store.put_run(&case, doc, &me, &[(seq, bundle.bytes())], (seq, &head_bytes))?;
+    pending.add(case, write::run(&case, doc, &me, vec![(seq, bundle.bytes().to_vec())], (seq, head_bytes.clone())));
     r.log.commit(me, &[hash], head);
     r.note_applied(1, bundle.bytes().len());
     let run = WireRun { bundles: vec![ByteBuf::from(bundle.into_bytes())], head: head_bytes };
     if r.snapshot_due() {
-        make_snapshot(store, identity, replica, doc)?;
+        make_snapshot(pending, identity, replica, doc)?;
     }
     Ok(Some(run))
 }
 
 /// Makes, stores and keeps a snapshot of `doc` covering everything held, and drops the bundles it covers.
-fn make_snapshot(store: &Store, identity: &Identity, replica: &mut CaseReplica, doc: DocKind) -> Result<(), CaseError> {
+fn make_snapshot(
+    pending: &mut Pending,
+    identity: &Identity,
+    replica: &mut CaseReplica,
+    doc: DocKind,
+) -> Result<(), CaseError> {
     let case = replica.ledger.case();
     let epoch = replica.ledger.current_epoch(doc).ok_or(CaseError::Invalid("no key for a document".into()))?;
     let Some(key) = replica.key(doc, epoch).cloned() else { return Ok(()) };
@@ -1348,7 +1393,7 @@ fn make_snapshot(store: &Store, identity: &Identity, replica: &mut CaseReplica, 
     let snapshot =
         SealedSnapshot::seal(&key, identity.signing_key(), case, doc, epoch, covers.clone(), &saved, random_nonce())?;
     let dropped: Vec<([u8; 32], u64)> = covers.iter().map(|c| (c.author, c.seq)).collect();
-    store.put_snapshot(&case, doc, snapshot.bytes(), &dropped)?;
+    pending.add(case, write::snapshot(&case, doc, snapshot.bytes().to_vec(), &dropped));
     debug!(%case, doc = doc.name(), bytes = snapshot.bytes().len(), "snapshot made");
     r.snapshot = Some(snapshot);
     r.since_snapshot = 0;
@@ -1357,10 +1402,10 @@ fn make_snapshot(store: &Store, identity: &Identity, replica: &mut CaseReplica, 
 }
 
 /// Loads one document from the store: its snapshot, then every stored run, verified as if received.
-fn load_replica(store: &Store, replica: &CaseReplica, r: &mut Replica) -> Result<(), String> {
+fn load_replica(rows: &dyn CaseRows, replica: &CaseReplica, r: &mut Replica) -> Result<(), String> {
     let case = replica.ledger.case();
     let doc = r.log.doc();
-    if let Some(bytes) = store.snapshot(&case, doc).map_err(|e| e.to_string())? {
+    if let Some(bytes) = rows.snapshot(&case, doc).map_err(|e| e.to_string())? {
         let s = SealedSnapshot::decode(bytes).map_err(|e| format!("stored snapshot: {e}"))?;
         let key = replica.key(doc, s.epoch).ok_or(format!("no key for the snapshot's epoch {}", s.epoch))?;
         let plain = s.open(key).map_err(|e| format!("stored snapshot: {e}"))?;
@@ -1368,13 +1413,13 @@ fn load_replica(store: &Store, replica: &CaseReplica, r: &mut Replica) -> Result
         r.log.adopt_snapshot(&s.covers);
         r.snapshot = Some(s);
     }
-    let heads = store.heads(&case, doc).map_err(|e| e.to_string())?;
+    let heads = rows.heads(&case, doc).map_err(|e| e.to_string())?;
     let mut latest_head: BTreeMap<[u8; 32], Vec<u8>> = BTreeMap::new();
     for (k, v) in heads {
         latest_head.insert(author_seq_of_key(&k).0, v);
     }
     let mut by_author: BTreeMap<[u8; 32], Vec<SealedBundle>> = BTreeMap::new();
-    for (_, v) in store.bundles(&case, doc).map_err(|e| e.to_string())? {
+    for (_, v) in rows.bundles(&case, doc).map_err(|e| e.to_string())? {
         let b = SealedBundle::parse(v).map_err(|e| format!("stored bundle: {e}"))?;
         by_author.entry(b.header().author).or_default().push(b);
     }
@@ -1402,7 +1447,7 @@ fn load_replica(store: &Store, replica: &CaseReplica, r: &mut Replica) -> Result
 /// The runs of `doc` beyond `their(author)` for every author held, within `budget` bytes (a run is cut at a
 /// stored head when the budget runs out). Returns the runs and whether anything was left out.
 fn runs_after(
-    store: &Store,
+    rows: &dyn CaseRows,
     case: &CaseId,
     doc: DocKind,
     held: &[AuthorSeq],
@@ -1415,8 +1460,8 @@ fn runs_after(
     if wanted.is_empty() {
         return Ok((out, false));
     }
-    let heads: BTreeMap<Vec<u8>, Vec<u8>> = store.heads(case, doc)?.into_iter().collect();
-    let bundles = store.bundles(case, doc)?;
+    let heads: BTreeMap<Vec<u8>, Vec<u8>> = rows.heads(case, doc)?.into_iter().collect();
+    let bundles = rows.bundles(case, doc)?;
     for h in wanted {
         let from = their(&h.author);
         let mut run = Vec::new();

@@ -494,8 +494,15 @@ fn readable<'a>(book: &'a mut CaseBook, case: &CaseId, doc: DocKind) -> Result<&
     Ok(&mut r.doc)
 }
 
-/// Runs one command.
-pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, NodeError> {
+/// Runs one command and commits what it wrote, in one transaction, before anything is announced. Writes made
+/// before a command failed are committed too: memory already holds them, and the disk follows memory.
+pub(crate) fn execute(mut cx: Context<'_>, command: CaseCommand) -> Result<Outcome, NodeError> {
+    let outcome = run(&mut cx, command);
+    cx.book.commit(cx.store, cx.vault, cx.identity)?;
+    outcome
+}
+
+fn run(cx: &mut Context<'_>, command: CaseCommand) -> Result<Outcome, NodeError> {
     let mut announce = Vec::new();
     let value = match command {
         CaseCommand::Open { title, referral } => {
@@ -507,7 +514,7 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
             if title.trim().is_empty() && scope.is_none() {
                 return Err(NodeError::BadRequest("a case needs --title or --referral".into()));
             }
-            let case = cx.book.open_case(cx.store, cx.vault, cx.identity, |a| {
+            let case = cx.book.open_case(cx.vault, cx.identity, |a| {
                 let title = match (&scope, title.trim().is_empty()) {
                     (Some((_, request_title)), true) => request_title.clone(),
                     _ => title.clone(),
@@ -575,20 +582,20 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
                 .ok_or_else(|| NodeError::BadRequest("the profile's peer id is not an ed25519 key".into()))?
                 .to_bytes();
             let x25519 = profile.record().encryption_key;
-            cx.book.invite(cx.store, cx.vault, cx.identity, &case, (member, x25519, role))?;
+            cx.book.invite(cx.vault, cx.identity, &case, (member, x25519, role))?;
             announce.push(CaseEvent::LedgerChanged { case });
             serde_json::json!({ "case": case.to_string(), "member": peer.to_string(), "role": role })
         }
         CaseCommand::RemoveMember { case, peer } => {
             let key = member_key_of(&peer)?;
-            cx.book.remove_member(cx.store, cx.vault, cx.identity, &case, key)?;
+            cx.book.remove_member(cx.vault, cx.identity, &case, key)?;
             announce.push(CaseEvent::LedgerChanged { case });
             announce.push(CaseEvent::Removed { case, member: key });
             serde_json::json!({ "case": case.to_string(), "removed": peer })
         }
         CaseCommand::HandLead { case, peer } => {
             let key = member_key_of(&peer)?;
-            cx.book.hand_lead(cx.store, cx.vault, cx.identity, &case, key)?;
+            cx.book.hand_lead(cx.vault, cx.identity, &case, key)?;
             announce.push(CaseEvent::LedgerChanged { case });
             serde_json::json!({ "case": case.to_string(), "lead": peer })
         }
@@ -601,8 +608,7 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
                     fields.insert("written".into(), Value::String(today().to_string()));
                 }
             }
-            let (_, run) =
-                cx.book.edit(cx.store, cx.identity, &case, entity.doc(), |d| add_entity(d, entity, &id, &fields))?;
+            let (_, run) = cx.book.edit(cx.identity, &case, entity.doc(), |d| add_entity(d, entity, &id, &fields))?;
             if let Some(run) = run {
                 announce.push(CaseEvent::Edited { case, doc: entity.doc(), run });
             }
@@ -612,7 +618,7 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
             let mut ids = Vec::with_capacity(items.len());
             for chunk in items.chunks(IMPORT_BATCH) {
                 let chunk_ids: Vec<String> = chunk.iter().map(|_| hex::encode(random_bytes::<8>())).collect();
-                let (_, run) = cx.book.edit(cx.store, cx.identity, &case, entity.doc(), |d| {
+                let (_, run) = cx.book.edit(cx.identity, &case, entity.doc(), |d| {
                     chunk.iter().zip(&chunk_ids).try_for_each(|(fields, id)| add_entity(d, entity, id, fields))
                 })?;
                 if let Some(run) = run {
@@ -623,16 +629,14 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
             serde_json::json!({ "ids": ids })
         }
         CaseCommand::Edit { case, entity, id, fields } => {
-            let (_, run) =
-                cx.book.edit(cx.store, cx.identity, &case, entity.doc(), |d| edit_entity(d, entity, &id, &fields))?;
+            let (_, run) = cx.book.edit(cx.identity, &case, entity.doc(), |d| edit_entity(d, entity, &id, &fields))?;
             if let Some(run) = run {
                 announce.push(CaseEvent::Edited { case, doc: entity.doc(), run });
             }
             serde_json::json!({ "id": id })
         }
         CaseCommand::Remove { case, entity, id } => {
-            let (_, run) =
-                cx.book.edit(cx.store, cx.identity, &case, entity.doc(), |d| remove_entity(d, entity, &id))?;
+            let (_, run) = cx.book.edit(cx.identity, &case, entity.doc(), |d| remove_entity(d, entity, &id))?;
             if let Some(run) = run {
                 announce.push(CaseEvent::Edited { case, doc: entity.doc(), run });
             }
@@ -694,9 +698,9 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
             let case = found.ok_or_else(|| NodeError::NotFound(format!("no comment {id} on this node")))?;
             let mut fields = Map::new();
             fields.insert("resolved".into(), Value::Bool(resolved));
-            let (_, run) = cx.book.edit(cx.store, cx.identity, &case, DocKind::Comments, |d| {
-                edit_entity(d, EntityKind::Comment, &id, &fields)
-            })?;
+            let (_, run) = cx
+                .book
+                .edit(cx.identity, &case, DocKind::Comments, |d| edit_entity(d, EntityKind::Comment, &id, &fields))?;
             if let Some(run) = run {
                 announce.push(CaseEvent::Edited { case, doc: DocKind::Comments, run });
             }
@@ -704,7 +708,7 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
         }
         CaseCommand::Step { case, step, date } => {
             let date = date.unwrap_or_else(today);
-            let (_, run) = cx.book.edit(cx.store, cx.identity, &case, DocKind::Analysis, |d| match d {
+            let (_, run) = cx.book.edit(cx.identity, &case, DocKind::Analysis, |d| match d {
                 CaseDocument::Analysis(a) => Ok(a.set_step(step, date)?),
                 _ => Err(wrong_doc()),
             })?;
@@ -714,7 +718,7 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
             serde_json::json!({ "step": step, "date": date.to_string() })
         }
         CaseCommand::RealName { case, pseudonym, name } => {
-            let (_, run) = cx.book.edit(cx.store, cx.identity, &case, DocKind::Notes, |d| match d {
+            let (_, run) = cx.book.edit(cx.identity, &case, DocKind::Notes, |d| match d {
                 CaseDocument::Notes(n) if name.trim().is_empty() => Ok(n.remove_real_name(&pseudonym)?),
                 CaseDocument::Notes(n) => Ok(n.set_real_name(&pseudonym, name.trim())?),
                 _ => Err(wrong_doc()),
@@ -761,7 +765,7 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
                     digest: Sha256::digest(text.as_bytes()).into(),
                     overrides,
                 };
-                let entry = cx.book.record_audit(cx.store, cx.vault, cx.identity, &case, event)?;
+                let entry = cx.book.record_audit(cx.vault, cx.identity, &case, event)?;
                 announce.push(CaseEvent::Audited { case, entry });
             }
             let hits: Vec<Value> = hits
@@ -784,7 +788,7 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
                 ),
                 None => None,
             };
-            cx.book.destroy(cx.store, cx.vault, cx.identity, &case, report)?;
+            cx.book.destroy(cx.vault, cx.identity, &case, report)?;
             announce.push(CaseEvent::Destroyed { case });
             destruction_view(cx.book, cx.directory, &case)?
         }
@@ -809,11 +813,11 @@ pub(crate) fn execute(cx: Context<'_>, command: CaseCommand) -> Result<Outcome, 
                 bytes: bytes.len() as u64,
                 digest: Sha256::digest(&bytes).into(),
             };
-            let entry = cx.book.record_audit(cx.store, cx.vault, cx.identity, &case, event)?;
+            let entry = cx.book.record_audit(cx.vault, cx.identity, &case, event)?;
             announce.push(CaseEvent::Audited { case, entry });
             value
         }
-        CaseCommand::Audit { case } => audit_view(&cx, &case)?,
+        CaseCommand::Audit { case } => audit_view(cx, &case)?,
     };
     Ok(Outcome { value, announce })
 }
@@ -868,7 +872,7 @@ fn member_json(directory: &Directory, key: &[u8; 32]) -> Value {
 
 /// The verified audit trail, one line per entry with a summary in words.
 fn audit_view(cx: &Context<'_>, case: &CaseId) -> Result<Value, NodeError> {
-    let trail = cx.book.audit_trail(cx.store, cx.vault, case)?;
+    let trail = cx.book.audit_trail(&*cx.store, cx.vault, case)?;
     let damaged = cx.book.tombstones.get(case).and_then(|t| t.audit.as_ref()).and_then(|a| a.damaged.clone());
     let directory = cx.directory;
     let name = |k: &[u8; 32]| {

@@ -16,4 +16,5 @@
 pub mod audit;
 pub mod book;
 pub mod commands;
+pub mod rows;
 pub mod sync;

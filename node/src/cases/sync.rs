@@ -1,8 +1,10 @@
 //! The rules of case sync, without I/O: events in (a peer connected or gone, a tick with the time, a request
 //! or answer from a member, a failed request, a mailbox item, a change made here), effects out (requests to
-//! send, items to deposit, peers to dial, cases whose pages should refresh). Storage is the case book's: every
-//! write it makes is one committed transaction before the event's effects go out, so a crash after an event
-//! loses nothing that any effect of it depended on.
+//! send, items to deposit, peers to dial, cases whose pages should refresh) and rows to write (the case
+//! book's pending writes, `cases::rows`). Whoever drives the core settles each event: it commits the rows in
+//! one transaction, then carries the effects; if the commit fails, the book restores the touched cases from
+//! the disk and the effects are dropped ([`SyncCore::forget`]). So a crash at any point loses nothing that
+//! an effect already sent depended on: nothing goes out before the rows it stands on are on disk.
 //!
 //! The event loop (`network::sync_link`) carries effects onto the swarm; the simulator (the tests crate's
 //! `sim`) carries them through a seeded network instead, so the same code is tested under every schedule.
@@ -30,7 +32,7 @@ use tracing::{debug, info, warn};
 
 use crate::cases::book::{CaseBook, Received};
 use crate::cases::commands::CaseEvent;
-use crate::store::Store;
+use crate::cases::rows::CaseRows;
 use crate::vault::Vault;
 
 /// How often connected members pull each shared case from each other.
@@ -50,13 +52,13 @@ pub type FlightId = u64;
 /// document vectors, audit seqs.
 pub type Holdings = (u64, Vec<DocVector>, Vec<AuthorSeq>);
 
-/// What the sync core needs of the node: the case book and the store it writes through, the vault that seals
-/// at rest, the identity that signs.
+/// What the sync core needs of the node: the case book (whose writes wait in it until the event is
+/// settled), the rows it reads, the vault that seals at rest, the identity that signs.
 pub struct CaseState<'a> {
     /// The cases.
     pub book: &'a mut CaseBook,
-    /// Their rows.
-    pub store: &'a mut Store,
+    /// Their rows as committed.
+    pub rows: &'a dyn CaseRows,
     /// Seals rows at rest.
     pub vault: &'a Vault,
     /// This node.
@@ -169,6 +171,16 @@ impl SyncCore {
     /// Requests sent and not yet answered.
     pub fn in_flight(&self) -> usize {
         self.flights.len()
+    }
+
+    /// The effects of an event whose rows could not be committed are dropped: forget the requests among
+    /// them, so nothing waits for an answer that will never come (and the next pull goes out).
+    pub fn forget(&mut self, dropped: &[SyncEffect]) {
+        for effect in dropped {
+            if let SyncEffect::Send { flight, .. } = effect {
+                self.flights.remove(flight);
+            }
+        }
     }
 
     /// A connection to `member` opened: pull every shared case from it.
@@ -303,7 +315,7 @@ impl SyncCore {
         }
         match request {
             SyncRequest::Confirm { case, confirmation, audit } => {
-                match st.book.take_confirmation(st.store, st.vault, &case, st.identity, (&confirmation, &audit)) {
+                match st.book.take_confirmation(st.vault, &case, st.identity, (&confirmation, &audit)) {
                     Ok(new) => {
                         if new {
                             info!(peer = %short(&from), %case, "a member confirmed the destruction of the case");
@@ -317,7 +329,7 @@ impl SyncCore {
             }
             SyncRequest::Pull { case, ledger_len, docs, audit } => {
                 self.holds.insert((case, from), (ledger_len, docs.clone(), audit.clone()));
-                let response = st.book.answer_pull(st.store, st.identity, &from, &case, (ledger_len, &docs, &audit));
+                let response = st.book.answer_pull(st.rows, st.identity, &from, &case, (ledger_len, &docs, &audit));
                 if matches!(response, SyncResponse::Refused(_)) {
                     self.stats.refused_non_members += 1;
                     info!(peer = %short(&from), %case, "refused a pull: not a member, or unknown case");
@@ -333,14 +345,9 @@ impl SyncCore {
                     return SyncResponse::Refused(SyncRefusal::UnknownCase);
                 }
                 let mut received = Received::default();
-                if let Err(e) = st.book.receive_ledger(
-                    st.store,
-                    st.vault,
-                    st.identity,
-                    &case,
-                    (ledger_from, &ledger),
-                    &mut received,
-                ) {
+                if let Err(e) =
+                    st.book.receive_ledger(st.vault, st.identity, &case, (ledger_from, &ledger), &mut received)
+                {
                     let line = format!("ledger: {e}");
                     self.note_refused(&from, line.clone());
                     if !known {
@@ -355,7 +362,7 @@ impl SyncCore {
                     }
                     c.peer_ledger.insert(from, ledger_len);
                 }
-                match st.book.destroy_if_ended(st.store, st.vault, st.identity, &case) {
+                match st.book.destroy_if_ended(st.vault, st.identity, &case) {
                     Ok(true) => {
                         info!(%case, "the lead destroyed the case: everything of it was deleted here");
                         out.push(SyncEffect::Changed(case));
@@ -395,7 +402,7 @@ impl SyncCore {
             Flight::Confirm { case } => {
                 if let SyncResponse::Ack { refused } = &response
                     && refused.is_empty()
-                    && let Err(e) = st.book.confirmation_acknowledged(st.store, st.vault, &case)
+                    && let Err(e) = st.book.confirmation_acknowledged(st.vault, &case)
                 {
                     warn!(%case, "could not record the lead's acknowledgement: {e}");
                 }
@@ -488,7 +495,7 @@ impl SyncCore {
     /// not have it).
     fn post_case(&mut self, st: &mut CaseState<'_>, to: Member, case: CaseId, out: &mut Vec<SyncEffect>) -> bool {
         let (ledger_from, docs, audit) = self.holds.get(&(case, to)).cloned().unwrap_or_default();
-        let delta = st.book.answer_pull(st.store, st.identity, &to, &case, (ledger_from, &docs, &audit));
+        let delta = st.book.answer_pull(st.rows, st.identity, &to, &case, (ledger_from, &docs, &audit));
         let SyncResponse::Delta { more, .. } = &delta else { return false };
         if *more {
             // Beyond one page: the member takes this one and pulls the rest when it meets a member directly.
@@ -575,7 +582,7 @@ impl SyncCore {
         for run in runs {
             let bytes: usize = run.bundles.iter().map(|b| b.len()).sum::<usize>() + run.head.len();
             self.stats.payload_bytes_received += bytes as u64;
-            if let Err(e) = st.book.receive_run(st.store, st.identity, (case, from), run, received) {
+            if let Err(e) = st.book.receive_run(st.identity, (case, from), run, received) {
                 let line = format!("run: {e}");
                 self.note_refused(from, line.clone());
                 received.refused.push(line);
@@ -592,7 +599,7 @@ impl SyncCore {
         received: &mut Received,
     ) {
         let before = received.refused.len();
-        if let Err(e) = st.book.receive_audit(st.store, st.vault, st.identity, case, entries, received) {
+        if let Err(e) = st.book.receive_audit(st.vault, st.identity, case, entries, received) {
             received.refused.push(format!("audit: {e}"));
         }
         let new = received.refused.split_off(before);
@@ -613,7 +620,7 @@ impl SyncCore {
         out: &mut Vec<SyncEffect>,
     ) {
         let Some(ledger_len) = st.book.case(&case).ok().map(|c| c.ledger.len()) else { return };
-        let answer = st.book.answer_pull(st.store, st.identity, &member, &case, (ledger_len, holds, &[]));
+        let answer = st.book.answer_pull(st.rows, st.identity, &member, &case, (ledger_len, holds, &[]));
         if let SyncResponse::Delta { snapshots, runs, .. } = answer
             && snapshots.is_empty()
             && !runs.is_empty()
@@ -639,16 +646,13 @@ impl SyncCore {
             SyncResponse::Delta { ledger, snapshots, runs, more, holds, audit } => {
                 let mut received = Received::default();
                 let start = ledger_from.unwrap_or_else(|| st.book.case(&case).map(|c| c.ledger.len()).unwrap_or(0));
-                if let Err(e) =
-                    st.book.receive_ledger(st.store, st.vault, st.identity, &case, (start, &ledger), &mut received)
-                {
+                if let Err(e) = st.book.receive_ledger(st.vault, st.identity, &case, (start, &ledger), &mut received) {
                     self.note_refused(&from, format!("ledger: {e}"));
                 }
                 let payload: usize = ledger.iter().chain(&snapshots).map(|b| b.len()).sum();
                 self.stats.payload_bytes_received += payload as u64;
                 for s in snapshots {
-                    if let Err(e) = st.book.receive_snapshot(st.store, st.identity, &case, s.into_vec(), &mut received)
-                    {
+                    if let Err(e) = st.book.receive_snapshot(st.identity, &case, s.into_vec(), &mut received) {
                         self.note_refused(&from, format!("snapshot: {e}"));
                     }
                 }
@@ -676,7 +680,7 @@ impl SyncCore {
             }
             SyncResponse::Refused(reason) => debug!(peer = %short(&from), %case, "pull refused: {reason}"),
             SyncResponse::Destroyed { destroy } => {
-                match st.book.receive_destroy(st.store, st.vault, st.identity, &case, &destroy) {
+                match st.book.receive_destroy(st.vault, st.identity, &case, &destroy) {
                     Ok(true) => {
                         info!(%case, "the lead destroyed the case: everything of it was deleted here");
                         self.send_confirmations(st, out);

@@ -184,7 +184,10 @@ impl EventLoop {
                 command = self.commands.recv() => match command {
                     Some(Command::Shutdown(done)) => {
                         info!("node stopping");
-                        crate::cases::book::snapshot_pending(&mut self.cases, &self.store, &self.identity);
+                        crate::cases::book::snapshot_pending(&mut self.cases, &self.identity);
+                        if let Err(e) = self.cases.commit(&mut self.store, &self.vault, &self.identity) {
+                            warn!("could not store the snapshots made at shutdown: {e}");
+                        }
                         if let Err(e) = self.store.flush() {
                             warn!("could not flush the database at shutdown: {e}");
                         }

@@ -8,7 +8,7 @@ use libp2p::request_response::{self, OutboundRequestId};
 use libp2p::swarm::dial_opts::DialOpts;
 use samenloop_protocol::cases::sync::{SyncRefusal, SyncRequest, SyncResponse};
 use samenloop_protocol::{PeerId, peer_id_of, verifying_key_of};
-use tracing::debug;
+use tracing::{debug, warn};
 
 use crate::cases::commands::CaseCommand;
 use crate::cases::sync::{CaseState, FlightId, Member, Origin, SyncEffect};
@@ -37,7 +37,7 @@ pub(crate) fn member_key(peer: &PeerId) -> Option<Member> {
 impl EventLoop {
     fn case_state(&mut self) -> (CaseState<'_>, &mut crate::cases::sync::SyncCore) {
         (
-            CaseState { book: &mut self.cases, store: &mut self.store, vault: &self.vault, identity: &self.identity },
+            CaseState { book: &mut self.cases, rows: &self.store, vault: &self.vault, identity: &self.identity },
             &mut self.case_sync,
         )
     }
@@ -57,7 +57,7 @@ impl EventLoop {
         for announce in outcome.announce {
             core.announce(&mut st, announce, Origin::Here, &mut out);
         }
-        self.carry(out);
+        let _ = self.settle(out);
         Ok(outcome.value)
     }
 
@@ -67,7 +67,7 @@ impl EventLoop {
         let mut out = Vec::new();
         let (mut st, core) = self.case_state();
         core.connected(&mut st, member, &mut out);
-        self.carry(out);
+        let _ = self.settle(out);
     }
 
     /// The last connection to `peer` closed.
@@ -83,7 +83,7 @@ impl EventLoop {
         let mut out = Vec::new();
         let (mut st, core) = self.case_state();
         core.tick(&mut st, now, &mut out);
-        self.carry(out);
+        let _ = self.settle(out);
     }
 
     pub(crate) fn on_sync_event(&mut self, event: request_response::Event<SyncRequest, SyncResponse>) {
@@ -110,7 +110,7 @@ impl EventLoop {
                         let mut out = Vec::new();
                         let (mut st, core) = self.case_state();
                         core.failed(&mut st, flight, &mut out);
-                        self.carry(out);
+                        let _ = self.settle(out);
                     }
                     None => {}
                 }
@@ -126,8 +126,11 @@ impl EventLoop {
         let mut out = Vec::new();
         let (mut st, core) = self.case_state();
         let response = core.answer(&mut st, member, request, &mut out);
-        self.carry(out);
-        response
+        match self.settle(out) {
+            Ok(()) => response,
+            // Not stored here: the member keeps it and brings it again.
+            Err(e) => SyncResponse::Ack { refused: vec![format!("this node could not store it: {e}")] },
+        }
     }
 
     fn on_sync_response(&mut self, peer: PeerId, id: OutboundRequestId, response: SyncResponse) {
@@ -142,7 +145,7 @@ impl EventLoop {
                 let mut out = Vec::new();
                 let (mut st, core) = self.case_state();
                 core.answered(&mut st, member, flight, response, &mut out);
-                self.carry(out);
+                let _ = self.settle(out);
             }
         }
     }
@@ -153,8 +156,8 @@ impl EventLoop {
         let mut out = Vec::new();
         let (mut st, core) = self.case_state();
         let taken = core.take_mail_sync(&mut st, member, request, &mut out);
-        self.carry(out);
-        taken
+        // Not stored: keep the item and try it again later.
+        self.settle(out).is_ok() && taken
     }
 
     /// A deposited answer to this node's pull; false when worth trying again after other items.
@@ -167,8 +170,19 @@ impl EventLoop {
         let mut out = Vec::new();
         let (mut st, core) = self.case_state();
         let taken = core.take_mail_delta(&mut st, member, delta, &mut out);
+        self.settle(out).is_ok() && taken
+    }
+
+    /// Ends an event: commits the case book's writes in one transaction, then carries the effects. If the
+    /// commit fails, the book has restored the touched cases from the disk, and the effects are dropped.
+    fn settle(&mut self, out: Vec<SyncEffect>) -> Result<(), crate::cases::book::CaseError> {
+        if let Err(e) = self.cases.commit(&mut self.store, &self.vault, &self.identity) {
+            warn!("case sync: {e}; what this event would have sent is dropped");
+            self.case_sync.forget(&out);
+            return Err(e);
+        }
         self.carry(out);
-        taken
+        Ok(())
     }
 
     /// Carries out the core's effects, in order.

@@ -2,6 +2,7 @@
 //! acknowledged was lost, a removed member holds nothing written after its removal, a supervisor never holds
 //! the notes, and a destroyed case is gone from every member with every confirmation recorded.
 
+use samenloop_node::cases::rows::CaseRows;
 use samenloop_protocol::cases::ledger::{DocKind, Role};
 
 use super::World;

@@ -133,6 +133,15 @@ pub struct Running {
     pub core: SyncCore,
 }
 
+impl Running {
+    /// Commits what the book wrote (the simulated disk does not fail; a real one restores, see `CaseBook::commit`).
+    fn commit(&mut self, vault: &Vault, identity: &Identity) {
+        if let Err(e) = self.book.commit(&mut self.store, vault, identity) {
+            panic!("a commit failed: {e}");
+        }
+    }
+}
+
 /// One member's computer.
 pub struct Node {
     /// For the log.
@@ -160,11 +169,14 @@ impl Node {
         self.incarnation += 1;
     }
 
-    /// Runs `f` with the node's sync core and state, if it is up.
+    /// Runs `f` with the node's sync core and state, if it is up, and settles the event: its rows are
+    /// committed before any effect of it is carried.
     fn with<R>(&mut self, f: impl FnOnce(&mut SyncCore, &mut CaseState<'_>) -> R) -> Option<R> {
         let r = self.up.as_mut()?;
-        let mut st = CaseState { book: &mut r.book, store: &mut r.store, vault: &self.vault, identity: &self.identity };
-        Some(f(&mut r.core, &mut st))
+        let mut st = CaseState { book: &mut r.book, rows: &r.store, vault: &self.vault, identity: &self.identity };
+        let out = f(&mut r.core, &mut st);
+        r.commit(&self.vault, &self.identity);
+        Some(out)
     }
 }
 
@@ -399,11 +411,12 @@ impl World {
         let Some(r) = node.up.as_mut() else { return };
         let case = r
             .book
-            .open_case(&r.store, &node.vault, &node.identity, |a| {
+            .open_case(&node.vault, &node.identity, |a| {
                 a.set_title("sim")?;
                 a.add_timeline_entry("shared", &TimelineEntry { what: "start".into(), ..Default::default() })
             })
             .expect("the lead opens the case");
+        r.commit(&node.vault, &node.identity);
         self.case = Some(case);
         self.note("m0 opens the case".into());
     }
@@ -775,7 +788,7 @@ impl World {
             let gone = self.nodes_keys[rm.member];
             r.book.cases.get(&case).is_some_and(|c| c.ledger.was_removed(&gone))
         });
-        let result = r.book.edit(&r.store, &node.identity, &case, doc, |d| match d {
+        let result = r.book.edit(&node.identity, &case, doc, |d| match d {
             CaseDocument::Analysis(a) if shared => {
                 a.edit_timeline_entry("shared", &TimelineEntry { what: text, ..Default::default() })?;
                 Ok(())
@@ -793,6 +806,7 @@ impl World {
                 Ok(())
             }
         });
+        r.commit(&node.vault, &node.identity);
         match result {
             Ok(((), Some(run))) => {
                 self.edits.push(Edit {
@@ -824,7 +838,9 @@ impl World {
         let lead = self.lead;
         let node = &mut self.nodes[lead];
         let Some(r) = node.up.as_mut() else { return false };
-        match f(r, &node.vault, &node.identity, &case) {
+        let result = f(r, &node.vault, &node.identity, &case);
+        r.commit(&node.vault, &node.identity);
+        match result {
             Ok(events) => {
                 self.note(format!("m{lead} {what}"));
                 let mut out = Vec::new();
@@ -851,7 +867,7 @@ impl World {
         let (member, x25519, role) =
             (self.nodes[next].key(), self.nodes[next].identity.encryption_public(), self.roles[next]);
         let done = self.lead_change(&format!("invites m{next}"), |r, vault, identity, case| {
-            r.book.invite(&r.store, vault, identity, case, (member, x25519, role))?;
+            r.book.invite(vault, identity, case, (member, x25519, role))?;
             Ok(vec![CaseEvent::LedgerChanged { case: *case }])
         });
         if done {
@@ -866,7 +882,7 @@ impl World {
         }
         let member = self.nodes[target].key();
         let done = self.lead_change(&format!("removes m{target}"), |r, vault, identity, case| {
-            r.book.remove_member(&r.store, vault, identity, case, member)?;
+            r.book.remove_member(vault, identity, case, member)?;
             Ok(vec![CaseEvent::LedgerChanged { case: *case }, CaseEvent::Removed { case: *case, member }])
         });
         if !done {
@@ -901,7 +917,7 @@ impl World {
         };
         let key = self.nodes[to].key();
         if self.lead_change(&format!("hands the lead to m{to}"), |r, vault, identity, case| {
-            r.book.hand_lead(&r.store, vault, identity, case, key)?;
+            r.book.hand_lead(vault, identity, case, key)?;
             Ok(vec![CaseEvent::LedgerChanged { case: *case }])
         }) {
             self.lead = to;
@@ -918,10 +934,12 @@ impl World {
         let node = &mut self.nodes[lead];
         let Some(r) = node.up.as_mut() else { return };
         let date = CalendarDate::from_ymd(2026, 12, 3).expect("a date");
-        match r.book.edit(&r.store, &node.identity, &case, DocKind::Analysis, |d| match d {
+        let result = r.book.edit(&node.identity, &case, DocKind::Analysis, |d| match d {
             CaseDocument::Analysis(a) => Ok(a.set_step(5, date)?),
             _ => Err(CaseError::Invalid("not the analysis".into())),
-        }) {
+        });
+        r.commit(&node.vault, &node.identity);
+        match result {
             Ok(((), Some(run))) => {
                 let mut out = Vec::new();
                 self.nodes[lead].with(|core, st| {
@@ -941,7 +959,7 @@ impl World {
             c.ledger.members().filter_map(|m| self.keys.get(&m.key).copied()).collect()
         };
         if self.lead_change("destroys the case", |r, vault, identity, case| {
-            r.book.destroy(&mut r.store, vault, identity, case, None)?;
+            r.book.destroy(vault, identity, case, None)?;
             Ok(vec![CaseEvent::Destroyed { case: *case }])
         }) {
             self.destruction = Some(Destruction { lead, members });
