@@ -396,13 +396,21 @@ impl CaseDisk for Store {
             return Ok(());
         }
         self.write(|txn| {
-            for op in ops {
-                match op {
-                    RowOp::Put { table, key, value } => {
-                        txn.open_table(table.definition())?.insert(key.as_slice(), value.as_slice())?;
-                    }
-                    RowOp::Delete { table, from, to } => {
-                        txn.open_table(table.definition())?.retain_in(from.as_slice()..to.as_slice(), |_, _| false)?;
+            // Each table is opened once; rows of different tables do not depend on each other's order.
+            for table in CaseTable::ALL {
+                let mut ops = ops.iter().filter(|op| op.table() == table).peekable();
+                if ops.peek().is_none() {
+                    continue;
+                }
+                let mut open = txn.open_table(table.definition())?;
+                for op in ops {
+                    match op {
+                        RowOp::Put { key, value, .. } => {
+                            open.insert(key.as_slice(), value.as_slice())?;
+                        }
+                        RowOp::Delete { from, to, .. } => {
+                            open.retain_in(from.as_slice()..to.as_slice(), |_, _| false)?;
+                        }
                     }
                 }
             }

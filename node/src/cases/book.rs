@@ -119,6 +119,15 @@ pub enum CaseDocument {
 }
 
 impl CaseDocument {
+    /// Which document this is.
+    pub fn kind(&self) -> DocKind {
+        match self {
+            CaseDocument::Analysis(_) => DocKind::Analysis,
+            CaseDocument::Notes(_) => DocKind::Notes,
+            CaseDocument::Comments(_) => DocKind::Comments,
+        }
+    }
+
     fn blank(doc: DocKind, actor: &[u8]) -> Option<CaseDocument> {
         match doc {
             DocKind::Analysis => Some(CaseDocument::Analysis(AnalysisDoc::blank(actor))),
@@ -199,6 +208,19 @@ impl CaseDocument {
 }
 
 impl Replica {
+    /// A document of `case` with nothing in it yet.
+    fn new(case: CaseId, doc: CaseDocument) -> Replica {
+        let kind = doc.kind();
+        Replica {
+            log: DocLog::new(case, kind),
+            doc,
+            since_snapshot: 0,
+            bytes_since_snapshot: 0,
+            snapshot: None,
+            broken: None,
+        }
+    }
+
     fn note_applied(&mut self, bundles: usize, bytes: usize) {
         self.since_snapshot += bundles;
         self.bytes_since_snapshot += bytes;
@@ -418,7 +440,7 @@ impl CaseBook {
         Ok(book)
     }
 
-    /// Loads one case from its rows into the book.
+    /// Loads one case from its rows into the book (nothing, if it has no ledger rows).
     fn load_case(
         &mut self,
         rows: &dyn CaseRows,
@@ -427,8 +449,12 @@ impl CaseBook {
         case: CaseId,
     ) -> Result<(), CaseError> {
         let me = self.me;
+        let stored = rows.ledger_ops(&case)?;
+        if stored.is_empty() {
+            return Ok(());
+        }
         let mut ops = Vec::new();
-        for (k, sealed) in rows.ledger_ops(&case)? {
+        for (k, sealed) in stored {
             let plain = vault.open(LEDGER_TABLE, &k, &sealed).map_err(|e| CaseError::Broken {
                 case,
                 doc: "ledger",
@@ -451,14 +477,7 @@ impl CaseBook {
                 continue;
             }
             let Some(blank) = CaseDocument::blank(doc, &me) else { continue };
-            let mut r = Replica {
-                log: DocLog::new(case, doc),
-                doc: blank,
-                since_snapshot: 0,
-                bytes_since_snapshot: 0,
-                snapshot: None,
-                broken: None,
-            };
+            let mut r = Replica::new(case, blank);
             if let Err(reason) = load_replica(rows, &replica, &mut r) {
                 warn!(%case, doc = doc.name(), "document cannot be read: {reason}");
                 r.broken = Some(reason);
@@ -493,9 +512,6 @@ impl CaseBook {
             self.tombstones.insert(case, open_tombstone(vault, &case, &sealed)?);
             return Ok(());
         }
-        if rows.ledger_ops(&case)?.is_empty() {
-            return Ok(());
-        }
         self.load_case(rows, vault, identity, case)
     }
 
@@ -518,7 +534,7 @@ impl CaseBook {
         Ok(())
     }
 
-    /// Whether writes wait to be committed (the event loop checks there are none between events).
+    /// Whether writes wait to be committed: never between events (the event loop and the simulator check).
     pub fn has_pending(&self) -> bool {
         !self.pending.is_empty()
     }
@@ -577,17 +593,7 @@ impl CaseBook {
             (DocKind::Notes, CaseDocument::Notes(notes)),
             (DocKind::Comments, CaseDocument::Comments(comments)),
         ] {
-            replica.docs.insert(
-                doc,
-                Replica {
-                    log: DocLog::new(case, doc),
-                    doc: content,
-                    since_snapshot: 0,
-                    bytes_since_snapshot: 0,
-                    snapshot: None,
-                    broken: None,
-                },
-            );
+            replica.docs.insert(doc, Replica::new(case, content));
         }
         let cp = replica.checkpoint_with(&replica.ledger, vault, identity);
         self.pending.add(case, write::ledger(&case, 0, vec![vault.seal(LEDGER_TABLE, &ledger_key(&case, 0), &op)], cp));
@@ -1307,17 +1313,7 @@ fn add_readable_docs(replica: &mut CaseReplica, me: &[u8; 32]) {
             && !replica.docs.contains_key(&doc)
             && let Some(blank) = CaseDocument::blank(doc, me)
         {
-            replica.docs.insert(
-                doc,
-                Replica {
-                    log: DocLog::new(case, doc),
-                    doc: blank,
-                    since_snapshot: 0,
-                    bytes_since_snapshot: 0,
-                    snapshot: None,
-                    broken: None,
-                },
-            );
+            replica.docs.insert(doc, Replica::new(case, blank));
         }
     }
 }

@@ -87,7 +87,8 @@ pub enum RowOp {
 }
 
 impl RowOp {
-    fn table(&self) -> CaseTable {
+    /// The table the op writes to.
+    pub fn table(&self) -> CaseTable {
         match self {
             RowOp::Put { table, .. } | RowOp::Delete { table, .. } => *table,
         }
@@ -226,17 +227,12 @@ pub mod write {
     pub fn destroy(case: &CaseId, sealed_tombstone: Vec<u8>) -> Vec<RowOp> {
         let from = case.0.to_vec();
         let to = prefix_end(&case.0).unwrap_or_else(|| vec![0xff; 80]);
-        let mut ops: Vec<RowOp> = [
-            CaseTable::Ledger,
-            CaseTable::Bundles,
-            CaseTable::Heads,
-            CaseTable::Snapshots,
-            CaseTable::Audit,
-            CaseTable::AuditCheckpoints,
-        ]
-        .into_iter()
-        .map(|table| RowOp::Delete { table, from: from.clone(), to: to.clone() })
-        .collect();
+        // Every row of the case goes, except what is kept of it: the tombstone.
+        let mut ops: Vec<RowOp> = CaseTable::ALL
+            .into_iter()
+            .filter(|t| *t != CaseTable::Tombstones)
+            .map(|table| RowOp::Delete { table, from: from.clone(), to: to.clone() })
+            .collect();
         ops.extend(tombstone(case, sealed_tombstone));
         ops
     }
@@ -398,8 +394,6 @@ pub struct MemoryRows {
     tables: BTreeMap<CaseTable, BTreeMap<Vec<u8>, Vec<u8>>>,
     /// While set, commits fail and change nothing.
     pub fail_commits: bool,
-    /// Commits made.
-    pub commits: u64,
 }
 
 impl MemoryRows {
@@ -432,7 +426,6 @@ impl CaseDisk for MemoryRows {
         for op in ops {
             apply_to(self.tables.entry(op.table()).or_default(), op);
         }
-        self.commits += 1;
         Ok(())
     }
 }

@@ -65,6 +65,18 @@ pub struct CaseState<'a> {
     pub identity: &'a Identity,
 }
 
+/// A push of ledger operations only: `ops` from position `from` on.
+fn ledger_push(case: CaseId, from: u64, ops: &[Vec<u8>]) -> SyncRequest {
+    SyncRequest::Push {
+        case,
+        ledger: ops.iter().map(|o| ByteBuf::from(o.clone())).collect(),
+        ledger_from: from,
+        ledger_len: from + ops.len() as u64,
+        runs: Vec::new(),
+        audit: Vec::new(),
+    }
+}
+
 /// Something for the I/O around the core to do, in order.
 #[derive(Debug)]
 pub enum SyncEffect {
@@ -249,15 +261,7 @@ impl SyncCore {
                 let Ok(c) = st.book.case(&case) else { return };
                 let from = c.peer_ledger.get(&member).copied().unwrap_or(0);
                 let Some(ops) = c.ledger.removal_notice(&member, from) else { return };
-                let request = SyncRequest::Push {
-                    case,
-                    ledger: ops.iter().map(|o| ByteBuf::from(o.clone())).collect(),
-                    ledger_from: from,
-                    ledger_len: from + ops.len() as u64,
-                    runs: Vec::new(),
-                    audit: Vec::new(),
-                };
-                self.push_or_post(member, request, out);
+                self.push_or_post(member, ledger_push(case, from, ops), out);
                 return;
             }
             // Members learn it from their next pull (within PULL_EVERY), answered `Destroyed`.
@@ -270,15 +274,7 @@ impl SyncCore {
                 let members: Vec<Member> = t.record.members.iter().filter(|m| **m != me).copied().collect();
                 for member in members {
                     // An absent member learns on its next pull (answered `Destroyed`), or from its mailbox.
-                    let request = SyncRequest::Push {
-                        case,
-                        ledger: vec![ByteBuf::from(op.clone())],
-                        ledger_from: seq,
-                        ledger_len: seq + 1,
-                        runs: Vec::new(),
-                        audit: Vec::new(),
-                    };
-                    self.push_or_post(member, request, out);
+                    self.push_or_post(member, ledger_push(case, seq, std::slice::from_ref(&op)), out);
                 }
                 return;
             }

@@ -179,6 +179,8 @@ impl EventLoop {
         let mut delivery_tick = tokio::time::interval(Duration::from_millis(500));
         delivery_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
+            // Every event settles its case writes before the next one starts (`sync_link::settle`).
+            debug_assert!(!self.cases.has_pending(), "case writes were left uncommitted by an event");
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
                 command = self.commands.recv() => match command {

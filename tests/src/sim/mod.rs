@@ -173,6 +173,7 @@ impl Node {
     /// committed before any effect of it is carried.
     fn with<R>(&mut self, f: impl FnOnce(&mut SyncCore, &mut CaseState<'_>) -> R) -> Option<R> {
         let r = self.up.as_mut()?;
+        assert!(!r.book.has_pending(), "{}: case writes were left uncommitted by the last event", self.name);
         let mut st = CaseState { book: &mut r.book, rows: &r.store, vault: &self.vault, identity: &self.identity };
         let out = f(&mut r.core, &mut st);
         r.commit(&self.vault, &self.identity);
