@@ -131,12 +131,17 @@ pub enum KeyStoreError {
     Kdf(String),
 }
 
-/// Fills `buf` from the operating system's CSPRNG.
+/// `N` bytes from the operating system's CSPRNG.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
-    // The OS RNG failing is not recoverable and not caused by input; there is no safe fallback.
-    getrandom::fill(&mut buf).expect("the operating system's random number generator failed");
+    fill_random(&mut buf);
     buf
+}
+
+/// Fills `buf` from the operating system's CSPRNG.
+pub fn fill_random(buf: &mut [u8]) {
+    // The OS RNG failing is not recoverable and not caused by input; there is no safe fallback.
+    getrandom::fill(buf).expect("the operating system's random number generator failed");
 }
 
 /// Creates a fresh identity and writes it encrypted to `path`, never replacing an existing file.

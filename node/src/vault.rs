@@ -54,7 +54,12 @@ impl Vault {
 
     /// Seals `plain` for storage under (`table`, `key`).
     pub fn seal(&self, table: &str, key: &[u8], plain: &[u8]) -> Vec<u8> {
-        let nonce = random_bytes::<24>();
+        self.seal_with_nonce(table, key, plain, random_bytes::<24>())
+    }
+
+    /// Seals `plain` under a nonce the caller drew (the case book draws from its `Sources`). A nonce must
+    /// never repeat under this key: draw it from a CSPRNG, as `seal` does.
+    pub fn seal_with_nonce(&self, table: &str, key: &[u8], plain: &[u8], nonce: [u8; 24]) -> Vec<u8> {
         let mut out = nonce.to_vec();
         let ct = self.cipher().encrypt(&XNonce::from(nonce), Payload { msg: plain, aad: &aad(table, key) });
         // Encryption cannot fail for records far below the AEAD's size limit.

@@ -1,6 +1,7 @@
 //! Case sync under every schedule a seed can produce (see `samenloop_tests::sim`): the real sync core, case
-//! book, crypto and stores, over a simulated network that delays, reorders, duplicates and drops, with
-//! partitions, crashes, a removal, a hand-over and destruction. `SIM_SEED=<n>` replays one seed;
+//! book and crypto, over a simulated network that delays, reorders, duplicates and drops, and a disk that
+//! refuses commits; with partitions, crashes (some between an event and its commit), a removal, a hand-over
+//! and destruction. `SIM_SEED=<n>` replays one seed;
 //! `SIM_SEEDS=<n>` changes how many seeds the sweep runs (at least 1,000 in CI).
 
 use samenloop_tests::sim::{self, Config};
@@ -16,14 +17,30 @@ const PINNED: &[u64] = &[0, 2, 8, 15, 24, 29, 37];
 
 fn sweep(range: std::ops::Range<u64>) {
     let config = Config::default();
+    let seeds = range.end - range.start;
     let mut failures = Vec::new();
+    let (mut torn, mut refused, mut crashes) = (0, 0, 0);
     for seed in range {
-        if let Err(f) = sim::run(seed, &config) {
-            eprintln!("{f}");
-            failures.push(seed);
+        match sim::run(seed, &config) {
+            Ok(o) => {
+                torn += o.torn;
+                refused += o.refused;
+                crashes += o.crashes;
+            }
+            Err(f) => {
+                eprintln!("{f}");
+                failures.push(seed);
+            }
         }
     }
     assert!(failures.is_empty(), "simulation seeds failed: {failures:?}");
+    eprintln!(
+        "{seeds} seeds: {crashes} crashes, of which {torn} between an event and its commit; {refused} refused commits"
+    );
+    // The sweep must exercise what it claims to: crashes before a commit, and commits the disk refused.
+    if seeds >= 20 {
+        assert!(torn > 0 && refused > 0, "the sweep tore no event ({torn}) or refused no commit ({refused})");
+    }
 }
 
 fn seeds() -> u64 {

@@ -5,12 +5,12 @@
 //! Verification reads the rows (the disk, with this event's writes over it), not memory: `case audit --verify` checks the bytes on disk, so a change made
 //! to the database while the node was down is found and named.
 
-use samenloop_protocol::Identity;
 use samenloop_protocol::cases::audit::{
     ArchivedOp, AuditChains, AuditError, AuditEvent, AuditTrail, StoredEntry, TrailLedger, archive_checkpoint,
     archive_ledger, sign_checkpoint, sign_entry, verify_trail,
 };
 use samenloop_protocol::cases::ledger::{CaseId, Ledger};
+use samenloop_protocol::{Identity, UnixTime};
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use tracing::warn;
@@ -46,9 +46,10 @@ impl AuditArchive {
         ops: &[Vec<u8>],
         chains: &AuditChains,
         damaged: Option<String>,
+        at: UnixTime,
     ) -> Result<Self, AuditError> {
         let ops = archive_ledger(case, ops)?;
-        let checkpoint = archive_checkpoint(case, &ops, chains, crate::network::now());
+        let checkpoint = archive_checkpoint(case, &ops, chains, at);
         Ok(AuditArchive {
             entries: chains.entries(),
             checkpoint: sign_checkpoint(identity.signing_key(), &checkpoint),
@@ -58,8 +59,14 @@ impl AuditArchive {
     }
 
     /// Takes entries a member sent with its confirmation (its chain, possibly with entries written while it
-    /// was away) and re-signs the checkpoint. Returns how many were new.
-    pub fn take(&mut self, identity: &Identity, case: CaseId, entries: &[ByteBuf]) -> Result<usize, AuditError> {
+    /// was away) and re-signs the checkpoint, dated `at`. Returns how many were new.
+    pub fn take(
+        &mut self,
+        identity: &Identity,
+        case: CaseId,
+        entries: &[ByteBuf],
+        at: UnixTime,
+    ) -> Result<usize, AuditError> {
         let ever = self.ever_members();
         let mut chains = AuditChains::new(case);
         let mut sorted: Vec<&StoredEntry> = self.entries.iter().collect();
@@ -75,7 +82,7 @@ impl AuditArchive {
         }
         if new > 0 {
             self.entries = chains.entries();
-            let cp = archive_checkpoint(case, &self.ops, &chains, crate::network::now());
+            let cp = archive_checkpoint(case, &self.ops, &chains, at);
             self.checkpoint = sign_checkpoint(identity.signing_key(), &cp);
         }
         Ok(new)
@@ -145,7 +152,7 @@ impl CaseBook {
                 "the audit trail of this case does not verify ({reason}): nothing is exported until it is looked into"
             )));
         }
-        let record = replica.audit.next_record(&me, crate::network::now(), replica.ledger.len(), event);
+        let record = replica.audit.next_record(&me, self.sources.now(), replica.ledger.len(), event);
         let entry = sign_entry(identity.signing_key(), &record);
         let mut next = replica.audit.clone();
         let ledger = &replica.ledger;
@@ -200,10 +207,14 @@ impl CaseBook {
         entries: &[([u8; 32], u64, Vec<u8>)],
     ) -> Result<(), CaseError> {
         let replica = self.cases.get_mut(case).ok_or(CaseError::UnknownCase(*case))?;
-        let sealed: Vec<([u8; 32], u64, Vec<u8>)> =
-            entries.iter().map(|(a, s, e)| (*a, *s, vault.seal(AUDIT_TABLE, &audit_key(case, a, *s), e))).collect();
+        let sealed: Vec<([u8; 32], u64, Vec<u8>)> = entries
+            .iter()
+            .map(|(a, s, e)| {
+                (*a, *s, vault.seal_with_nonce(AUDIT_TABLE, &audit_key(case, a, *s), e, self.sources.bytes()))
+            })
+            .collect();
         let previous = std::mem::replace(&mut replica.audit, next);
-        let Some(cp) = replica.checkpoint_with(&replica.ledger, vault, identity) else {
+        let Some(cp) = replica.checkpoint_with(&replica.ledger, vault, identity, &mut *self.sources) else {
             replica.audit = previous;
             return Err(CaseError::NotAllowed("the audit trail of this case is broken".into()));
         };

@@ -26,7 +26,6 @@ use sha2::{Digest, Sha256};
 
 use crate::cases::book::{CaseBook, CaseDocument, CaseError};
 use crate::error::NodeError;
-use crate::keystore::random_bytes;
 use crate::referrals::records::ReceivedReferral;
 use crate::store::Store;
 use crate::vault::Vault;
@@ -600,12 +599,12 @@ fn run(cx: &mut Context<'_>, command: CaseCommand) -> Result<Outcome, NodeError>
             serde_json::json!({ "case": case.to_string(), "lead": peer })
         }
         CaseCommand::Add { case, entity, mut fields } => {
-            let id = hex::encode(random_bytes::<8>());
+            let id = hex::encode(cx.book.sources().bytes::<8>());
             if entity == EntityKind::Comment {
                 // Who wrote it and when are the node's to say, not the client's.
                 fields.insert("author".into(), Value::String(cx.identity.peer_id().to_string()));
                 if !fields.contains_key("written") {
-                    fields.insert("written".into(), Value::String(today().to_string()));
+                    fields.insert("written".into(), Value::String(today(cx.book).to_string()));
                 }
             }
             let (_, run) = cx.book.edit(cx.identity, &case, entity.doc(), |d| add_entity(d, entity, &id, &fields))?;
@@ -617,7 +616,8 @@ fn run(cx: &mut Context<'_>, command: CaseCommand) -> Result<Outcome, NodeError>
         CaseCommand::Import { case, entity, items } => {
             let mut ids = Vec::with_capacity(items.len());
             for chunk in items.chunks(IMPORT_BATCH) {
-                let chunk_ids: Vec<String> = chunk.iter().map(|_| hex::encode(random_bytes::<8>())).collect();
+                let chunk_ids: Vec<String> =
+                    chunk.iter().map(|_| hex::encode(cx.book.sources().bytes::<8>())).collect();
                 let (_, run) = cx.book.edit(cx.identity, &case, entity.doc(), |d| {
                     chunk.iter().zip(&chunk_ids).try_for_each(|(fields, id)| add_entity(d, entity, id, fields))
                 })?;
@@ -707,7 +707,7 @@ fn run(cx: &mut Context<'_>, command: CaseCommand) -> Result<Outcome, NodeError>
             serde_json::json!({ "case": case.to_string(), "id": id, "resolved": resolved })
         }
         CaseCommand::Step { case, step, date } => {
-            let date = date.unwrap_or_else(today);
+            let date = date.unwrap_or_else(|| today(cx.book));
             let (_, run) = cx.book.edit(cx.identity, &case, DocKind::Analysis, |d| match d {
                 CaseDocument::Analysis(a) => Ok(a.set_step(step, date)?),
                 _ => Err(wrong_doc()),
@@ -741,11 +741,11 @@ fn run(cx: &mut Context<'_>, command: CaseCommand) -> Result<Outcome, NodeError>
                     ));
                 }
             };
+            let generated_on = today(cx.book);
             let CaseDocument::Analysis(analysis) = &*readable(cx.book, &case, DocKind::Analysis)? else {
                 return Err(CaseError::Invalid("the analysis document has another type".into()).into());
             };
-            let input =
-                ReportInput { analysis, members, follow_up: follow_up.unwrap_or_default(), generated_on: today() };
+            let input = ReportInput { analysis, members, follow_up: follow_up.unwrap_or_default(), generated_on };
             let (hits, overridden) = check_report_overrides(&input, &real_names, &allow).map_err(CaseError::from)?;
             let report = if hits.is_empty() || preview {
                 Some(render_report(&input, format).map_err(CaseError::from)?)
@@ -969,8 +969,8 @@ fn json_of<T: Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
-fn today() -> CalendarDate {
-    CalendarDate::from_days_since_epoch((crate::network::now().0 / 86_400) as i64)
+fn today(book: &mut CaseBook) -> CalendarDate {
+    CalendarDate::from_days_since_epoch((book.sources().now().0 / 86_400) as i64)
 }
 
 /// Puts the comments on each entity beside it (`"comments": [...]`), when this node holds the comments.

@@ -7,6 +7,8 @@
 //!   entity, views, exports, import, report) and their execution against the book.
 //! - [`sync`]: the rules of case sync without I/O (events in: connections, ticks, requests, answers, mail;
 //!   effects out: requests, deposits, dials, page refreshes); `network::sync_link` carries them on the swarm.
+//! - [`rows`]: the case rows as values (what the book writes, as row ops a driver commits).
+//! - [`sources`]: the time and randomness the book is given (the system's, or the simulator's seeded ones).
 //! - [`audit`]: the audit trail on this node: recording exports and reports, taking in members' entries,
 //!   the checkpoint, the archive kept after destruction, verification.
 //!
@@ -17,4 +19,5 @@ pub mod audit;
 pub mod book;
 pub mod commands;
 pub mod rows;
+pub mod sources;
 pub mod sync;

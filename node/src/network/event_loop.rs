@@ -124,7 +124,13 @@ impl EventLoop {
             .filter_map(|b| samenloop_protocol::referrals::call::verify_call(&b, now()).ok())
             .map(|c| (hex::encode(c.record.call_id), c))
             .collect();
-        let cases = crate::cases::book::CaseBook::load(&store, &vault, &identity).map_err(|e| match e {
+        let cases = crate::cases::book::CaseBook::load(
+            &store,
+            &vault,
+            &identity,
+            Box::new(crate::cases::sources::SystemSources),
+        )
+        .map_err(|e| match e {
             crate::cases::book::CaseError::Store(s) => s,
             other => store.corrupt("case", other.to_string()),
         })?;

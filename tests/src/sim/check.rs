@@ -2,10 +2,39 @@
 //! acknowledged was lost, a removed member holds nothing written after its removal, a supervisor never holds
 //! the notes, and a destroyed case is gone from every member with every confirmation recorded.
 
+use samenloop_node::cases::book::CaseBook;
 use samenloop_node::cases::rows::CaseRows;
-use samenloop_protocol::cases::ledger::{DocKind, Role};
+use samenloop_protocol::cases::ledger::{CaseId, DocKind, Role};
 
 use super::World;
+
+/// Everything a node's book holds of its cases, as one line: per case the ledger length, what it holds of
+/// each document (chain positions, as a pull states them), the documents' heads and whether each is broken,
+/// the key epochs it holds and the audit seqs; per destroyed case the record's confirmations. Two books that
+/// agree here hold the same cases.
+pub fn holdings(book: &mut CaseBook) -> String {
+    let mut out = String::new();
+    let ids: Vec<CaseId> = book.cases.keys().copied().collect();
+    for id in ids {
+        out.push_str(&format!("case {id}: {:?}", book.pull_request(&id)));
+        if let Some(c) = book.cases.get_mut(&id) {
+            out.push_str(&format!(" epochs {:?}", c.key_epochs()));
+            for (doc, r) in c.docs.iter_mut() {
+                out.push_str(&format!(" {}: {:?} broken {:?}", doc.name(), r.doc.heads(), r.broken));
+            }
+        }
+        out.push_str("; ");
+    }
+    for (id, t) in &book.tombstones {
+        out.push_str(&format!(
+            "destroyed {id}: {} confirmations, confirmed {}, {} audit entries kept; ",
+            t.record.confirmations.len(),
+            t.confirmed,
+            t.own_audit.len()
+        ));
+    }
+    out
+}
 
 /// The members who should hold the case now: invited, not removed, and the case not destroyed.
 fn live(world: &World) -> Vec<usize> {
@@ -158,20 +187,18 @@ fn supervisor(world: &mut World, problems: &mut Vec<String>) {
 fn destruction(world: &mut World, problems: &mut Vec<String>) {
     let (Some(d), Some(case)) = (world.destruction.clone(), world.case) else { return };
     for &i in &d.members {
-        let Some(r) = world.nodes[i].up.as_ref() else { continue };
+        let node = &world.nodes[i];
+        let (Some(r), disk) = (node.up.as_ref(), &node.disk) else { continue };
         if r.book.cases.contains_key(&case) {
             problems.push(format!("m{i} still holds the destroyed case"));
         }
-        let rows = r.store.ledger_ops(&case).map(|v| v.len()).unwrap_or(0)
-            + DocKind::ALL
-                .into_iter()
-                .map(|doc| r.store.bundles(&case, doc).map(|v| v.len()).unwrap_or(0))
-                .sum::<usize>()
-            + DocKind::ALL.into_iter().filter(|doc| r.store.snapshot(&case, *doc).ok().flatten().is_some()).count();
+        let rows = disk.ledger_ops(&case).map(|v| v.len()).unwrap_or(0)
+            + DocKind::ALL.into_iter().map(|doc| disk.bundles(&case, doc).map(|v| v.len()).unwrap_or(0)).sum::<usize>()
+            + DocKind::ALL.into_iter().filter(|doc| disk.snapshot(&case, *doc).ok().flatten().is_some()).count();
         if rows > 0 {
             problems.push(format!("m{i}'s store keeps {rows} rows of the destroyed case"));
         }
-        if r.store.case_ids().is_ok_and(|ids| ids.contains(&case)) {
+        if disk.case_ids().is_ok_and(|ids| ids.contains(&case)) {
             problems.push(format!("m{i}'s store still lists the destroyed case"));
         }
     }

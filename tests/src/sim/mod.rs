@@ -1,8 +1,11 @@
 //! Deterministic simulation of one case's members with the real sync core (`samenloop_node::cases::sync`),
-//! the real case book, real crypto and real stores, over a simulated network and mailbox driven by one seed:
+//! the real case book and real crypto, over a simulated network, mailbox and disk driven by one seed:
 //! messages delayed, reordered, duplicated and dropped; partitions that come and heal; nodes that crash
-//! (losing everything in memory) and restart from their stored rows; concurrent edits of one field;
-//! invitations while away, a removal with key rotation, a lead hand-over, destruction with members offline.
+//! (losing everything in memory, and an event whose rows were not yet committed) and restart from their
+//! stored rows; disks that refuse a commit (the book restores from the rows, which is then checked against a
+//! fresh load); concurrent edits of one field; invitations while away, a removal with key rotation, a lead
+//! hand-over, destruction with members offline. Each node's time and randomness are the simulation's
+//! (`cases::sources`), so a seed names every byte sent: the trace hashes them all.
 //!
 //! A run is a list of actions chosen by the seed, then a healing phase (everyone back, no loss) after which
 //! the invariants in [`check`] must hold. Same seed, same schedule: a failure names its seed, and
@@ -16,20 +19,23 @@ pub mod rng;
 pub mod wire;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use samenloop_node::cases::book::{CaseBook, CaseDocument, CaseError};
 use samenloop_node::cases::commands::CaseEvent;
+use samenloop_node::cases::rows::MemoryRows;
+use samenloop_node::cases::sources::Sources;
 use samenloop_node::cases::sync::{CaseState, FlightId, Member, Origin, SyncCore, SyncEffect};
-use samenloop_node::store::Store;
 use samenloop_node::vault::Vault;
 use samenloop_protocol::cases::analysis::TimelineEntry;
 use samenloop_protocol::cases::comments::Comment;
 use samenloop_protocol::cases::ledger::{CaseId, DocKind, Role};
 use samenloop_protocol::cases::notes::Note;
+use samenloop_protocol::cases::sync::SyncResponse;
 use samenloop_protocol::mailbox::{MailPayload, Recipient, first_contact_inbox, open_item, seal_item};
-use samenloop_protocol::{CalendarDate, Identity, PeerId};
+use samenloop_protocol::{CalendarDate, Identity, PeerId, UnixTime};
 
 use rng::Rng;
 
@@ -47,11 +53,15 @@ pub struct Config {
     /// Whether the member who will be removed writes too, racing its removal (a write that reaches a
     /// co-reviewer but not the lead before the removal: protocol 7.6).
     pub removal_race: bool,
+    /// Per mille of events whose commit the disk refuses (as a full disk does).
+    pub refuse: u64,
+    /// Per mille of events after which the node crashes before its commit.
+    pub tear: u64,
 }
 
 impl Default for Config {
     fn default() -> Config {
-        Config { members: 4, events: 200, drop: 10, duplicate: 5, removal_race: true }
+        Config { members: 4, events: 200, drop: 10, duplicate: 5, removal_race: true, refuse: 40, tear: 10 }
     }
 }
 
@@ -66,6 +76,10 @@ pub struct Outcome {
     pub edits: usize,
     /// Crashes.
     pub crashes: usize,
+    /// Of which between an event and its commit.
+    pub torn: usize,
+    /// Commits the disk refused (after each, memory was checked against a fresh load of the rows).
+    pub refused: usize,
     /// Whether the case was destroyed in this run.
     pub destroyed: bool,
     /// Whether a member was removed.
@@ -123,23 +137,45 @@ pub fn run(seed: u64, config: &Config) -> Result<Outcome, Failure> {
     }
 }
 
-/// A member's node while it runs.
+/// A member's node while it runs: everything here is lost in a crash.
 pub struct Running {
-    /// Its rows.
-    pub store: Store,
     /// Its cases.
     pub book: CaseBook,
     /// Its sync rules.
     pub core: SyncCore,
 }
 
-impl Running {
-    /// Commits what the book wrote (the simulated disk does not fail; a real one restores, see `CaseBook::commit`).
-    fn commit(&mut self, vault: &Vault, identity: &Identity) {
-        if let Err(e) = self.book.commit(&mut self.store, vault, identity) {
-            panic!("a commit failed: {e}");
+/// The simulated Unix time every node reads: the simulation's clock, from a fixed start.
+const SIM_EPOCH: u64 = 1_800_000_000;
+
+/// A node's time and randomness in the simulation: the world's clock and a generator seeded per start.
+struct SimSources {
+    rng: Rng,
+    millis: Arc<AtomicU64>,
+}
+
+impl Sources for SimSources {
+    fn now(&mut self) -> UnixTime {
+        UnixTime(SIM_EPOCH + self.millis.load(Ordering::Relaxed) / 1000)
+    }
+
+    fn fill(&mut self, out: &mut [u8]) {
+        for chunk in out.chunks_mut(8) {
+            let v = self.rng.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
         }
     }
+}
+
+/// What becomes of an event's rows, as the seed decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// Committed; the effects are carried.
+    Commit,
+    /// The disk refuses the commit: the book restores the touched cases, the effects are dropped.
+    Refuse,
+    /// The node crashes after the event, before the commit: the rows and effects are lost.
+    Crash,
 }
 
 /// One member's computer.
@@ -149,11 +185,14 @@ pub struct Node {
     /// Its keys.
     pub identity: Identity,
     vault: Vault,
-    path: PathBuf,
+    /// Its disk: survives crashes, holds exactly what was committed.
+    pub disk: MemoryRows,
     /// Running, or down.
     pub up: Option<Running>,
     /// Counts starts, so answers meant for an earlier run of the node are not taken by this one.
     incarnation: u64,
+    /// Commits the disk refused, and whether memory matched a fresh load after each.
+    refused: usize,
 }
 
 impl Node {
@@ -161,23 +200,85 @@ impl Node {
         self.identity.verifying_key().to_bytes()
     }
 
-    fn start(&mut self) {
-        let store = Store::open(&self.path).unwrap_or_else(|e| panic!("{}: the store does not open: {e}", self.name));
-        let book = CaseBook::load(&store, &self.vault, &self.identity)
+    fn start(&mut self, seed: u64, millis: &Arc<AtomicU64>) {
+        let sources = Box::new(SimSources { rng: Rng::new(seed), millis: millis.clone() });
+        let book = CaseBook::load(&self.disk, &self.vault, &self.identity, sources)
             .unwrap_or_else(|e| panic!("{}: the case book does not load: {e}", self.name));
-        self.up = Some(Running { store, book, core: SyncCore::default() });
+        self.up = Some(Running { book, core: SyncCore::default() });
         self.incarnation += 1;
     }
 
-    /// Runs `f` with the node's sync core and state, if it is up, and settles the event: its rows are
-    /// committed before any effect of it is carried.
-    fn with<R>(&mut self, f: impl FnOnce(&mut SyncCore, &mut CaseState<'_>) -> R) -> Option<R> {
-        let r = self.up.as_mut()?;
-        assert!(!r.book.has_pending(), "{}: case writes were left uncommitted by the last event", self.name);
-        let mut st = CaseState { book: &mut r.book, rows: &r.store, vault: &self.vault, identity: &self.identity };
-        let out = f(&mut r.core, &mut st);
-        r.commit(&self.vault, &self.identity);
-        Some(out)
+    /// Runs one event `f` on the node, if it is up, and settles it as `fate` says. Returns what `f`
+    /// returned and the effects to carry, only if the rows were committed.
+    fn with<R>(
+        &mut self,
+        fate: Fate,
+        f: impl FnOnce(&mut SyncCore, &mut CaseState<'_>, &mut Vec<SyncEffect>) -> R,
+    ) -> Result<Option<(R, Vec<SyncEffect>)>, String> {
+        let Some(r) = self.up.as_mut() else { return Ok(None) };
+        if r.book.has_pending() {
+            return Err(format!("{}: case writes were left uncommitted by the last event", self.name));
+        }
+        let mut out = Vec::new();
+        let mut st = CaseState { book: &mut r.book, rows: &self.disk, vault: &self.vault, identity: &self.identity };
+        let value = f(&mut r.core, &mut st, &mut out);
+        self.settle(fate, value, out)
+    }
+
+    /// Runs a local action (the API's part: an edit, a lead's change) and settles it like an event.
+    fn act<R>(
+        &mut self,
+        fate: Fate,
+        f: impl FnOnce(&mut CaseBook, &Vault, &Identity) -> R,
+    ) -> Result<Option<R>, String> {
+        let Some(r) = self.up.as_mut() else { return Ok(None) };
+        let value = f(&mut r.book, &self.vault, &self.identity);
+        Ok(self.settle(fate, value, Vec::new())?.map(|(v, _)| v))
+    }
+
+    fn settle<R>(
+        &mut self,
+        fate: Fate,
+        value: R,
+        out: Vec<SyncEffect>,
+    ) -> Result<Option<(R, Vec<SyncEffect>)>, String> {
+        let Some(r) = self.up.as_mut() else { return Ok(None) };
+        match fate {
+            Fate::Crash if r.book.has_pending() => {
+                self.up = None;
+                Ok(None)
+            }
+            Fate::Refuse if r.book.has_pending() => {
+                self.disk.fail_commits = true;
+                let refused = r.book.commit(&mut self.disk, &self.vault, &self.identity);
+                self.disk.fail_commits = false;
+                if refused.is_ok() {
+                    return Err(format!("{}: a commit the disk refused was reported as done", self.name));
+                }
+                r.core.forget(&out);
+                self.refused += 1;
+                // Memory follows the disk: what the book holds now is what a fresh start would load.
+                let fresh = CaseBook::load(
+                    &self.disk,
+                    &self.vault,
+                    &self.identity,
+                    Box::new(SimSources { rng: Rng::new(0), millis: Arc::new(AtomicU64::new(0)) }),
+                )
+                .map_err(|e| format!("{}: the rows do not load after a refused commit: {e}", self.name))?;
+                let (now, then) = (check::holdings(&mut r.book), check::holdings(&mut { fresh }));
+                if now != then {
+                    return Err(format!(
+                        "{}: after a refused commit memory differs from the rows:\n  memory: {now}\n  rows:   {then}",
+                        self.name
+                    ));
+                }
+                Ok(None)
+            }
+            _ => match r.book.commit(&mut self.disk, &self.vault, &self.identity) {
+                Ok(()) => Ok(Some((value, out))),
+                Err(e) => Err(format!("{}: a commit failed: {e}", self.name)),
+            },
+        }
     }
 }
 
@@ -238,11 +339,12 @@ pub struct World {
     rng: Rng,
     /// Simulated time.
     now: Duration,
+    /// The same, as the nodes' clocks read it.
+    millis: Arc<AtomicU64>,
     /// The members' computers; 0 opens the case.
     pub nodes: Vec<Node>,
     keys: BTreeMap<Member, usize>,
     nodes_keys: Vec<Member>,
-    _home: tempfile::TempDir,
     queue: BTreeMap<(Duration, u64), Msg>,
     next_msg: u64,
     /// Open connections, by pair (lower index first), with a number per connection.
@@ -276,6 +378,9 @@ pub struct World {
     trace: u64,
     delivered: u64,
     crashes: usize,
+    torn: usize,
+    /// Whether the network is healing (then no disk fails and no node crashes).
+    healing: bool,
     log: Vec<String>,
     /// Percent loss and duplication now (zero while healing).
     drop: u64,
@@ -292,8 +397,7 @@ impl World {
     /// A world for `seed`: every member's node started, none connected yet.
     pub fn new(seed: u64, config: Config) -> World {
         let mut rng = Rng::new(seed);
-        let base = if std::path::Path::new("/dev/shm").is_dir() { "/dev/shm" } else { "/tmp" };
-        let home = tempfile::Builder::new().prefix("samenloop-sim").tempdir_in(base).expect("a temporary directory");
+        let millis = Arc::new(AtomicU64::new(0));
         let n = config.members.max(2);
         let mut nodes = Vec::new();
         let mut keys = BTreeMap::new();
@@ -304,15 +408,16 @@ impl World {
                 name: format!("m{i}"),
                 identity,
                 vault,
-                path: home.path().join(format!("m{i}.redb")),
+                disk: MemoryRows::default(),
                 up: None,
                 incarnation: 0,
+                refused: 0,
             };
             keys.insert(node.key(), i);
             nodes.push(node);
         }
         for node in &mut nodes {
-            node.start();
+            node.start(rng.next_u64(), &millis);
         }
         let roles: Vec<Role> = (0..n)
             .map(|i| match i {
@@ -332,10 +437,10 @@ impl World {
             config,
             rng,
             now: Duration::ZERO,
+            millis,
             nodes_keys: nodes.iter().map(|n| n.key()).collect(),
             nodes,
             keys,
-            _home: home,
             queue: BTreeMap::new(),
             next_msg: 0,
             links: BTreeMap::new(),
@@ -359,6 +464,8 @@ impl World {
             trace: 0xcbf2_9ce4_8422_2325,
             delivered: 0,
             crashes: 0,
+            torn: 0,
+            healing: false,
             log: Vec::new(),
             drop,
             duplicate,
@@ -380,6 +487,78 @@ impl World {
         }
     }
 
+    /// Folds bytes that went out into the trace, so two runs of a seed agree on every byte, not only on
+    /// the course of events.
+    fn trace_bytes(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.trace = (self.trace ^ u64::from_le_bytes(word)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+
+    /// What becomes of the next event's rows.
+    fn fate(&mut self) -> Fate {
+        if self.healing {
+            return Fate::Commit;
+        }
+        let roll = self.rng.below(1000);
+        if roll < self.config.refuse {
+            Fate::Refuse
+        } else if roll < self.config.refuse + self.config.tear {
+            Fate::Crash
+        } else {
+            Fate::Commit
+        }
+    }
+
+    /// Runs one event on node `i` and settles it; a crash before the commit is booked as a crash. Returns
+    /// what the event returned and its effects, if its rows were committed.
+    fn event<R>(
+        &mut self,
+        i: usize,
+        f: impl FnOnce(&mut SyncCore, &mut CaseState<'_>, &mut Vec<SyncEffect>) -> R,
+    ) -> Option<(R, Vec<SyncEffect>)> {
+        let (fate, was_up) = (self.fate(), self.nodes[i].up.is_some());
+        let result = self.nodes[i].with(fate, f);
+        self.settled(i, was_up, result)
+    }
+
+    /// Runs a local action on node `i` (what the API does) and settles it like an event.
+    fn local<R>(&mut self, i: usize, f: impl FnOnce(&mut CaseBook, &Vault, &Identity) -> R) -> Option<R> {
+        let (fate, was_up) = (self.fate(), self.nodes[i].up.is_some());
+        let result = self.nodes[i].act(fate, f);
+        self.settled(i, was_up, result)
+    }
+
+    fn settled<R>(&mut self, i: usize, was_up: bool, result: Result<Option<R>, String>) -> Option<R> {
+        match result {
+            Ok(Some(v)) => Some(v),
+            Ok(None) => {
+                if was_up && self.nodes[i].up.is_none() {
+                    self.torn += 1;
+                    self.down(i, "crashes before its commit");
+                } else if was_up {
+                    self.note(format!("m{i}: the disk refuses a commit; the event is undone"));
+                }
+                None
+            }
+            Err(problem) => {
+                self.problems.push(problem);
+                None
+            }
+        }
+    }
+
+    /// Node `i` went down: its links are cut.
+    fn down(&mut self, i: usize, how: &str) {
+        for j in 0..self.nodes.len() {
+            self.cut(i, j);
+        }
+        self.crashes += 1;
+        self.note(format!("m{i} {how}"));
+    }
+
     fn log_tail(&self) -> Vec<String> {
         self.log.clone()
     }
@@ -390,6 +569,8 @@ impl World {
             delivered: self.delivered,
             edits: self.edits.len(),
             crashes: self.crashes,
+            torn: self.torn,
+            refused: self.nodes.iter().map(|n| n.refused).sum(),
             destroyed: self.destruction.is_some(),
             removed: self.removal.is_some(),
         }
@@ -409,15 +590,16 @@ impl World {
 
     fn open_case(&mut self) {
         let node = &mut self.nodes[0];
-        let Some(r) = node.up.as_mut() else { return };
-        let case = r
-            .book
-            .open_case(&node.vault, &node.identity, |a| {
+        let opened = node.act(Fate::Commit, |book, vault, identity| {
+            book.open_case(vault, identity, |a| {
                 a.set_title("sim")?;
                 a.add_timeline_entry("shared", &TimelineEntry { what: "start".into(), ..Default::default() })
             })
-            .expect("the lead opens the case");
-        r.commit(&node.vault, &node.identity);
+        });
+        let case = match opened {
+            Ok(Some(Ok(case))) => case,
+            other => panic!("the lead does not open the case: {:?}", other.map(|o| o.map(|r| r.map(|_| ())))),
+        };
         self.case = Some(case);
         self.note("m0 opens the case".into());
     }
@@ -430,10 +612,15 @@ impl World {
                 break;
             }
             let Some(msg) = self.queue.remove(&(at, seq)) else { break };
-            self.now = self.now.max(at);
+            self.set_now(self.now.max(at));
             self.deliver(msg);
         }
-        self.now = until;
+        self.set_now(until);
+    }
+
+    fn set_now(&mut self, now: Duration) {
+        self.now = now;
+        self.millis.store(now.as_millis() as u64, Ordering::Relaxed);
     }
 
     fn schedule(&mut self, after: Duration, msg: Msg) {
@@ -457,12 +644,12 @@ impl World {
         self.links.insert(pair(a, b), self.next_link);
         self.note(format!("m{a} connects to m{b}"));
         let (ka, kb) = (self.nodes[a].key(), self.nodes[b].key());
-        let mut out = Vec::new();
-        self.nodes[a].with(|core, st| core.connected(st, kb, &mut out));
-        self.carry(a, out);
-        let mut out = Vec::new();
-        self.nodes[b].with(|core, st| core.connected(st, ka, &mut out));
-        self.carry(b, out);
+        if let Some(((), out)) = self.event(a, |core, st, out| core.connected(st, kb, out)) {
+            self.carry(a, out);
+        }
+        if let Some(((), out)) = self.event(b, |core, st, out| core.connected(st, ka, out)) {
+            self.carry(b, out);
+        }
     }
 
     fn cut(&mut self, a: usize, b: usize) {
@@ -491,6 +678,7 @@ impl World {
                             continue;
                         }
                     };
+                    self.trace_bytes(&bytes);
                     // libp2p dials a peer it is asked to send to.
                     self.connect(from, to);
                     let Some(&link) = self.links.get(&pair(from, to)) else {
@@ -544,6 +732,7 @@ impl World {
             random,
         ) {
             Ok(item) => {
+                self.trace_bytes(&item);
                 self.note(format!("m{from} deposits {} bytes for m{to}", item.len()));
                 self.mailbox.push((to, item));
             }
@@ -567,7 +756,7 @@ impl World {
         let mut opened = Vec::new();
         for (_, item) in mine {
             match open_item(&self.nodes[who].identity, inbox, &item) {
-                Ok(o) => opened.push(o),
+                Ok(o) => opened.push((item, o)),
                 Err(e) => self.problems.push(format!("m{who}: a mailbox item does not open: {e}")),
             }
         }
@@ -575,23 +764,31 @@ impl World {
         loop {
             let before = opened.len();
             let mut left = Vec::new();
-            for item in opened {
+            for (sealed, item) in opened {
                 let Some(from) = samenloop_protocol::verifying_key_of(&item.sender).map(|k| k.to_bytes()) else {
                     continue;
                 };
-                let mut out = Vec::new();
-                let taken = self.nodes[who]
-                    .with(|core, st| match item.payload.clone() {
-                        MailPayload::Sync(request) => core.take_mail_sync(st, from, request, &mut out),
-                        MailPayload::Delta { case, ledger_from, delta } => {
-                            core.take_mail_delta(st, from, (case, ledger_from, delta), &mut out)
-                        }
-                        MailPayload::Referral(_) => true,
-                    })
-                    .unwrap_or(true);
-                self.carry(who, out);
-                if !taken {
-                    left.push(item);
+                if self.nodes[who].up.is_none() {
+                    // Crashed while taking its mail: what it did not take stays at the mailbox.
+                    self.mailbox.push((who, sealed));
+                    continue;
+                }
+                let payload = item.payload.clone();
+                let taken = self.event(who, |core, st, out| match payload {
+                    MailPayload::Sync(request) => core.take_mail_sync(st, from, request, out),
+                    MailPayload::Delta { case, ledger_from, delta } => {
+                        core.take_mail_delta(st, from, (case, ledger_from, delta), out)
+                    }
+                    MailPayload::Referral(_) => true,
+                });
+                match taken {
+                    Some((true, out)) => self.carry(who, out),
+                    Some((false, out)) => {
+                        self.carry(who, out);
+                        left.push((sealed, item));
+                    }
+                    // Not committed: the item is not acknowledged, so the mailbox keeps it.
+                    None => self.mailbox.push((who, sealed)),
                 }
             }
             opened = left;
@@ -610,9 +807,9 @@ impl World {
                     return;
                 }
                 self.note(format!("m{to}: request {flight} failed"));
-                let mut out = Vec::new();
-                self.nodes[to].with(|core, st| core.failed(st, flight, &mut out));
-                self.carry(to, out);
+                if let Some(((), out)) = self.event(to, |core, st, out| core.failed(st, flight, out)) {
+                    self.carry(to, out);
+                }
             }
             Msg::Request { from, from_inc, to, link, flight, bytes } => {
                 if self.links.get(&pair(from, to)) != Some(&link) {
@@ -633,12 +830,18 @@ impl World {
                 };
                 self.note(format!("m{to} answers m{from}'s {kind} {flight} ({} bytes)", bytes.len()));
                 let from_key = self.nodes[from].key();
-                let mut out = Vec::new();
-                let Some(response) = self.nodes[to].with(|core, st| core.answer(st, from_key, request, &mut out))
-                else {
-                    return;
+                let response = match self.event(to, |core, st, out| core.answer(st, from_key, request, out)) {
+                    Some((response, out)) => {
+                        self.carry(to, out);
+                        response
+                    }
+                    // Crashed while answering: the link is gone, the asker's request fails.
+                    None if self.nodes[to].up.is_none() => return,
+                    // Not stored here, as the event loop answers: the member keeps it and brings it again.
+                    None => {
+                        SyncResponse::Ack { refused: vec!["this node could not store it: the disk is full".into()] }
+                    }
                 };
-                self.carry(to, out);
                 let bytes = match wire::encode_response(response) {
                     Ok(b) => b,
                     Err(e) => {
@@ -646,6 +849,7 @@ impl World {
                         return;
                     }
                 };
+                self.trace_bytes(&bytes);
                 if self.rng.chance(self.drop) {
                     self.schedule(Duration::from_millis(2000), Msg::Fail { to: from, to_inc: from_inc, flight });
                     return;
@@ -662,10 +866,10 @@ impl World {
                 if self.nodes[to].incarnation != to_inc || self.nodes[to].up.is_none() {
                     return;
                 }
-                let mut out = Vec::new();
                 if self.links.get(&pair(from, to)) != Some(&link) {
-                    self.nodes[to].with(|core, st| core.failed(st, flight, &mut out));
-                    self.carry(to, out);
+                    if let Some(((), out)) = self.event(to, |core, st, out| core.failed(st, flight, out)) {
+                        self.carry(to, out);
+                    }
                     return;
                 }
                 let response = match wire::decode_response(&bytes) {
@@ -677,17 +881,20 @@ impl World {
                 };
                 self.note(format!("m{to} takes m{from}'s answer to {flight} ({} bytes)", bytes.len()));
                 let from_key = self.nodes[from].key();
-                self.nodes[to].with(|core, st| core.answered(st, from_key, flight, response, &mut out));
-                self.carry(to, out);
+                if let Some(((), out)) =
+                    self.event(to, |core, st, out| core.answered(st, from_key, flight, response, out))
+                {
+                    self.carry(to, out);
+                }
             }
         }
     }
 
     fn tick(&mut self, who: usize) {
         let now = self.now;
-        let mut out = Vec::new();
-        self.nodes[who].with(|core, st| core.tick(st, now, &mut out));
-        self.carry(who, out);
+        if let Some(((), out)) = self.event(who, |core, st, out| core.tick(st, now, out)) {
+            self.carry(who, out);
+        }
     }
 
     fn up_nodes(&self) -> Vec<usize> {
@@ -724,18 +931,15 @@ impl World {
 
     fn crash(&mut self) {
         let Some(i) = self.rng.pick(&self.up_nodes()) else { return };
-        for j in 0..self.nodes.len() {
-            self.cut(i, j);
-        }
         self.nodes[i].up = None;
-        self.crashes += 1;
-        self.note(format!("m{i} crashes"));
+        self.down(i, "crashes");
     }
 
     fn restart(&mut self) {
         let down: Vec<usize> = (0..self.nodes.len()).filter(|i| self.nodes[*i].up.is_none()).collect();
         let Some(i) = self.rng.pick(&down) else { return };
-        self.nodes[i].start();
+        let seed = self.rng.next_u64();
+        self.nodes[i].start(seed, &self.millis);
         self.note(format!("m{i} restarts"));
         self.tick(i);
     }
@@ -783,33 +987,37 @@ impl World {
         };
         let id = format!("e{n}");
         let text = marker.clone();
-        let node = &mut self.nodes[i];
-        let Some(r) = node.up.as_mut() else { return };
+        let Some(r) = self.nodes[i].up.as_ref() else { return };
         let after_removal = self.removal.as_ref().is_some_and(|rm| {
             let gone = self.nodes_keys[rm.member];
             r.book.cases.get(&case).is_some_and(|c| c.ledger.was_removed(&gone))
         });
-        let result = r.book.edit(&node.identity, &case, doc, |d| match d {
-            CaseDocument::Analysis(a) if shared => {
-                a.edit_timeline_entry("shared", &TimelineEntry { what: text, ..Default::default() })?;
-                Ok(())
-            }
-            CaseDocument::Analysis(a) => {
-                a.add_timeline_entry(&id, &TimelineEntry { what: text, actor: "GI-1".into(), ..Default::default() })?;
-                Ok(())
-            }
-            CaseDocument::Notes(notes) => {
-                notes.add_note(&id, &Note { title: text, ..Default::default() })?;
-                Ok(())
-            }
-            CaseDocument::Comments(c) => {
-                c.add_comment(&id, &Comment { target: "shared".into(), text, ..Default::default() })?;
-                Ok(())
-            }
+        let result = self.local(i, |book, _, identity| {
+            book.edit(identity, &case, doc, |d| match d {
+                CaseDocument::Analysis(a) if shared => {
+                    a.edit_timeline_entry("shared", &TimelineEntry { what: text, ..Default::default() })?;
+                    Ok(())
+                }
+                CaseDocument::Analysis(a) => {
+                    a.add_timeline_entry(
+                        &id,
+                        &TimelineEntry { what: text, actor: "GI-1".into(), ..Default::default() },
+                    )?;
+                    Ok(())
+                }
+                CaseDocument::Notes(notes) => {
+                    notes.add_note(&id, &Note { title: text, ..Default::default() })?;
+                    Ok(())
+                }
+                CaseDocument::Comments(c) => {
+                    c.add_comment(&id, &Comment { target: "shared".into(), text, ..Default::default() })?;
+                    Ok(())
+                }
+            })
         });
-        r.commit(&node.vault, &node.identity);
         match result {
-            Ok(((), Some(run))) => {
+            None => {}
+            Some(Ok(((), Some(run)))) => {
                 self.edits.push(Edit {
                     author: i,
                     doc,
@@ -819,13 +1027,13 @@ impl World {
                     after_removal,
                 });
                 self.note(format!("m{i} writes {marker} in {}", doc.name()));
-                let mut out = Vec::new();
-                self.nodes[i]
-                    .with(|core, st| core.announce(st, CaseEvent::Edited { case, doc, run }, Origin::Here, &mut out));
-                self.carry(i, out);
+                let event = CaseEvent::Edited { case, doc, run };
+                if let Some(((), out)) = self.event(i, |core, st, out| core.announce(st, event, Origin::Here, out)) {
+                    self.carry(i, out);
+                }
             }
-            Ok(((), None)) => {}
-            Err(e) => self.note(format!("m{i} cannot write {}: {e}", doc.name())),
+            Some(Ok(((), None))) => {}
+            Some(Err(e)) => self.note(format!("m{i} cannot write {}: {e}", doc.name())),
         }
     }
 
@@ -833,27 +1041,25 @@ impl World {
     fn lead_change(
         &mut self,
         what: &str,
-        f: impl FnOnce(&mut Running, &Vault, &Identity, &CaseId) -> Result<Vec<CaseEvent>, CaseError>,
+        f: impl FnOnce(&mut CaseBook, &Vault, &Identity, &CaseId) -> Result<Vec<CaseEvent>, CaseError>,
     ) -> bool {
         let Some(case) = self.case else { return false };
         let lead = self.lead;
-        let node = &mut self.nodes[lead];
-        let Some(r) = node.up.as_mut() else { return false };
-        let result = f(r, &node.vault, &node.identity, &case);
-        r.commit(&node.vault, &node.identity);
-        match result {
-            Ok(events) => {
+        match self.local(lead, |book, vault, identity| f(book, vault, identity, &case)) {
+            None => false,
+            Some(Ok(events)) => {
                 self.note(format!("m{lead} {what}"));
-                let mut out = Vec::new();
-                self.nodes[lead].with(|core, st| {
+                let announced = self.event(lead, |core, st, out| {
                     for e in events {
-                        core.announce(st, e, Origin::Here, &mut out);
+                        core.announce(st, e, Origin::Here, out);
                     }
                 });
-                self.carry(lead, out);
+                if let Some(((), out)) = announced {
+                    self.carry(lead, out);
+                }
                 true
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 self.note(format!("m{lead} cannot {what}: {e}"));
                 false
             }
@@ -867,8 +1073,8 @@ impl World {
         let Some(next) = (0..self.nodes.len()).find(|i| !self.invited[*i]) else { return };
         let (member, x25519, role) =
             (self.nodes[next].key(), self.nodes[next].identity.encryption_public(), self.roles[next]);
-        let done = self.lead_change(&format!("invites m{next}"), |r, vault, identity, case| {
-            r.book.invite(vault, identity, case, (member, x25519, role))?;
+        let done = self.lead_change(&format!("invites m{next}"), |book, vault, identity, case| {
+            book.invite(vault, identity, case, (member, x25519, role))?;
             Ok(vec![CaseEvent::LedgerChanged { case: *case }])
         });
         if done {
@@ -882,8 +1088,8 @@ impl World {
             return;
         }
         let member = self.nodes[target].key();
-        let done = self.lead_change(&format!("removes m{target}"), |r, vault, identity, case| {
-            r.book.remove_member(vault, identity, case, member)?;
+        let done = self.lead_change(&format!("removes m{target}"), |book, vault, identity, case| {
+            book.remove_member(vault, identity, case, member)?;
             Ok(vec![CaseEvent::LedgerChanged { case: *case }, CaseEvent::Removed { case: *case, member }])
         });
         if !done {
@@ -917,8 +1123,8 @@ impl World {
             return;
         };
         let key = self.nodes[to].key();
-        if self.lead_change(&format!("hands the lead to m{to}"), |r, vault, identity, case| {
-            r.book.hand_lead(vault, identity, case, key)?;
+        if self.lead_change(&format!("hands the lead to m{to}"), |book, vault, identity, case| {
+            book.hand_lead(vault, identity, case, key)?;
             Ok(vec![CaseEvent::LedgerChanged { case: *case }])
         }) {
             self.lead = to;
@@ -932,24 +1138,23 @@ impl World {
         let Some(case) = self.case else { return };
         let lead = self.lead;
         // Step 5 first, as a lead does before the working documents go.
-        let node = &mut self.nodes[lead];
-        let Some(r) = node.up.as_mut() else { return };
         let date = CalendarDate::from_ymd(2026, 12, 3).expect("a date");
-        let result = r.book.edit(&node.identity, &case, DocKind::Analysis, |d| match d {
-            CaseDocument::Analysis(a) => Ok(a.set_step(5, date)?),
-            _ => Err(CaseError::Invalid("not the analysis".into())),
+        let result = self.local(lead, |book, _, identity| {
+            book.edit(identity, &case, DocKind::Analysis, |d| match d {
+                CaseDocument::Analysis(a) => Ok(a.set_step(5, date)?),
+                _ => Err(CaseError::Invalid("not the analysis".into())),
+            })
         });
-        r.commit(&node.vault, &node.identity);
         match result {
-            Ok(((), Some(run))) => {
-                let mut out = Vec::new();
-                self.nodes[lead].with(|core, st| {
-                    core.announce(st, CaseEvent::Edited { case, doc: DocKind::Analysis, run }, Origin::Here, &mut out)
-                });
-                self.carry(lead, out);
+            None => return,
+            Some(Ok(((), Some(run)))) => {
+                let event = CaseEvent::Edited { case, doc: DocKind::Analysis, run };
+                if let Some(((), out)) = self.event(lead, |core, st, out| core.announce(st, event, Origin::Here, out)) {
+                    self.carry(lead, out);
+                }
             }
-            Ok(((), None)) => {}
-            Err(e) => {
+            Some(Ok(((), None))) => {}
+            Some(Err(e)) => {
                 self.note(format!("m{lead} cannot set step 5: {e}"));
                 return;
             }
@@ -959,8 +1164,8 @@ impl World {
             let Some(c) = r.book.cases.get(&case) else { return };
             c.ledger.members().filter_map(|m| self.keys.get(&m.key).copied()).collect()
         };
-        if self.lead_change("destroys the case", |r, vault, identity, case| {
-            r.book.destroy(vault, identity, case, None)?;
+        if self.lead_change("destroys the case", |book, vault, identity, case| {
+            book.destroy(vault, identity, case, None)?;
             Ok(vec![CaseEvent::Destroyed { case: *case }])
         }) {
             self.destruction = Some(Destruction { lead, members });
@@ -970,13 +1175,15 @@ impl World {
     /// Everyone back, every link allowed, nothing lost: runs until quiet, as a network that healed.
     fn heal(&mut self) {
         self.action = self.config.events;
+        self.healing = true;
         self.note("the network heals".into());
         self.drop = 0;
         self.duplicate = 0;
         self.blocked.clear();
         for i in 0..self.nodes.len() {
             if self.nodes[i].up.is_none() {
-                self.nodes[i].start();
+                let seed = self.rng.next_u64();
+                self.nodes[i].start(seed, &self.millis);
                 self.note(format!("m{i} restarts"));
             }
         }

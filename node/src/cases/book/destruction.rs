@@ -45,7 +45,7 @@ impl CaseBook {
             )));
         }
         let op =
-            replica.ledger.sign_next(identity.signing_key(), crate::network::now(), CaseAction::Destroy { report })?;
+            replica.ledger.sign_next(identity.signing_key(), self.sources.now(), CaseAction::Destroy { report })?;
         replica.ledger.clone().append(&op)?;
         self.finish_destruction(vault, identity, case, &op)?;
         Ok(op)
@@ -65,7 +65,7 @@ impl CaseBook {
         let lead = replica.ledger.lead();
         let hash = samenloop_protocol::cases::destruction::destroy_hash(op);
         let confirmation =
-            samenloop_protocol::cases::destruction::confirm(identity.signing_key(), *case, hash, crate::network::now());
+            samenloop_protocol::cases::destruction::confirm(identity.signing_key(), *case, hash, self.sources.now());
         let mut record = DestructionRecord { case: *case, destroy: op.to_vec(), members, confirmations: Vec::new() };
         if lead == self.me {
             record.add(&confirmation).map_err(CaseError::Invalid)?;
@@ -75,7 +75,14 @@ impl CaseBook {
             if ops.last().map(|o| o.as_slice()) != Some(op) {
                 ops.push(op.to_vec());
             }
-            match AuditArchive::build(identity, *case, &ops, &replica.audit, replica.audit_broken.clone()) {
+            match AuditArchive::build(
+                identity,
+                *case,
+                &ops,
+                &replica.audit,
+                replica.audit_broken.clone(),
+                self.sources.now(),
+            ) {
                 Ok(a) => (Some(a), Vec::new()),
                 Err(e) => {
                     warn!(%case, "the audit trail could not be archived: {e}");
@@ -86,7 +93,7 @@ impl CaseBook {
             (None, replica.audit.chain(&self.me).iter().map(|e| ByteBuf::from(e.clone())).collect())
         };
         let tombstone = Tombstone { record, lead, confirmed: lead == self.me, confirmation, audit, own_audit };
-        let sealed = seal_tombstone(vault, case, &tombstone)?;
+        let sealed = seal_tombstone(vault, case, &tombstone, self.sources.bytes())?;
         self.pending.add(*case, write::destroy(case, sealed));
         self.cases.remove(case);
         self.tombstones.insert(*case, tombstone);
@@ -109,13 +116,13 @@ impl CaseBook {
         // The member's entries join the archive; a bad one is reported, and never costs the confirmation.
         let mut taken = 0;
         if let Some(archive) = t.audit.as_mut() {
-            match archive.take(identity, *case, audit) {
+            match archive.take(identity, *case, audit, self.sources.now()) {
                 Ok(n) => taken = n,
                 Err(e) => warn!(%case, "audit entries sent with a confirmation were refused: {e}"),
             }
         }
         if new || taken > 0 {
-            let sealed = seal_tombstone(vault, case, t)?;
+            let sealed = seal_tombstone(vault, case, t, self.sources.bytes())?;
             self.pending.add(*case, write::tombstone(case, sealed));
         }
         Ok(new)
@@ -128,7 +135,7 @@ impl CaseBook {
         {
             t.confirmed = true;
             t.own_audit.clear();
-            let sealed = seal_tombstone(vault, case, t)?;
+            let sealed = seal_tombstone(vault, case, t, self.sources.bytes())?;
             self.pending.add(*case, write::tombstone(case, sealed));
         }
         Ok(())
@@ -166,7 +173,12 @@ impl CaseBook {
     }
 }
 
-pub(super) fn seal_tombstone(vault: &Vault, case: &CaseId, t: &Tombstone) -> Result<Vec<u8>, CaseError> {
+pub(super) fn seal_tombstone(
+    vault: &Vault,
+    case: &CaseId,
+    t: &Tombstone,
+    nonce: [u8; 24],
+) -> Result<Vec<u8>, CaseError> {
     let plain = Zeroizing::new(serde_json::to_vec(t).map_err(|e| CaseError::Invalid(e.to_string()))?);
-    Ok(vault.seal(TOMBSTONE_TABLE, &case.0, &plain))
+    Ok(vault.seal_with_nonce(TOMBSTONE_TABLE, &case.0, &plain, nonce))
 }

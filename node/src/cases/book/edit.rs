@@ -10,6 +10,7 @@ use tracing::{debug, warn};
 use zeroize::Zeroizing;
 
 use crate::cases::rows::{Pending, write};
+use crate::cases::sources::Sources;
 
 use super::*;
 
@@ -47,7 +48,8 @@ impl CaseBook {
                 return Err(e);
             }
         };
-        let run = seal_own(&mut self.pending, identity, replica, doc, |d| Ok(d.save_after(&before)))?;
+        let run =
+            seal_own(&mut self.pending, &mut *self.sources, identity, replica, doc, |d| Ok(d.save_after(&before)))?;
         Ok((out, run))
     }
 }
@@ -57,6 +59,7 @@ impl CaseBook {
 pub fn snapshot_pending(book: &mut CaseBook, identity: &Identity) {
     let me = book.me;
     let pending = &mut book.pending;
+    let sources = &mut *book.sources;
     for replica in book.cases.values_mut() {
         let due: Vec<DocKind> = replica
             .docs
@@ -65,7 +68,7 @@ pub fn snapshot_pending(book: &mut CaseBook, identity: &Identity) {
             .map(|(d, _)| *d)
             .collect();
         for doc in due {
-            if let Err(e) = make_snapshot(pending, identity, replica, doc) {
+            if let Err(e) = make_snapshot(pending, sources, identity, replica, doc) {
                 warn!(case = %replica.ledger.case(), "could not snapshot at shutdown: {e}");
             }
         }
@@ -76,6 +79,7 @@ pub fn snapshot_pending(book: &mut CaseBook, identity: &Identity) {
 /// commits it to the log. Returns the run to push, or None if there were no changes.
 pub(super) fn seal_own(
     pending: &mut Pending,
+    sources: &mut dyn Sources,
     identity: &Identity,
     replica: &mut CaseReplica,
     doc: DocKind,
@@ -96,7 +100,7 @@ pub(super) fn seal_own(
     }
     let (seq, prev) = r.log.next_for(&me);
     let header = BundleHeader { case, doc, epoch, author: me, seq, prev };
-    let bundle = match SealedBundle::seal(&key, header, &plain, random_nonce()) {
+    let bundle = match SealedBundle::seal(&key, header, &plain, sources.bytes()) {
         Ok(b) => b,
         Err(e) => {
             r.doc.rollback();
@@ -111,7 +115,7 @@ pub(super) fn seal_own(
     r.note_applied(1, bundle.bytes().len());
     let run = WireRun { bundles: vec![ByteBuf::from(bundle.into_bytes())], head: head_bytes };
     if r.snapshot_due() {
-        make_snapshot(pending, identity, replica, doc)?;
+        make_snapshot(pending, sources, identity, replica, doc)?;
     }
     Ok(Some(run))
 }
@@ -119,6 +123,7 @@ pub(super) fn seal_own(
 /// Makes, stores and keeps a snapshot of `doc` covering everything held, and drops the bundles it covers.
 pub(super) fn make_snapshot(
     pending: &mut Pending,
+    sources: &mut dyn Sources,
     identity: &Identity,
     replica: &mut CaseReplica,
     doc: DocKind,
@@ -130,7 +135,7 @@ pub(super) fn make_snapshot(
     let covers = r.log.covers();
     let saved = Zeroizing::new(r.doc.save());
     let snapshot =
-        SealedSnapshot::seal(&key, identity.signing_key(), case, doc, epoch, covers.clone(), &saved, random_nonce())?;
+        SealedSnapshot::seal(&key, identity.signing_key(), case, doc, epoch, covers.clone(), &saved, sources.bytes())?;
     let dropped: Vec<([u8; 32], u64)> = covers.iter().map(|c| (c.author, c.seq)).collect();
     pending.add(case, write::snapshot(&case, doc, snapshot.bytes().to_vec(), &dropped));
     debug!(%case, doc = doc.name(), bytes = snapshot.bytes().len(), "snapshot made");

@@ -121,7 +121,7 @@ impl CaseBook {
             .map(|(doc, _)| *doc)
             .collect();
         for doc in far_behind {
-            if let Err(e) = make_snapshot(&mut self.pending, identity, replica, doc) {
+            if let Err(e) = make_snapshot(&mut self.pending, &mut *self.sources, identity, replica, doc) {
                 warn!(%case, "could not make a snapshot for a member who is behind: {e}");
             }
         }
@@ -194,10 +194,12 @@ impl CaseBook {
             let sealed: Vec<Vec<u8>> = all
                 .iter()
                 .enumerate()
-                .map(|(i, op)| vault.seal(LEDGER_TABLE, &ledger_key(case, i as u64), op))
+                .map(|(i, op)| {
+                    vault.seal_with_nonce(LEDGER_TABLE, &ledger_key(case, i as u64), op, self.sources.bytes())
+                })
                 .collect();
             let mut replica = CaseReplica::new(ledger);
-            let cp = replica.checkpoint_with(&replica.ledger, vault, identity);
+            let cp = replica.checkpoint_with(&replica.ledger, vault, identity, &mut *self.sources);
             self.pending.add(*case, write::ledger(case, 0, sealed, cp));
             replica.open_grants(identity)?;
             add_readable_docs(&mut replica, &me);
@@ -222,9 +224,11 @@ impl CaseBook {
             let sealed: Vec<Vec<u8>> = next.ops()[start as usize..]
                 .iter()
                 .enumerate()
-                .map(|(i, op)| vault.seal(LEDGER_TABLE, &ledger_key(case, start + i as u64), op))
+                .map(|(i, op)| {
+                    vault.seal_with_nonce(LEDGER_TABLE, &ledger_key(case, start + i as u64), op, self.sources.bytes())
+                })
                 .collect();
-            let cp = replica.checkpoint_with(&next, vault, identity);
+            let cp = replica.checkpoint_with(&next, vault, identity, &mut *self.sources);
             self.pending.add(*case, write::ledger(case, start, sealed, cp));
             replica.ledger = next;
             replica.open_grants(identity)?;
@@ -277,7 +281,7 @@ impl CaseBook {
         if replica.ledger.can_write(&self.me, doc) {
             // Re-snapshot here at once: what this node holds is now the merge of both, and the bundles the
             // received snapshot covers are not on this disk.
-            make_snapshot(&mut self.pending, identity, replica, doc)?;
+            make_snapshot(&mut self.pending, &mut *self.sources, identity, replica, doc)?;
         } else {
             // A reader cannot sign snapshots others accept; it keeps the writer's, which covers all it adopted.
             let dropped: Vec<([u8; 32], u64)> = snapshot.covers.iter().map(|c| (c.author, c.seq)).collect();
@@ -337,7 +341,7 @@ impl CaseBook {
         r.log.commit(checked.author, &hashes, checked.head);
         received.changed.push(doc);
         if r.snapshot_due() && replica.ledger.can_write(&self.me, doc) {
-            make_snapshot(&mut self.pending, identity, replica, doc)?;
+            make_snapshot(&mut self.pending, &mut *self.sources, identity, replica, doc)?;
         }
         Ok(())
     }

@@ -11,6 +11,7 @@ use tracing::warn;
 
 use crate::cases::audit::load_audit;
 use crate::cases::rows::{CaseRows, Pending, author_seq_of_key};
+use crate::cases::sources::Sources;
 use crate::vault::Vault;
 
 use super::*;
@@ -19,7 +20,13 @@ impl CaseBook {
     /// Restores every case from the stored rows, verifying ledgers, chains and signatures as if received: a
     /// function of the rows alone (and the keys that open them). A document that does not decrypt or load is
     /// marked broken and left on disk; other documents and cases load.
-    pub fn load(rows: &dyn CaseRows, vault: &Vault, identity: &Identity) -> Result<CaseBook, CaseError> {
+    /// `sources` gives the time and randomness of everything the book does from then on.
+    pub fn load(
+        rows: &dyn CaseRows,
+        vault: &Vault,
+        identity: &Identity,
+        sources: Box<dyn Sources>,
+    ) -> Result<CaseBook, CaseError> {
         let me = identity.verifying_key().to_bytes();
         let mut book = CaseBook {
             me,
@@ -27,6 +34,7 @@ impl CaseBook {
             tombstones: BTreeMap::new(),
             listed: Default::default(),
             pending: Pending::default(),
+            sources,
         };
         for (k, sealed) in rows.tombstones()? {
             let Ok(id) = <[u8; 16]>::try_from(k.as_slice()) else { continue };

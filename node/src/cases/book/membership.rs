@@ -9,7 +9,6 @@ use samenloop_protocol::cases::notes::NotesDoc;
 use zeroize::Zeroizing;
 
 use crate::cases::rows::{ledger_key, write};
-use crate::keystore::random_bytes;
 use crate::vault::Vault;
 
 use super::edit::seal_own;
@@ -24,11 +23,11 @@ impl CaseBook {
         identity: &Identity,
         init: impl FnOnce(&mut AnalysisDoc) -> Result<(), AnalysisError>,
     ) -> Result<CaseId, CaseError> {
-        let case = CaseId(random_bytes::<16>());
+        let case = CaseId(self.sources.bytes::<16>());
         let me = self.me;
         let mut grants = Vec::new();
         for doc in DocKind::ALL {
-            let key = EpochKey(Zeroizing::new(random_bytes::<32>()));
+            let key = EpochKey(Zeroizing::new(self.sources.bytes::<32>()));
             grants.push(KeyGrant::seal(
                 &case,
                 doc,
@@ -36,15 +35,15 @@ impl CaseBook {
                 &me,
                 &identity.encryption_public(),
                 &key,
-                random_bytes::<32>(),
-                random_nonce(),
+                self.sources.bytes::<32>(),
+                self.sources.bytes::<24>(),
             ));
         }
         let record = samenloop_protocol::cases::ledger::CaseOpRecord {
             case,
             seq: 0,
             prev: [0; 32],
-            at: crate::network::now(),
+            at: self.sources.now(),
             action: CaseAction::Open { x25519: identity.encryption_public(), grants },
         };
         let op = samenloop_protocol::cases::ledger::sign_op(identity.signing_key(), &record)?;
@@ -62,10 +61,18 @@ impl CaseBook {
         ] {
             replica.docs.insert(doc, Replica::new(case, content));
         }
-        let cp = replica.checkpoint_with(&replica.ledger, vault, identity);
-        self.pending.add(case, write::ledger(&case, 0, vec![vault.seal(LEDGER_TABLE, &ledger_key(&case, 0), &op)], cp));
+        let cp = replica.checkpoint_with(&replica.ledger, vault, identity, &mut *self.sources);
+        self.pending.add(
+            case,
+            write::ledger(
+                &case,
+                0,
+                vec![vault.seal_with_nonce(LEDGER_TABLE, &ledger_key(&case, 0), &op, self.sources.bytes())],
+                cp,
+            ),
+        );
         for doc in DocKind::ALL {
-            seal_own(&mut self.pending, identity, &mut replica, doc, |d| Ok(d.save_after(&[])))?;
+            seal_own(&mut self.pending, &mut *self.sources, identity, &mut replica, doc, |d| Ok(d.save_after(&[])))?;
         }
         self.cases.insert(case, replica);
         Ok(case)
@@ -90,19 +97,35 @@ impl CaseBook {
                 .keys
                 .get(&(doc, epoch))
                 .ok_or_else(|| CaseError::NotAllowed("this node does not hold the document's key".into()))?;
-            grants.push(KeyGrant::seal(case, doc, epoch, &member, &x25519, key, random_bytes::<32>(), random_nonce()));
+            grants.push(KeyGrant::seal(
+                case,
+                doc,
+                epoch,
+                &member,
+                &x25519,
+                key,
+                self.sources.bytes::<32>(),
+                self.sources.bytes::<24>(),
+            ));
         }
         let op = replica.ledger.sign_next(
             identity.signing_key(),
-            crate::network::now(),
+            self.sources.now(),
             CaseAction::Invite { member, role, x25519, grants },
         )?;
         let mut next = replica.ledger.clone();
         next.append(&op)?;
         let seq = next.len() - 1;
-        let cp = replica.checkpoint_with(&next, vault, identity);
-        self.pending
-            .add(*case, write::ledger(case, seq, vec![vault.seal(LEDGER_TABLE, &ledger_key(case, seq), &op)], cp));
+        let cp = replica.checkpoint_with(&next, vault, identity, &mut *self.sources);
+        self.pending.add(
+            *case,
+            write::ledger(
+                case,
+                seq,
+                vec![vault.seal_with_nonce(LEDGER_TABLE, &ledger_key(case, seq), &op, self.sources.bytes())],
+                cp,
+            ),
+        );
         replica.ledger = next;
         Ok(op)
     }
@@ -128,7 +151,7 @@ impl CaseBook {
                 .keys
                 .get(&(doc, epoch))
                 .ok_or_else(|| CaseError::NotAllowed("this node does not hold the document's key".into()))?;
-            let new_key = EpochKey(Zeroizing::new(random_bytes::<32>()));
+            let new_key = EpochKey(Zeroizing::new(self.sources.bytes::<32>()));
             let grants = replica
                 .ledger
                 .members()
@@ -141,8 +164,8 @@ impl CaseBook {
                         &m.key,
                         &m.x25519,
                         &new_key,
-                        random_bytes::<32>(),
-                        random_nonce(),
+                        self.sources.bytes::<32>(),
+                        self.sources.bytes::<24>(),
                     )
                 })
                 .collect();
@@ -152,7 +175,7 @@ impl CaseBook {
                 epoch + 1,
                 &new_key,
                 old,
-                random_nonce(),
+                self.sources.bytes::<24>(),
             );
             rotations.push(samenloop_protocol::cases::ledger::Rotation { doc, epoch: epoch + 1, grants, previous });
         }
@@ -197,13 +220,20 @@ impl CaseBook {
         action: CaseAction,
     ) -> Result<Vec<u8>, CaseError> {
         let replica = self.cases.get_mut(case).ok_or(CaseError::UnknownCase(*case))?;
-        let op = replica.ledger.sign_next(identity.signing_key(), crate::network::now(), action)?;
+        let op = replica.ledger.sign_next(identity.signing_key(), self.sources.now(), action)?;
         let mut next = replica.ledger.clone();
         next.append(&op)?;
         let seq = next.len() - 1;
-        let cp = replica.checkpoint_with(&next, vault, identity);
-        self.pending
-            .add(*case, write::ledger(case, seq, vec![vault.seal(LEDGER_TABLE, &ledger_key(case, seq), &op)], cp));
+        let cp = replica.checkpoint_with(&next, vault, identity, &mut *self.sources);
+        self.pending.add(
+            *case,
+            write::ledger(
+                case,
+                seq,
+                vec![vault.seal_with_nonce(LEDGER_TABLE, &ledger_key(case, seq), &op, self.sources.bytes())],
+                cp,
+            ),
+        );
         replica.ledger = next;
         replica.open_grants(identity)?;
         Ok(op)

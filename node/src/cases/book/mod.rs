@@ -40,7 +40,7 @@ use tracing::warn;
 
 use crate::cases::audit::AuditArchive;
 use crate::cases::rows::{CaseDisk, Pending};
-use crate::keystore::random_bytes;
+use crate::cases::sources::Sources;
 use crate::store::StoreError;
 use crate::vault::Vault;
 
@@ -161,16 +161,14 @@ pub struct CaseBook {
     pub(crate) listed: std::collections::HashMap<(CaseId, crate::cases::commands::EntityKind), Listing>,
     /// Writes made in memory, to be committed before any effect of the event that made them goes out.
     pub(crate) pending: Pending,
+    /// The time and randomness everything here draws on.
+    pub(crate) sources: Box<dyn Sources>,
 }
 
 /// A listing of entities, valid while its document's heads are these.
 pub(crate) struct Listing {
     pub(crate) heads: Vec<samenloop_protocol::cases::analysis::ChangeHash>,
     pub(crate) value: serde_json::Value,
-}
-
-fn random_nonce() -> [u8; 24] {
-    random_bytes::<24>()
 }
 
 fn doc_name(doc: DocKind) -> &'static str {
@@ -200,6 +198,11 @@ impl CaseBook {
     /// Whether writes wait to be committed: never between events (the event loop and the simulator check).
     pub fn has_pending(&self) -> bool {
         !self.pending.is_empty()
+    }
+
+    /// The time and randomness this book draws on (commands draw entity ids and today's date here too).
+    pub fn sources(&mut self) -> &mut dyn Sources {
+        &mut *self.sources
     }
 
     /// This node's member key.

@@ -13,6 +13,7 @@ use samenloop_protocol::cases::ledger::{CaseId, DocKind, EpochKey, KeyGrant, Led
 use samenloop_protocol::cases::notes::NotesDoc;
 use samenloop_protocol::cases::sync::DocVector;
 
+use crate::cases::sources::Sources;
 use crate::vault::Vault;
 
 use super::*;
@@ -189,13 +190,19 @@ impl CaseReplica {
 
     /// The sealed, signed checkpoint over this case's trail with `ledger` as its ledger (none while the trail
     /// is broken).
-    pub(crate) fn checkpoint_with(&self, ledger: &Ledger, vault: &Vault, identity: &Identity) -> Option<Vec<u8>> {
+    pub(crate) fn checkpoint_with(
+        &self,
+        ledger: &Ledger,
+        vault: &Vault,
+        identity: &Identity,
+        sources: &mut dyn Sources,
+    ) -> Option<Vec<u8>> {
         if self.audit_broken.is_some() {
             return None;
         }
-        let cp = live_checkpoint(ledger, &self.audit, crate::network::now());
+        let cp = live_checkpoint(ledger, &self.audit, sources.now());
         let signed = sign_checkpoint(identity.signing_key(), &cp);
-        Some(vault.seal(AUDIT_CHECKPOINT_TABLE, &ledger.case().0, &signed))
+        Some(vault.seal_with_nonce(AUDIT_CHECKPOINT_TABLE, &ledger.case().0, &signed, sources.bytes()))
     }
 
     /// The current epoch key of `doc`, if this node holds it (tests act as a modified client with it).
