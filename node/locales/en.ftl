@@ -43,6 +43,7 @@ unlock-submit = Unlock
 unlock-wrong = This passphrase is not right. Try again; after each mistake it takes a little longer before you can.
 unlock-passphrase-missing = Enter your passphrase.
 unlock-failed = Unlocking failed: { $reason }
+unlock-damaged = The key file { $path } is damaged or was altered, and was not used. Restore it from a backup. (Details: { $reason })
 
 home-title = What needs your attention
 home-problem = Not everything could be fetched: { $reason }

@@ -43,6 +43,7 @@ unlock-submit = Ontgrendelen
 unlock-wrong = Deze wachtzin klopt niet. Probeer het opnieuw; na elke fout duurt het wat langer voor u weer kunt proberen.
 unlock-passphrase-missing = Vul uw wachtzin in.
 unlock-failed = Ontgrendelen is mislukt: { $reason }
+unlock-damaged = Het sleutelbestand { $path } is beschadigd of aangepast, en is niet gebruikt. Zet het terug uit een reservekopie. (Details: { $reason })
 
 home-title = Wat vraagt nu uw aandacht
 home-problem = Niet alles kon worden opgehaald: { $reason }

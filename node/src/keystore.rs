@@ -59,11 +59,24 @@ impl KdfParams {
         KdfParams { memory_kib: 256, iterations: 1, parallelism: 1 }
     }
 
-    /// Refuse files whose parameters are too weak to protect anything or large enough to exhaust memory.
-    fn plausible(self) -> bool {
-        (8..=4 * 1024 * 1024).contains(&self.memory_kib)
-            && (1..=64).contains(&self.iterations)
-            && (1..=16).contains(&self.parallelism)
+    /// The accepted range of each parameter (docs/protocol.md, "Key file"): from the tests' cheap setting to
+    /// four times the default's memory and about three times its passes. A file outside it is refused before
+    /// any derivation: a key file whose header was raised cannot make a start use gigabytes for minutes.
+    pub const MEMORY_KIB: std::ops::RangeInclusive<u32> = 256..=256 * 1024;
+    /// Passes over memory accepted.
+    pub const ITERATIONS: std::ops::RangeInclusive<u32> = 1..=10;
+    /// Lanes accepted.
+    pub const PARALLELISM: std::ops::RangeInclusive<u32> = 1..=4;
+
+    /// The first parameter outside its accepted range, with its value and the range.
+    pub fn out_of_range(self) -> Option<(&'static str, u32, std::ops::RangeInclusive<u32>)> {
+        [
+            ("memory (KiB)", self.memory_kib, Self::MEMORY_KIB),
+            ("iterations", self.iterations, Self::ITERATIONS),
+            ("parallelism", self.parallelism, Self::PARALLELISM),
+        ]
+        .into_iter()
+        .find(|(_, v, range)| !range.contains(v))
     }
 }
 
@@ -129,6 +142,23 @@ pub enum KeyStoreError {
     /// The key derivation failed (bad parameters).
     #[error("key derivation failed: {0}")]
     Kdf(String),
+    /// A key-derivation parameter lies outside the accepted range: refused before any work.
+    #[error(
+        "the key-derivation {what} of {value} is outside the accepted range {}..={}{}",
+        range.start(),
+        range.end(),
+        path.as_ref().map(|p| format!(" (key file {}: it was damaged or made to exhaust this computer)", p.display())).unwrap_or_default()
+    )]
+    KdfOutOfRange {
+        /// The key file, when the parameter was read from one.
+        path: Option<PathBuf>,
+        /// Which parameter.
+        what: &'static str,
+        /// Its value.
+        value: u32,
+        /// The accepted range.
+        range: std::ops::RangeInclusive<u32>,
+    },
 }
 
 /// `N` bytes from the operating system's CSPRNG.
@@ -217,6 +247,10 @@ pub fn change_passphrase(
 
 /// Encrypts both secrets into the key-file format.
 fn seal(identity: &Identity, passphrase: &Passphrase, params: KdfParams) -> Result<Vec<u8>, KeyStoreError> {
+    // A file this node could not open again is never written.
+    if let Some((what, value, range)) = params.out_of_range() {
+        return Err(KeyStoreError::KdfOutOfRange { path: None, what, value, range });
+    }
     let salt = random_bytes::<16>();
     let nonce = random_bytes::<24>();
     let mut out = Vec::with_capacity(KEY_FILE_LEN);
@@ -247,6 +281,7 @@ enum Unseal {
     Corrupted(&'static str),
     WrongPassphrase,
     Kdf(String),
+    KdfOutOfRange { what: &'static str, value: u32, range: std::ops::RangeInclusive<u32> },
 }
 
 impl Unseal {
@@ -257,6 +292,9 @@ impl Unseal {
             Unseal::Corrupted(what) => KeyStoreError::Corrupted { path, what },
             Unseal::WrongPassphrase => KeyStoreError::WrongPassphrase(path),
             Unseal::Kdf(e) => KeyStoreError::Kdf(e),
+            Unseal::KdfOutOfRange { what, value, range } => {
+                KeyStoreError::KdfOutOfRange { path: Some(path), what, value, range }
+            }
         }
     }
 }
@@ -274,8 +312,8 @@ fn unseal(bytes: &[u8], passphrase: &Passphrase) -> Result<Identity, Unseal> {
     }
     let le = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
     let params = KdfParams { memory_kib: le(8), iterations: le(12), parallelism: le(16) };
-    if !params.plausible() {
-        return Err(Unseal::Corrupted("implausible key-derivation parameters"));
+    if let Some((what, value, range)) = params.out_of_range() {
+        return Err(Unseal::KdfOutOfRange { what, value, range });
     }
     let key = derive_key(passphrase, &bytes[20..36], params).map_err(|e| Unseal::Kdf(e.to_string()))?;
     let cipher = cipher_for(&key);
@@ -390,18 +428,46 @@ mod tests {
     }
 
     #[test]
-    fn implausible_kdf_parameters_are_refused() {
+    fn key_derivation_parameters_outside_the_range_are_refused_before_any_work() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("identity.key");
         create(&path, &pass("p"), KdfParams::insecure_for_tests()).unwrap();
-        let mut bytes = fs::read(&path).unwrap();
-        // 64 GiB of memory: an attacker-supplied file must not make the node allocate that.
-        bytes[8..12].copy_from_slice(&(64u32 * 1024 * 1024).to_le_bytes());
-        let sum = Sha256::digest(&bytes[..CHECKSUM_AT]);
-        bytes[CHECKSUM_AT..].copy_from_slice(&sum);
-        fs::write(&path, &bytes).unwrap();
-        let e = open(&path, &pass("p")).unwrap_err();
-        assert!(matches!(e, KeyStoreError::Corrupted { what: "implausible key-derivation parameters", .. }), "{e}");
+        let good = fs::read(&path).unwrap();
+        // As observed: a valid checksum over an inflated cost (4 GiB made a start use 4.2 GB for 43 s),
+        // and each other parameter raised. Each is refused naming the parameter; the file is not touched.
+        for (at, value, what) in [
+            (8, 4u32 * 1024 * 1024, "memory (KiB)"),
+            (8, 64 * 1024 * 1024, "memory (KiB)"),
+            (8, 4, "memory (KiB)"),
+            (12, 64, "iterations"),
+            (12, 0, "iterations"),
+            (16, 16, "parallelism"),
+        ] {
+            let mut bytes = good.clone();
+            bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+            let sum = Sha256::digest(&bytes[..CHECKSUM_AT]);
+            bytes[CHECKSUM_AT..].copy_from_slice(&sum);
+            fs::write(&path, &bytes).unwrap();
+            let e = open(&path, &pass("p")).unwrap_err();
+            assert!(
+                matches!(&e, KeyStoreError::KdfOutOfRange { what: w, value: v, path: Some(_), .. } if *w == what && *v == value),
+                "{what} = {value}: {e}"
+            );
+            assert!(e.to_string().contains(what) && e.to_string().contains("identity.key"), "{e}");
+            assert_eq!(fs::read(&path).unwrap(), bytes, "a refused file is not changed");
+        }
+        // The range's ends are accepted, one past them is not.
+        let at = |memory_kib, iterations, parallelism| KdfParams { memory_kib, iterations, parallelism }.out_of_range();
+        assert_eq!(at(256, 1, 1), None);
+        assert_eq!(at(256 * 1024, 10, 4), None);
+        assert!(at(256 * 1024 + 1, 1, 1).is_some() && at(255, 1, 1).is_some());
+        assert!(at(256, 11, 1).is_some() && at(256, 1, 5).is_some());
+        assert_eq!(KdfParams::default().out_of_range(), None);
+        // A file this node could not open again is never written.
+        let other = dir.path().join("other.key");
+        let made = create(&other, &pass("p"), KdfParams { memory_kib: 1024 * 1024, iterations: 1, parallelism: 1 });
+        assert!(matches!(made, Err(KeyStoreError::KdfOutOfRange { path: None, .. })));
+        assert!(!other.exists());
     }
 
     #[test]

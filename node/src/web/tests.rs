@@ -81,8 +81,13 @@ impl App {
     }
 
     async fn post_form(&self, path: &str, cookie: Option<&str>, form: &str) -> Answer {
+        self.post_form_lang(path, cookie, form, "nl").await
+    }
+
+    async fn post_form_lang(&self, path: &str, cookie: Option<&str>, form: &str, lang: &str) -> Answer {
         let mut r = Request::post(path)
             .header(header::HOST, self.host())
+            .header(header::ACCEPT_LANGUAGE, lang)
             .header(header::ORIGIN, format!("http://{}", self.host()))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(c) = cookie {
@@ -210,6 +215,29 @@ async fn unlock_refuses_a_wrong_passphrase_and_leaves_the_key_file_untouched() {
     assert_eq!(right.location(), "/");
     assert_eq!(app.service.phase(), Phase::Running);
     assert_eq!(std::fs::read(app.home.identity_path()).unwrap(), before);
+    app.service.stop().await;
+}
+
+#[tokio::test]
+async fn unlock_refuses_a_key_file_with_an_inflated_cost_before_any_work_and_says_so() {
+    let app = app(true);
+    let cookie = app.sign_in().await;
+    let path = app.home.identity_path();
+    let mut bytes = std::fs::read(&path).unwrap();
+    // 4 GiB of argon2 memory under a valid checksum: once made a start use 4.2 GB for 43 s.
+    bytes[8..12].copy_from_slice(&(4u32 * 1024 * 1024).to_le_bytes());
+    let at = crate::keystore::KEY_FILE_LEN - 32;
+    let sum = <sha2::Sha256 as sha2::Digest>::digest(&bytes[..at]);
+    bytes[at..].copy_from_slice(&sum);
+    std::fs::write(&path, &bytes).unwrap();
+    let refused = app.post_form("/unlock", Some(&cookie), &format!("passphrase={}", PASS.replace(' ', "+"))).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("is beschadigd of aangepast"), "{}", refused.body);
+    assert!(refused.body.contains("identity.key"), "the page names the file: {}", refused.body);
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "the key file is untouched");
+    assert_eq!(app.service.phase(), Phase::Locked);
+    let english = app.post_form_lang("/unlock", Some(&cookie), "passphrase=x", "en").await;
+    assert!(english.body.contains("is damaged or was altered"), "{}", english.body);
     app.service.stop().await;
 }
 

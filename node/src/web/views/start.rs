@@ -12,7 +12,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::{Chrome, PageLang, SignedIn, page, see_other};
-use crate::keystore::Passphrase;
+use crate::keystore::{KeyStoreError, Passphrase};
 use crate::service::{Phase, Service, UnlockError};
 use crate::web::i18n::{Lang, Tr};
 
@@ -203,6 +203,21 @@ pub(crate) async fn unlock(
     match service.unlock(passphrase).await {
         Ok(()) => see_other("/"),
         Err(UnlockError::WrongPassphrase) => failed(t.get("unlock-wrong"), StatusCode::UNAUTHORIZED),
+        Err(UnlockError::KeyStore(
+            e @ (KeyStoreError::Corrupted { .. }
+            | KeyStoreError::WrongLength { .. }
+            | KeyStoreError::KdfOutOfRange { .. }),
+        )) => {
+            tracing::error!("unlock refused: {e}");
+            let path = match &e {
+                KeyStoreError::Corrupted { path, .. }
+                | KeyStoreError::WrongLength { path, .. }
+                | KeyStoreError::KdfOutOfRange { path: Some(path), .. } => path.display().to_string(),
+                _ => String::new(),
+            };
+            let reason = e.to_string();
+            failed(t.args("unlock-damaged", &[("path", &path), ("reason", &reason)]), StatusCode::UNPROCESSABLE_ENTITY)
+        }
         Err(e) => {
             tracing::error!("unlock failed: {e}");
             failed(t.arg("unlock-failed", "reason", e), StatusCode::INTERNAL_SERVER_ERROR)
