@@ -130,6 +130,7 @@ pub struct Store {
 impl Store {
     /// Opens (creating if absent) the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        private_file(path).map_err(|e| StoreError::Open { path: path.to_path_buf(), detail: e.to_string() })?;
         let db =
             Database::create(path).map_err(|e| StoreError::Open { path: path.to_path_buf(), detail: e.to_string() })?;
         let store = Store { db, path: path.to_path_buf() };
@@ -424,6 +425,28 @@ impl CaseDisk for Store {
     }
 }
 
+/// Makes the database file readable by its owner only (0600): created so before redb first writes it, and
+/// an older home's file narrowed. Everything in it is sealed, but its size and shape are nobody else's.
+fn private_file(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let mode = std::fs::metadata(path)?.permissions().mode();
+                if mode & 0o077 != 0 {
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))?;
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 impl Store {
     /// Deletes one stored audit entry: how tests act as someone cutting entries off the trail.
     #[cfg(feature = "test-support")]
@@ -448,5 +471,30 @@ impl Store {
             txn.open_table(CASE_AUDIT)?.insert(audit_key(case, author, seq).as_slice(), sealed)?;
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_database_file_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("state.redb");
+        let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+        let case = samenloop_protocol::cases::ledger::CaseId([7; 16]);
+        {
+            let mut store = Store::open(&path).expect("a new store opens");
+            store.commit(&crate::cases::rows::write::tombstone(&case, vec![1, 2, 3])).expect("commit");
+        }
+        assert_eq!(mode(&path), 0o600, "created 0600");
+        // An older home's file, made before this rule, is narrowed on open and keeps what it held.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let store = Store::open(&path).expect("the store opens again");
+        assert_eq!(mode(&path), 0o600, "narrowed to 0600");
+        assert_eq!(store.tombstones().expect("read"), vec![(case.0.to_vec(), vec![1, 2, 3])]);
     }
 }
