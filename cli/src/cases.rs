@@ -628,10 +628,10 @@ pub fn case(home: &Home, command: CaseCmd) -> anyhow::Result<()> {
                 Some(path) => {
                     write_new_private(&path, report.as_bytes())?;
                     if !json {
-                        println!("wrote the report to {} ({} bytes)", path.display(), report.len());
+                        say!("wrote the report to {} ({} bytes)", path.display(), report.len());
                     }
                 }
-                None if !json => print!("{report}"),
+                None if !json => say_inline!("{report}"),
                 None => {}
             }
             return Ok(());

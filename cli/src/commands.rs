@@ -31,13 +31,13 @@ pub(crate) fn print_either<T: Serialize>(json: bool, value: &T, text: impl FnOnc
     if json {
         print_json(value)
     } else {
-        print!("{}", text(value));
+        say_inline!("{}", text(value));
         Ok(())
     }
 }
 
 pub(crate) fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    say!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
@@ -60,8 +60,8 @@ pub fn init(home: &Home, args: InitArgs) -> anyhow::Result<()> {
     if args.json {
         print_json(&serde_json::json!({ "peer_id": peer_id, "home": home.root() }))
     } else {
-        println!("Created identity {peer_id} in {}", home.root().display());
-        println!("Next: `samenloop node run`, then `samenloop profile set --expertise ... --hours-per-month ...`");
+        say!("Created identity {peer_id} in {}", home.root().display());
+        say!("Next: `samenloop node run`, then `samenloop profile set --expertise ... --hours-per-month ...`");
         Ok(())
     }
 }
@@ -77,34 +77,30 @@ pub async fn node_run(home: &Home, args: RunArgs) -> anyhow::Result<()> {
     let identity = keystore::open(&home.identity_path(), &pass)?;
     let node = samenloop_node::start(home, identity, config).await?;
     let status = node.client().status().await?;
-    println!("samenloop node {} running", status.peer_id);
+    say!("samenloop node {} running", status.peer_id);
     for a in &status.listen_addrs {
-        println!("  listening on {a}");
+        say!("  listening on {a}");
     }
     if let Some(api) = node.api_addr() {
-        println!("  local API and app on http://{api} (token in {})", home.token_path().display());
-        println!("  open the app with `samenloop open`");
+        say!("  local API and app on http://{api} (token in {})", home.token_path().display());
+        say!("  open the app with `samenloop open`");
     }
-    println!("Press Ctrl-C to stop.");
+    say!("Press Ctrl-C to stop.");
     wait_for_signal().await;
-    println!("stopping...");
+    say!("stopping...");
     node.shutdown().await;
-    println!("stopped");
+    say!("stopped");
     Ok(())
 }
 
 /// `samenloop node run --wait-for-unlock`: the app first, the node once unlocked in the browser.
 async fn node_run_locked(home: &Home, config: NodeConfig) -> anyhow::Result<()> {
     let served = samenloop_node::serve_locked(home, config).await?;
-    println!(
-        "samenloop app on http://{} ({}); open it with `samenloop open`",
-        served.api_addr(),
-        served.phase().name()
-    );
+    say!("samenloop app on http://{} ({}); open it with `samenloop open`", served.api_addr(), served.phase().name());
     wait_for_signal().await;
-    println!("stopping...");
+    say!("stopping...");
     served.shutdown().await;
-    println!("stopped");
+    say!("stopped");
     Ok(())
 }
 
@@ -161,7 +157,7 @@ pub fn node_status(home: &Home, json: bool) -> anyhow::Result<()> {
 /// `samenloop node connect`.
 pub fn node_connect(home: &Home, addr: String) -> anyhow::Result<()> {
     let _: () = ApiClient::for_home(home)?.post("/v1/peers", &DialRequest { addr: addr.clone() })?;
-    println!("dialing {addr}; `samenloop node status` shows whether the connection succeeded");
+    say!("dialing {addr}; `samenloop node status` shows whether the connection succeeded");
     Ok(())
 }
 
@@ -220,8 +216,8 @@ pub fn profile_set(home: &Home, args: &ProfileSetArgs) -> anyhow::Result<()> {
     if args.json {
         print_json(&view)
     } else {
-        println!("Published revision {} of your profile:\n", view.revision);
-        print!("{}", render::profile(&view));
+        say!("Published revision {} of your profile:\n", view.revision);
+        say_inline!("{}", render::profile(&view));
         Ok(())
     }
 }
@@ -268,7 +264,7 @@ pub fn accreditation(home: &Home, command: AccreditationCommand) -> anyhow::Resu
             if json {
                 print_json(&resp)
             } else {
-                println!("{}", resp.attestation);
+                say!("{}", resp.attestation);
                 eprintln!("Give this to the reviewer; they add it with `samenloop profile set --attestation HEX`.");
                 Ok(())
             }
@@ -284,8 +280,8 @@ pub fn expertise_list(json: bool) -> anyhow::Result<()> {
         return print_json(&v);
     }
     for k in expertise::VOCABULARY {
-        println!("{:<24} {}", k.tag, k.meaning);
+        say!("{:<24} {}", k.tag, k.meaning);
     }
-    println!("\nFree tags are allowed too: lowercase words joined by hyphens.");
+    say!("\nFree tags are allowed too: lowercase words joined by hyphens.");
     Ok(())
 }

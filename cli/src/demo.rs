@@ -91,7 +91,7 @@ fn days_after(d: CalendarDate, n: i64) -> CalendarDate {
 pub async fn run() -> anyhow::Result<()> {
     let dir = tempfile::tempdir().context("creating a temporary directory for the demo homes")?;
     let pass = Passphrase::new("demo passphrase".into())?;
-    println!("samenloop demo: a local network of {} reviewers on 127.0.0.1\n", REVIEWERS.len());
+    say!("samenloop demo: a local network of {} reviewers on 127.0.0.1\n", REVIEWERS.len());
 
     // 1. Identities, each in its own home, encrypted at rest.
     let mut identities = Vec::new();
@@ -99,7 +99,7 @@ pub async fn run() -> anyhow::Result<()> {
         let home = Home::new(dir.path().join(format!("reviewer-{i}")));
         home.create()?;
         let id = keystore::create(&home.identity_path(), &pass, KdfParams::default())?;
-        println!("  {:<14} {}  (home {})", r.name, id.peer_id(), home.root().display());
+        say!("  {:<14} {}  (home {})", r.name, id.peer_id(), home.root().display());
         identities.push((home, id));
     }
     let founder = identities[0].1.peer_id();
@@ -132,11 +132,13 @@ pub async fn run() -> anyhow::Result<()> {
         nodes.push(samenloop_node::start(&home, id, config).await?);
     }
     let clients: Vec<Client> = nodes.iter().map(NodeHandle::client).collect();
-    println!("\n{} nodes running; every node trusts {} as founding supervisor.", nodes.len(), REVIEWERS[0].name);
-    println!(
+    say!("\n{} nodes running; every node trusts {} as founding supervisor.", nodes.len(), REVIEWERS[0].name);
+    say!(
         "{}'s node serves the network as relay and mailbox. {} and {} work from home behind routers: their \
          nodes listen on no address, so nobody can dial them.\n",
-        REVIEWERS[0].name, REVIEWERS[AT_HOME[0]].name, REVIEWERS[AT_HOME[1]].name
+        REVIEWERS[0].name,
+        REVIEWERS[AT_HOME[0]].name,
+        REVIEWERS[AT_HOME[1]].name
     );
 
     // 3. Profiles.
@@ -161,7 +163,7 @@ pub async fn run() -> anyhow::Result<()> {
         };
         c.set_profile(update).await?;
     }
-    println!("Each reviewer signed and published a profile.");
+    say!("Each reviewer signed and published a profile.");
 
     // 4. The founding supervisor attests herself (the root of trust) and Bram; Dirk's "accredited" stays
     //    self-declared because nobody trusted attested it.
@@ -171,14 +173,16 @@ pub async fn run() -> anyhow::Result<()> {
     let bram = nodes[1].peer_id();
     let attestation = clients[0].attest(bram, AccreditationLevel::Accredited, days_after(from, 365)).await?;
     clients[1].set_profile(ProfileUpdate { attestation: Some(attestation), ..ProfileUpdate::default() }).await?;
-    println!(
+    say!(
         "{} attested {} as accredited; {} added the attestation to his profile.",
-        REVIEWERS[0].name, REVIEWERS[1].name, REVIEWERS[1].name
+        REVIEWERS[0].name,
+        REVIEWERS[1].name,
+        REVIEWERS[1].name
     );
 
     let started = Instant::now();
     wait_until(&clients, |n| n == REVIEWERS.len()).await?;
-    println!("Every node holds all {} profiles after {} ms.\n", REVIEWERS.len(), started.elapsed().as_millis());
+    say!("Every node holds all {} profiles after {} ms.\n", REVIEWERS.len(), started.elapsed().as_millis());
     show_reached_through_relay(&clients).await?;
 
     // 5. A search, as Chantal sees it on her own node.
@@ -188,12 +192,12 @@ pub async fn run() -> anyhow::Result<()> {
         available_on: Some(days_after(from, 30)),
         ..DirectoryQuery::default()
     };
-    println!(
+    say!(
         "$ samenloop directory search --expertise ggz --region Utrecht --available-on {}   (on {}'s node)\n",
         days_after(from, 30),
         REVIEWERS[2].name
     );
-    print!("{}", render::search(&clients[2].search(query.clone()).await?));
+    say_inline!("{}", render::search(&clients[2].search(query.clone()).await?));
 
     // 6. Dirk is fully booked for the next three months: an update reaches everyone.
     let dirk = nodes[3].peer_id();
@@ -214,16 +218,16 @@ pub async fn run() -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    println!(
+    say!(
         "\n{} is now available only from {}; every node had the update after {} ms. The same search now:\n",
         REVIEWERS[3].name,
         days_after(from, 90),
         started.elapsed().as_millis()
     );
-    print!("{}", render::search(&clients[2].search(query).await?));
+    say_inline!("{}", render::search(&clients[2].search(query).await?));
 
     // 7. A municipality posts a review request; the network proposes independent reviewers.
-    println!("\n--- A review request -------------------------------------------------------------\n");
+    say!("\n--- A review request -------------------------------------------------------------\n");
     let home = Home::new(dir.path().join("gemeente"));
     home.create()?;
     let id = keystore::create(&home.identity_path(), &pass, KdfParams::default())?;
@@ -274,14 +278,14 @@ pub async fn run() -> anyhow::Result<()> {
         reviewers: 2,
     };
     let record = requester.create_request(request).await?;
-    println!("Gemeente Utrecht created request {} (stored encrypted on its own node).", record.id);
-    println!("\n$ samenloop request match {}\n", record.id);
+    say!("Gemeente Utrecht created request {} (stored encrypted on its own node).", record.id);
+    say!("\n$ samenloop request match {}\n", record.id);
     let matched = requester.match_request(&record.id).await?;
-    print!("{}", crate::requests::render_match(&matched));
+    say_inline!("{}", crate::requests::render_match(&matched));
 
     // 8. Refer to the proposed pair; both accept.
     let pair = matched.pair.as_ref().and_then(|p| p.ids).context("no pair was proposed")?;
-    println!("\n$ samenloop request refer {} --pair\n", record.id);
+    say!("\n$ samenloop request refer {} --pair\n", record.id);
     requester.refer(&record.id, vec![], true, false, None).await?;
     let reviewer_clients: Vec<Client> =
         pair.iter().filter_map(|p| nodes.iter().find(|n| n.peer_id() == *p).map(NodeHandle::client)).collect();
@@ -299,10 +303,10 @@ pub async fn run() -> anyhow::Result<()> {
         let opened = c.referral(&referral.referral_id).await?;
         let me = c.status().await?.peer_id;
         let name = nodes.iter().position(|n| n.peer_id().to_string() == me).map(|i| REVIEWERS[i].name).unwrap_or("?");
-        println!("{name} received the referral and read the (decrypted) learning question:");
-        println!("    \"{}\"", opened.request.learning_question);
+        say!("{name} received the referral and read the (decrypted) learning question:");
+        say!("    \"{}\"", opened.request.learning_question);
         c.answer_referral(&referral.referral_id, Answer::Accept { conflict: None }).await?;
-        println!("{name} accepted, declaring no conflict of interest.");
+        say!("{name} accepted, declaring no conflict of interest.");
     }
     let started = Instant::now();
     let accepted = loop {
@@ -315,8 +319,8 @@ pub async fn run() -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    println!("\n$ samenloop request show {}\n", record.id);
-    print!("{}", crate::requests::render_request(&accepted));
+    say!("\n$ samenloop request show {}\n", record.id);
+    say_inline!("{}", crate::requests::render_request(&accepted));
 
     // 9. The first reviewer opens the case from the accepted referral and invites the other; both add
     //    timeline entries at the same time; the merged timeline is the same on both nodes.
@@ -327,11 +331,11 @@ pub async fn run() -> anyhow::Result<()> {
         .into_iter()
         .find(|r| r.request_id == record.id)
         .context("the lead's referral disappeared")?;
-    println!("\n$ samenloop case open --referral {}\n", lead_referral.referral_id);
+    say!("\n$ samenloop case open --referral {}\n", lead_referral.referral_id);
     let opened = lead.case(CaseCommand::Open { title: None, referral: Some(lead_referral.referral_id) }).await?;
     let case: CaseId = opened["id"].as_str().context("no case id")?.parse().map_err(anyhow::Error::msg)?;
     let co_peer = co.status().await?.peer_id;
-    println!("\n$ samenloop case invite {case} {co_peer} --role co-reviewer");
+    say!("\n$ samenloop case invite {case} {co_peer} --role co-reviewer");
     lead.case(CaseCommand::Invite { case, peer: co_peer, role: Role::CoReviewer }).await?;
     let started = Instant::now();
     while co.case(CaseCommand::ListEntities { case, entity: EntityKind::Timeline }).await.is_err() {
@@ -341,7 +345,7 @@ pub async fn run() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let show = co.case(CaseCommand::Show { case }).await?;
-    print!("{}", crate::cases::render_summary(&show));
+    say_inline!("{}", crate::cases::render_summary(&show));
     let entry = |date: &str, actor: &str, what: &str| {
         let mut m = serde_json::Map::new();
         m.insert("date".into(), date.into());
@@ -349,7 +353,7 @@ pub async fn run() -> anyhow::Result<()> {
         m.insert("what".into(), what.into());
         m
     };
-    println!("\nBoth reviewers add timeline entries at the same time (each on their own node, encrypted):");
+    say!("\nBoth reviewers add timeline entries at the same time (each on their own node, encrypted):");
     let (a, b) = tokio::join!(
         lead.case(CaseCommand::Add {
             case,
@@ -376,15 +380,15 @@ pub async fn run() -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    println!("\n$ samenloop case timeline list {case}   (the same on both nodes, in time order)\n");
-    print!("{}", crate::cases::render_entities(&merged));
+    say!("\n$ samenloop case timeline list {case}   (the same on both nodes, in time order)\n");
+    say_inline!("{}", crate::cases::render_entities(&merged));
 
     // 10. A supervisor reads the analysis and challenges an entry; the lead answers; the report is written
     //     (checked for identifiers); the case is destroyed on every node, which confirm.
     let sup_index = (0..nodes.len()).find(|i| !pair.contains(&nodes[*i].peer_id())).context("no supervisor")?;
     let sup = &clients[sup_index];
     let sup_peer = nodes[sup_index].peer_id().to_string();
-    println!("\n$ samenloop case invite {case} {sup_peer} --role supervisor   ({})", REVIEWERS[sup_index].name);
+    say!("\n$ samenloop case invite {case} {sup_peer} --role supervisor   ({})", REVIEWERS[sup_index].name);
     lead.case(CaseCommand::Invite { case, peer: sup_peer, role: Role::Supervisor }).await?;
     let started = Instant::now();
     let first =
@@ -414,7 +418,7 @@ pub async fn run() -> anyhow::Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
-    println!("The supervisor challenges the first entry (the notes never reach the supervisor's node).");
+    say!("The supervisor challenges the first entry (the notes never reach the supervisor's node).");
     let started = Instant::now();
     let with_comment = loop {
         let l = lead.case(CaseCommand::ListEntities { case, entity: EntityKind::Timeline }).await?;
@@ -426,11 +430,11 @@ pub async fn run() -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    println!("\n$ samenloop case timeline list {case}   (on the lead's node, comments beside the entries)\n");
-    print!("{}", crate::cases::render_entities(&with_comment));
+    say!("\n$ samenloop case timeline list {case}   (on the lead's node, comments beside the entries)\n");
+    say_inline!("{}", crate::cases::render_entities(&with_comment));
 
     lead.case(CaseCommand::Step { case, step: 5, date: None }).await?;
-    println!("\n$ samenloop case report {case} --format md\n");
+    say!("\n$ samenloop case report {case} --format md\n");
     let report = lead
         .case(CaseCommand::Report {
             case,
@@ -442,13 +446,13 @@ pub async fn run() -> anyhow::Result<()> {
         .await?;
     let text = report["report"].as_str().context("the report was blocked")?;
     for line in text.lines().take(12) {
-        println!("    {line}");
+        say!("    {line}");
     }
-    println!(
+    say!(
         "    ... ({} lines; checked: no names, e-mail addresses, phone numbers, BSNs, addresses or dates of birth)",
         text.lines().count()
     );
-    println!("\n$ samenloop case destroy {case} --report report.md\n");
+    say!("\n$ samenloop case destroy {case} --report report.md\n");
     let digest: String = {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(text.as_bytes()))
@@ -465,19 +469,19 @@ pub async fn run() -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    print!("{}", crate::cases::render_destruction(&record));
-    println!("\n$ samenloop case audit {case} --verify   (the lead's node keeps the trail, archived without keys)\n");
+    say_inline!("{}", crate::cases::render_destruction(&record));
+    say!("\n$ samenloop case audit {case} --verify   (the lead's node keeps the trail, archived without keys)\n");
     let trail = lead.case(CaseCommand::Audit { case }).await?;
     if trail["verified"] != serde_json::Value::Bool(true) {
         bail!("the audit trail does not verify: {}", trail["problem"]);
     }
-    print!("{}", crate::cases::render_audit(&trail));
+    say_inline!("{}", crate::cases::render_audit(&trail));
 
     requester_node.shutdown().await;
     for node in nodes {
         node.shutdown().await;
     }
-    println!("\nDemo finished; all nodes stopped and their temporary homes removed.");
+    say!("\nDemo finished; all nodes stopped and their temporary homes removed.");
     Ok(())
 }
 
@@ -504,7 +508,7 @@ async fn show_reached_through_relay(clients: &[Client]) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let circuit = format!("{relay}/p2p-circuit/p2p/{home_id}");
-    println!("$ samenloop node connect {circuit}   (on {other_name}'s node)\n");
+    say!("$ samenloop node connect {circuit}   (on {other_name}'s node)\n");
     other.dial(circuit.parse()?).await?;
     let started = Instant::now();
     while !other.status().await?.reach.relayed_peers.contains(&home_id.to_string()) {
@@ -513,11 +517,11 @@ async fn show_reached_through_relay(clients: &[Client]) -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    println!("$ samenloop node status   (on {other_name}'s node, behind a router)\n");
+    say!("$ samenloop node status   (on {other_name}'s node, behind a router)\n");
     for line in render::status(&other.status().await?).lines() {
-        println!("    {line}");
+        say!("    {line}");
     }
-    println!(
+    say!(
         "\n{other_name} reaches {home_name} through the relay named in her signed profile. The connection is \
          end-to-end encrypted: the relay passes bytes it cannot read, and serves only reviewers whose signed \
          profile it holds.\n"

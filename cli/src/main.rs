@@ -4,6 +4,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+#[macro_use]
+mod output;
+
 mod args;
 mod cases;
 mod commands;

@@ -25,14 +25,14 @@ pub fn open(home: &Home, args: &OpenArgs) -> anyhow::Result<()> {
     };
     let link: LoginLink = client.post("/v1/web/login-link", &serde_json::json!({}))?;
     if args.print_link {
-        println!("{}", link.url);
+        say!("{}", link.url);
         return Ok(());
     }
     if open_browser(&link.url) {
-        println!("samenloop is open in your browser.");
+        say!("samenloop is open in your browser.");
     } else {
-        println!("Open this address in your browser (it works once, for two minutes):");
-        println!("  {}", link.url);
+        say!("Open this address in your browser (it works once, for two minutes):");
+        say!("  {}", link.url);
     }
     Ok(())
 }

@@ -256,10 +256,10 @@ pub fn request(home: &Home, command: RequestCommand) -> anyhow::Result<()> {
             let request = build_request(&args)?;
             let record: RequestRecord = ApiClient::for_home(home)?.post("/v1/requests", &request)?;
             if args.json {
-                println!("{}", serde_json::json!({ "id": record.id }));
+                say!("{}", serde_json::json!({ "id": record.id }));
             } else {
-                println!("Created request {} (stored encrypted on this node).", record.id);
-                println!("Next: `samenloop request match {}`", record.id);
+                say!("Created request {} (stored encrypted on this node).", record.id);
+                say!("Next: `samenloop request match {}`", record.id);
             }
             Ok(())
         }

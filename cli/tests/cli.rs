@@ -629,3 +629,24 @@ fn open_starts_the_node_in_the_background_and_prints_a_one_time_link() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn a_closed_output_pipe_ends_the_program_quietly() {
+    // The reader is gone before the program writes: as with `samenloop expertise --json | grep -q X`.
+    for args in [&["expertise", "--json"][..], &["expertise"][..]] {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let out = Command::new(BIN)
+            .args(args)
+            .env_remove("SAMENLOOP_HOME")
+            .env("RUST_BACKTRACE", "1")
+            .stdin(Stdio::null())
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("run samenloop");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: exit {:?}, stderr: {stderr}", out.status);
+        assert!(stderr.is_empty(), "{args:?}: nothing is said on stderr: {stderr}");
+    }
+}
