@@ -622,7 +622,12 @@ pub fn case(home: &Home, command: CaseCmd) -> anyhow::Result<()> {
             }
             let report = v["report"].as_str().ok_or_else(|| anyhow::anyhow!("the node sent no report"))?;
             if let Some(allowed) = v["allowed"].as_array().filter(|a| !a.is_empty()) {
-                eprintln!("overrides: {}", allowed.iter().map(render_value).collect::<Vec<_>>().join(", "));
+                // By kind and place only: the allowed text itself is never printed.
+                let places: Vec<String> = allowed
+                    .iter()
+                    .map(|a| format!("{} in {}", render_value(&a["description"]), render_value(&a["location"])))
+                    .collect();
+                eprintln!("allowed by you (recorded in the audit trail): {}", places.join("; "));
             }
             match out {
                 Some(path) => {

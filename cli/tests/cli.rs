@@ -431,7 +431,11 @@ fn a_reviewer_works_on_a_case_from_the_shell_and_exports_it() {
         "{err}"
     );
     assert!(!report_md.exists(), "nothing written");
-    let html = ok(samenloop(&home, &["case", "report", &case, "--format", "html", "--allow", "111222333"]));
+    let allowed = samenloop(&home, &["case", "report", &case, "--format", "html", "--allow", "111222333"]);
+    let said = String::from_utf8_lossy(&allowed.stderr).into_owned();
+    assert!(said.contains("allowed by you") && said.contains("timeline entry"), "{said}");
+    assert!(!said.contains("111222333"), "an allowed identifier's text is never printed: {said}");
+    let html = ok(allowed);
     assert!(html.contains("<meta charset=\"utf-8\">") && html.contains("Case 2026-7"), "{html}");
     ok(samenloop(&home, &["case", "timeline", "remove", &case, "--id", &bsn]));
     // A real name recorded in the notes blocks the report wherever it appears in the report's text.

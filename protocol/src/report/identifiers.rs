@@ -199,12 +199,21 @@ fn overlaps(hits: &[Hit], start: usize, end: usize) -> bool {
 }
 
 /// Dutch phone numbers: 10 digits starting with 0 (not 00), +31 and 9 digits, or 0031 and 9 digits, with
-/// single spaces or dashes between groups. Dates (dd-mm-yyyy ...), times and longer numbers are refused.
+/// the groups apart as people write them: a space, a dash or an en dash, a dash with spaces around it, the
+/// area code in brackets (`(020) 123 4567`), and the `+31 (0)20 ...` form whose bracketed 0 is not dialled.
+/// Dates (dd-mm-yyyy ...), times and longer numbers are refused.
 fn find_phones(chars: &[char], runs: &[Run], hits: &mut Vec<Hit>) {
     for (k, run) in runs.iter().enumerate() {
         let first = digits_of(chars, *run);
         let plus = run.start > 0 && chars[run.start - 1] == '+';
-        let start = if plus { run.start - 1 } else { run.start };
+        // "(020) 123 4567": the bracket belongs to the number when it closes right after the area code.
+        let bracketed = !plus
+            && run.start > 0
+            && chars[run.start - 1] == '('
+            && chars.get(run.end) == Some(&')')
+            && first.first() == Some(&0)
+            && (2..=4).contains(&run.len());
+        let start = if plus || bracketed { run.start - 1 } else { run.start };
         if alnum_before(chars, start) {
             continue;
         }
@@ -221,21 +230,32 @@ fn find_phones(chars: &[char], runs: &[Run], hits: &mut Vec<Hit>) {
         } else {
             continue;
         };
-        if !plus && matches!(link_before(chars, runs, k), Some(c) if c != ' ') {
+        if !plus && !bracketed && matches!(link_before(chars, runs, k), Some(c) if c != ' ') {
             continue; // part of a longer number or a date
         }
         let mut digits = first;
         let mut lens = vec![run.len()];
         let mut j = k;
-        while digits.len() < target {
-            match link(chars, runs, j) {
-                Some(' ' | '-') => {
-                    j += 1;
+        while digits.len() < target && j + 1 < runs.len() {
+            let (gap_from, next) = (runs[j].end, runs[j + 1]);
+            // "+31 (0)20 ...": the trunk 0 in brackets is skipped, not counted.
+            if plus && j == k && next.len() == 1 && chars[next.start] == '0' && trunk_zero(chars, gap_from, next) {
+                if let Some(after) = runs.get(j + 2)
+                    && after.start == next.end + 1 + usize::from(chars.get(next.end + 1) == Some(&' '))
+                {
+                    j += 2;
                     digits.extend(digits_of(chars, runs[j]));
                     lens.push(runs[j].len());
+                    continue;
                 }
-                _ => break,
+                break;
             }
+            if !phone_gap(&chars[gap_from..next.start], bracketed && j == k) {
+                break;
+            }
+            j += 1;
+            digits.extend(digits_of(chars, runs[j]));
+            lens.push(runs[j].len());
         }
         if digits.len() != target || digits.get(prefix).is_none_or(|d| *d == 0) {
             continue;
@@ -250,6 +270,32 @@ fn find_phones(chars: &[char], runs: &[Run], hits: &mut Vec<Hit>) {
         }
         hits.push(Hit { start, end, kind: IdentifierKind::Phone });
     }
+}
+
+/// Whether the text between two groups of a phone number is a separator people write: a space, a dash or
+/// an en dash, either with spaces around it; after a bracketed area code, the closing bracket (and a space
+/// or dash).
+fn phone_gap(gap: &[char], after_bracket: bool) -> bool {
+    let dash = |c: &char| matches!(c, '-' | '\u{2013}');
+    let gap = match gap {
+        [')', rest @ ..] if after_bracket => rest,
+        _ if after_bracket => return false,
+        _ => gap,
+    };
+    match gap {
+        [] => after_bracket,
+        [' '] => true,
+        [d] => dash(d),
+        [' ', d, ' '] => dash(d),
+        _ => false,
+    }
+}
+
+/// Whether `next` (a lone 0) is written as "(0)" right after `from`, with at most one space before it.
+fn trunk_zero(chars: &[char], from: usize, next: Run) -> bool {
+    let open = next.start.checked_sub(1);
+    open.is_some_and(|o| chars[o] == '(' && (o == from || (o == from + 1 && chars[from] == ' ')))
+        && chars.get(next.end) == Some(&')')
 }
 
 /// The eleven-test of the BSN: 9*d1 + 8*d2 + ... + 2*d8 - 1*d9 is a multiple of 11 (and not all zeros).

@@ -420,6 +420,30 @@ fn every_other_kind_is_found() {
     }
     assert_eq!(found("tel. 06 12 34 56 78."), one(Phone, "06 12 34 56 78"));
     assert_eq!(found("(0031 6 12345678)"), one(Phone, "0031 6 12345678"));
+    // As Dutch people write them: the area code in brackets, the +31 (0) form, an en dash, spaced dashes.
+    for phone in [
+        "(020) 123 4567",
+        "(020) 1234567",
+        "(0252) 12 34 56",
+        "(06) 12345678",
+        "(020)-1234567",
+        "+31 (0)20 123 4567",
+        "+31 (0) 6 12345678",
+        "+31(0)6-12345678",
+        "+31 (0)6 123 456 78",
+        "020\u{2013}1234567",
+        "06 \u{2013} 12345678",
+        "020 - 123 45 67",
+        "06 - 123 456 78",
+        "0252 - 123456",
+    ] {
+        assert_eq!(found(&format!("Bel {phone} vandaag")), one(Phone, phone), "{phone}");
+        assert_eq!(found(&format!("tel.: {phone}.")), one(Phone, phone), "{phone} at a sentence's end");
+    }
+    // Not phone numbers: a date with a dash, a range of years, a time span, too few digits in brackets.
+    for text in ["12-03-2015 - 0612", "1998 - 2004", "(020) 123", "van 09:00 - 17:00", "+31 (1)20 123 4567"] {
+        assert!(!found(text).iter().any(|(k, _)| *k == Phone), "{text}: {:?}", found(text));
+    }
     assert_eq!(found("Adres: 1234 AB 5"), one(PostcodeWithHouseNumber, "1234 AB 5"));
     assert_eq!(found("1234AB 12a, Utrecht"), one(PostcodeWithHouseNumber, "1234AB 12a"));
     assert_eq!(found("Kerkstraat 12, 1234 AB Dorp"), one(PostcodeWithHouseNumber, "12, 1234 AB"));
