@@ -654,3 +654,76 @@ fn a_closed_output_pipe_ends_the_program_quietly() {
         assert!(stderr.is_empty(), "{args:?}: nothing is said on stderr: {stderr}");
     }
 }
+
+/// Every command path of `samenloop --help`, walked down to the leaves ("case timeline add").
+fn command_paths(prefix: &[String], out: &mut Vec<Vec<String>>) {
+    let help = Command::new(BIN).args(prefix).arg("--help").output().expect("run samenloop --help");
+    let text = String::from_utf8_lossy(&help.stdout).into_owned();
+    let mut subcommands = Vec::new();
+    let mut in_commands = false;
+    for line in text.lines() {
+        if line == "Commands:" {
+            in_commands = true;
+            continue;
+        }
+        if in_commands {
+            let Some(name) = line.strip_prefix("  ").and_then(|l| l.split_whitespace().next()) else { break };
+            if name != "help" && !line.starts_with("   ") {
+                subcommands.push(name.to_string());
+            }
+        }
+    }
+    if subcommands.is_empty() {
+        out.push(prefix.to_vec());
+    }
+    for name in subcommands {
+        let mut path = prefix.to_vec();
+        path.push(name);
+        command_paths(&path, out);
+    }
+}
+
+#[test]
+fn every_command_is_in_the_user_guides_command_table() {
+    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/user-guide.md")).expect("guide");
+    let table = guide
+        .split("**Commands**")
+        .nth(1)
+        .and_then(|rest| rest.split("**Environment variables**").next())
+        .expect("the guide's reference has a command table");
+    // The commands each row names, as words up to the first argument; `KIND` stands for every kind listed.
+    let rows: Vec<Vec<&str>> =
+        table.lines().filter(|l| l.starts_with("| `")).map(|row| row.split(" | ").collect()).collect();
+    // The kinds `KIND` stands for, as the row that introduces it lists them.
+    let kinds: Vec<String> = rows
+        .iter()
+        .find(|cells| cells[0].contains("KIND"))
+        .and_then(|cells| cells.get(1))
+        .map(|d| d.split('`').skip(1).step_by(2).map(str::to_string).collect())
+        .unwrap_or_default();
+    let mut documented: Vec<Vec<String>> = Vec::new();
+    for cells in &rows {
+        for command in cells[0].split('`').skip(1).step_by(2) {
+            let words: Vec<String> = command
+                .split_whitespace()
+                .skip_while(|w| *w == "samenloop")
+                .take_while(|w| {
+                    *w == "KIND" || (!w.starts_with('-') && w.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+                })
+                .map(str::to_string)
+                .collect();
+            if words.iter().any(|w| w == "KIND") {
+                for kind in &kinds {
+                    documented.push(words.iter().map(|w| if w == "KIND" { kind.clone() } else { w.clone() }).collect());
+                }
+            } else {
+                documented.push(words);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    command_paths(&[], &mut paths);
+    assert!(paths.len() > 40, "the walk found the commands: {paths:?}");
+    let missing: Vec<String> = paths.iter().filter(|p| !documented.contains(p)).map(|p| p.join(" ")).collect();
+    assert!(missing.is_empty(), "commands missing from the user guide's command table (section 15): {missing:?}");
+}
