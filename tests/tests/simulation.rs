@@ -13,7 +13,10 @@ use samenloop_tests::sim::{self, Config};
 /// - 2, 15: a removed member's write reached a co-reviewer but not the lead before the removal; the
 ///   co-reviewer's document failed to load after a restart and the members diverged (fixed: protocol 7.6,
 ///   such runs are accepted when relayed by a member or loaded from the store, refused from the author).
-const PINNED: &[u64] = &[0, 2, 8, 15, 24, 29, 37];
+/// - 1000270 (the soak): the lead crashed while answering a member's confirmation, before its commit; the
+///   simulator dropped the request without failing it, so the member waited for an answer for ever (fixed in
+///   the simulator: a request whose answerer crashed fails, as libp2p reports a closed connection).
+const PINNED: &[u64] = &[0, 2, 8, 15, 24, 29, 37, 1_000_270];
 
 fn sweep(range: std::ops::Range<u64>) {
     let config = Config::default();

@@ -835,8 +835,12 @@ impl World {
                         self.carry(to, out);
                         response
                     }
-                    // Crashed while answering: the link is gone, the asker's request fails.
-                    None if self.nodes[to].up.is_none() => return,
+                    // Crashed while answering: the link is gone, the asker's request fails (as libp2p reports
+                    // a request whose connection closed).
+                    None if self.nodes[to].up.is_none() => {
+                        self.schedule(Duration::from_millis(1), Msg::Fail { to: from, to_inc: from_inc, flight });
+                        return;
+                    }
                     // Not stored here, as the event loop answers: the member keeps it and brings it again.
                     None => {
                         SyncResponse::Ack { refused: vec!["this node could not store it: the disk is full".into()] }
