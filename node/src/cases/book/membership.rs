@@ -108,26 +108,7 @@ impl CaseBook {
                 self.sources.bytes::<24>(),
             ));
         }
-        let op = replica.ledger.sign_next(
-            identity.signing_key(),
-            self.sources.now(),
-            CaseAction::Invite { member, role, x25519, grants },
-        )?;
-        let mut next = replica.ledger.clone();
-        next.append(&op)?;
-        let seq = next.len() - 1;
-        let cp = replica.checkpoint_with(&next, vault, identity, &mut *self.sources);
-        self.pending.add(
-            *case,
-            write::ledger(
-                case,
-                seq,
-                vec![vault.seal_with_nonce(LEDGER_TABLE, &ledger_key(case, seq), &op, self.sources.bytes())],
-                cp,
-            ),
-        );
-        replica.ledger = next;
-        Ok(op)
+        self.append_own_op(vault, identity, case, CaseAction::Invite { member, role, x25519, grants })
     }
 
     /// Removes a member (lead only) and rotates the key of every document they could read. Returns the
