@@ -28,6 +28,7 @@ use tracing::{debug, info, warn};
 
 use crate::keystore::random_bytes;
 use crate::network::event_loop::{EventLoop, now};
+use crate::network::sync_link::MailTaken;
 use crate::reach::peer_of_addr;
 
 /// Inboxes are registered again after this long even when nothing changed (registrations expire).
@@ -490,7 +491,8 @@ impl EventLoop {
     }
 
     /// Opens and handles fetched items; returns every one to acknowledge (unreadable ones included: they
-    /// will never open, and keeping them would only fill the inbox).
+    /// will never open, and keeping them would only fill the inbox). An item whose event could not be
+    /// stored is not acknowledged: the mailbox keeps it, and the next fetch brings it again.
     ///
     /// Items may come out of order (a push that failed directly was deposited after later ones, or a
     /// mailbox reorders): a push refused in part (a run whose earlier bundles had not arrived yet) is tried
@@ -500,38 +502,55 @@ impl EventLoop {
         let mut opened = Vec::new();
         for stored in items {
             self.post.stats.fetched_bytes += stored.item.len() as u64;
+            let at = (stored.inbox, stored.id);
             match open_item(&self.identity, stored.inbox, &stored.item) {
-                Ok(item) => opened.push(item),
+                Ok(item) => opened.push((at, item)),
                 Err(e) => {
                     self.post.stats.dropped += 1;
                     warn!("dropped a mailbox item that does not open or verify: {e}");
+                    acks.push(at);
                 }
             }
-            acks.push((stored.inbox, stored.id));
         }
         self.post.stats.taken += opened.len() as u64;
+        let mut kept = 0;
         loop {
             let before = opened.len();
-            opened.retain(|item| !self.take_mail(item.clone()));
+            let mut again = Vec::new();
+            for (at, item) in opened {
+                match self.take_mail(item.clone()) {
+                    MailTaken::Taken => acks.push(at),
+                    MailTaken::InPart => again.push((at, item)),
+                    MailTaken::NotStored => kept += 1,
+                }
+            }
+            opened = again;
             if opened.is_empty() || opened.len() == before {
                 break;
             }
         }
         if !opened.is_empty() {
             info!(count = opened.len(), "mailbox items not taken whole (the next direct sync completes them)");
+            acks.extend(opened.into_iter().map(|(at, _)| at));
+        }
+        if kept > 0 {
+            warn!(
+                count = kept,
+                "mailbox items not stored here (the disk refused): left at the mailbox for the next fetch"
+            );
         }
         acks
     }
 
-    /// Handles an opened item exactly as the same message arriving directly from its sender; false when a
-    /// sync push was refused in part (worth trying again after other items).
-    fn take_mail(&mut self, item: OpenedItem) -> bool {
+    /// Handles an opened item exactly as the same message arriving directly from its sender, and says what
+    /// became of it.
+    fn take_mail(&mut self, item: OpenedItem) -> MailTaken {
         let from = item.sender;
         match item.payload {
             MailPayload::Referral(message) => {
                 let reply = self.on_referral_message(from, message);
                 debug!(?reply, "a referral message arrived by mailbox");
-                true
+                MailTaken::Taken
             }
             MailPayload::Sync(request) => self.take_mail_sync(from, request),
             MailPayload::Delta { case, ledger_from, delta } => self.take_mail_delta(from, (case, ledger_from, delta)),

@@ -25,6 +25,18 @@ pub(crate) enum SyncFlight {
 }
 
 /// The peer id of a member key (None for bytes that are not an ed25519 key).
+/// What became of a mail item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MailTaken {
+    /// Taken whole and stored.
+    Taken,
+    /// Stored, but a push refused in part (a run whose earlier bundles had not arrived): worth trying again
+    /// after the other items of the batch.
+    InPart,
+    /// Not stored (the disk refused the commit): the item is kept at the mailbox for the next fetch.
+    NotStored,
+}
+
 fn peer_of(key: &Member) -> Option<PeerId> {
     ed25519_dalek::VerifyingKey::from_bytes(key).ok().map(|k| peer_id_of(&k))
 }
@@ -150,27 +162,36 @@ impl EventLoop {
         }
     }
 
-    /// A sync item from a mailbox, deposited by `from`; false when worth trying again after other items.
-    pub(crate) fn take_mail_sync(&mut self, from: PeerId, request: SyncRequest) -> bool {
-        let Some(member) = member_key(&from) else { return true };
+    /// A sync item from a mailbox, deposited by `from`.
+    pub(crate) fn take_mail_sync(&mut self, from: PeerId, request: SyncRequest) -> MailTaken {
+        let Some(member) = member_key(&from) else { return MailTaken::Taken };
         let mut out = Vec::new();
         let (mut st, core) = self.case_state();
         let taken = core.take_mail_sync(&mut st, member, request, &mut out);
-        // Not stored: keep the item and try it again later.
-        self.settle(out).is_ok() && taken
+        self.settled_mail(out, taken)
     }
 
-    /// A deposited answer to this node's pull; false when worth trying again after other items.
+    /// Whether a mail item's event was stored: if not, the item stays at the mailbox (not acknowledged) and
+    /// comes again with the next fetch.
+    fn settled_mail(&mut self, out: Vec<SyncEffect>, taken: bool) -> MailTaken {
+        match self.settle(out) {
+            Err(_) => MailTaken::NotStored,
+            Ok(()) if taken => MailTaken::Taken,
+            Ok(()) => MailTaken::InPart,
+        }
+    }
+
+    /// A deposited answer to this node's pull.
     pub(crate) fn take_mail_delta(
         &mut self,
         from: PeerId,
         delta: (samenloop_protocol::cases::ledger::CaseId, u64, SyncResponse),
-    ) -> bool {
-        let Some(member) = member_key(&from) else { return true };
+    ) -> MailTaken {
+        let Some(member) = member_key(&from) else { return MailTaken::Taken };
         let mut out = Vec::new();
         let (mut st, core) = self.case_state();
         let taken = core.take_mail_delta(&mut st, member, delta, &mut out);
-        self.settle(out).is_ok() && taken
+        self.settled_mail(out, taken)
     }
 
     /// Ends an event: commits the case book's writes in one transaction, then carries the effects. If the

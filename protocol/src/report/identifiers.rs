@@ -264,8 +264,9 @@ fn find_phones(chars: &[char], runs: &[Run], hits: &mut Vec<Hit>) {
         if matches!(link(chars, runs, j), Some(c) if c != ' ') || chars.get(end).is_some_and(|c| c.is_alphabetic()) {
             continue;
         }
-        // "02-03-2024 12": a date followed by a number, not a phone number.
-        if lens.len() >= 3 && lens[0] <= 2 && lens[1] <= 2 && lens[2] == 4 {
+        // "02-03-2024 12": a date followed by a number, not a phone number (a number with +31 or a
+        // bracketed area code is not a date).
+        if !plus && !bracketed && lens.len() >= 3 && lens[0] <= 2 && lens[1] <= 2 && lens[2] == 4 {
             continue;
         }
         hits.push(Hit { start, end, kind: IdentifierKind::Phone });

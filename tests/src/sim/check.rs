@@ -3,7 +3,7 @@
 //! the notes, and a destroyed case is gone from every member with every confirmation recorded.
 
 use samenloop_node::cases::book::CaseBook;
-use samenloop_node::cases::rows::CaseRows;
+use samenloop_node::cases::rows::{CaseRows, CaseTable};
 use samenloop_protocol::cases::ledger::{CaseId, DocKind, Role};
 
 use super::World;
@@ -192,9 +192,12 @@ fn destruction(world: &mut World, problems: &mut Vec<String>) {
         if r.book.cases.contains_key(&case) {
             problems.push(format!("m{i} still holds the destroyed case"));
         }
-        let rows = disk.ledger_ops(&case).map(|v| v.len()).unwrap_or(0)
-            + DocKind::ALL.into_iter().map(|doc| disk.bundles(&case, doc).map(|v| v.len()).unwrap_or(0)).sum::<usize>()
-            + DocKind::ALL.into_iter().filter(|doc| disk.snapshot(&case, *doc).ok().flatten().is_some()).count();
+        // Every table but the tombstone's: ledger, bundles, heads, snapshots, audit entries, checkpoint.
+        let rows: usize = CaseTable::ALL
+            .into_iter()
+            .filter(|t| *t != CaseTable::Tombstones)
+            .map(|t| disk.scan(t, &case.0).map(|v| v.len()).unwrap_or(0))
+            .sum();
         if rows > 0 {
             problems.push(format!("m{i}'s store keeps {rows} rows of the destroyed case"));
         }

@@ -232,6 +232,9 @@ impl Node {
         f: impl FnOnce(&mut CaseBook, &Vault, &Identity) -> R,
     ) -> Result<Option<R>, String> {
         let Some(r) = self.up.as_mut() else { return Ok(None) };
+        if r.book.has_pending() {
+            return Err(format!("{}: case writes were left uncommitted by the last event", self.name));
+        }
         let value = f(&mut r.book, &self.vault, &self.identity);
         Ok(self.settle(fate, value, Vec::new())?.map(|(v, _)| v))
     }
@@ -353,7 +356,7 @@ pub struct World {
     blocked: BTreeSet<(usize, usize)>,
     /// Mailbox items: recipient, sealed item.
     mailbox: Vec<(usize, Vec<u8>)>,
-    mailbox_keys: BTreeSet<(usize, String)>,
+    mailbox_keys: BTreeSet<(usize, usize, String)>,
     mailbox_peer: PeerId,
     /// The case.
     pub case: Option<CaseId>,
@@ -550,8 +553,9 @@ impl World {
         }
     }
 
-    /// Node `i` went down: its links are cut.
+    /// Node `i` went down: its links are cut, and what it remembered of its deposits is gone.
     fn down(&mut self, i: usize, how: &str) {
+        self.mailbox_keys.retain(|(from, _, _)| *from != i);
         for j in 0..self.nodes.len() {
             self.cut(i, j);
         }
@@ -647,6 +651,10 @@ impl World {
         if let Some(((), out)) = self.event(a, |core, st, out| core.connected(st, kb, out)) {
             self.carry(a, out);
         }
+        // If `a` crashed in its part, the link is gone: `b` never saw it open.
+        if !self.links.contains_key(&pair(a, b)) {
+            return;
+        }
         if let Some(((), out)) = self.event(b, |core, st, out| core.connected(st, ka, out)) {
             self.carry(b, out);
         }
@@ -713,8 +721,9 @@ impl World {
     }
 
     fn deposit(&mut self, from: usize, to: usize, key: Option<String>, payload: &MailPayload) {
+        // A sender deposits under a key once per run of its node (`mailbox::post` keeps the keys in memory).
         if let Some(k) = &key
-            && !self.mailbox_keys.insert((to, k.clone()))
+            && !self.mailbox_keys.insert((from, to, k.clone()))
         {
             return;
         }
@@ -753,6 +762,10 @@ impl World {
         }
         let x25519 = self.nodes[who].identity.encryption_public();
         let inbox = first_contact_inbox(&x25519, &self.mailbox_peer);
+        // Acknowledgements go out after the whole batch: a crash on the way leaves every item of it at the
+        // mailbox, the ones already taken too (they come again, and are taken again).
+        let batch: Vec<Vec<u8>> = mine.iter().map(|(_, item)| item.clone()).collect();
+        let mut kept = Vec::new();
         let mut opened = Vec::new();
         for (_, item) in mine {
             match open_item(&self.nodes[who].identity, inbox, &item) {
@@ -769,9 +782,7 @@ impl World {
                     continue;
                 };
                 if self.nodes[who].up.is_none() {
-                    // Crashed while taking its mail: what it did not take stays at the mailbox.
-                    self.mailbox.push((who, sealed));
-                    continue;
+                    break;
                 }
                 let payload = item.payload.clone();
                 let taken = self.event(who, |core, st, out| match payload {
@@ -788,14 +799,16 @@ impl World {
                         left.push((sealed, item));
                     }
                     // Not committed: the item is not acknowledged, so the mailbox keeps it.
-                    None => self.mailbox.push((who, sealed)),
+                    None => kept.push(sealed),
                 }
             }
             opened = left;
-            if opened.is_empty() || opened.len() == before {
+            if opened.is_empty() || opened.len() == before || self.nodes[who].up.is_none() {
                 break;
             }
         }
+        let back = if self.nodes[who].up.is_none() { batch } else { kept };
+        self.mailbox.extend(back.into_iter().map(|item| (who, item)));
     }
 
     fn deliver(&mut self, msg: Msg) {
